@@ -1,0 +1,163 @@
+"""The data contract of SPEC §2: tables, their columns, types and keys.
+
+This module is the single source of truth for table and column names. Intake
+builds its schemas from it, the synthetic company writes it, and the metric
+modules read the names it fixes.
+
+Types after intake (what every metric function may rely on):
+
+========  ==========================================================
+kind      pandas dtype after intake
+========  ==========================================================
+text      pandas string (stripped; empty string becomes missing)
+date      ``datetime64[ns]``, naive, at midnight
+number    ``float64``
+integer   ``Int64`` (nullable)
+bool      ``boolean`` (nullable)
+========  ==========================================================
+
+Optional columns the client did not send are *absent* from the frame (so a
+metric can tell "not provided" from "blank"), with three documented defaults
+that intake fills in: ``reps.role`` (``AE``), ``opportunities.channel``
+(``direct``) and ``opportunities.is_closed`` / ``is_won`` (derived from
+``stage`` when that column exists).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TEXT, DATE, NUMBER, INTEGER, BOOL = "text", "date", "number", "integer", "bool"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str
+    required: bool = False
+    nonneg: bool = False  # negative values are an error (amounts, quotas)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: str | None = None  # unique key column, if any
+    required: bool = False
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+C = Column
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "accounts",
+            (
+                C("account_id", TEXT, True),
+                C("account_name", TEXT, True),
+                C("owner_rep_id", TEXT),
+                C("partner_id", TEXT),
+                C("segment", TEXT),
+                C("region", TEXT),
+                C("industry", TEXT),
+                C("employees", INTEGER, nonneg=True),
+                C("annual_revenue", NUMBER, nonneg=True),
+                C("potential", NUMBER, nonneg=True),
+                C("domain", TEXT),
+                C("source_company", TEXT),
+            ),
+            key="account_id",
+            required=True,
+        ),
+        Table(
+            "reps",
+            (
+                C("rep_id", TEXT, True),
+                C("rep_name", TEXT, True),
+                C("role", TEXT),
+                C("level", TEXT),
+                C("segment", TEXT),
+                C("region", TEXT),
+                C("manager_id", TEXT),
+                C("hire_date", DATE),
+                C("end_date", DATE),
+                C("quota", NUMBER, nonneg=True),
+            ),
+            key="rep_id",
+            required=True,
+        ),
+        Table(
+            "opportunities",
+            (
+                C("opportunity_id", TEXT, True),
+                C("account_id", TEXT, True),
+                C("owner_rep_id", TEXT),
+                C("channel", TEXT),
+                C("partner_id", TEXT),
+                C("amount", NUMBER, True, nonneg=True),
+                C("stage", TEXT),
+                C("created_date", DATE, True),
+                C("close_date", DATE),
+                C("is_closed", BOOL),
+                C("is_won", BOOL),
+            ),
+            key="opportunity_id",
+        ),
+        Table(
+            "activities",
+            (
+                C("activity_id", TEXT),
+                C("account_id", TEXT, True),
+                C("rep_id", TEXT),
+                C("activity_date", DATE, True),
+                C("type", TEXT),
+            ),
+            key="activity_id",
+        ),
+        Table(
+            "assignment_history",
+            (
+                C("account_id", TEXT, True),
+                C("rep_id", TEXT),
+                C("effective_date", DATE, True),
+                C("change_type", TEXT),
+            ),
+        ),
+        Table(
+            "rep_survey",
+            (
+                C("rep_id", TEXT, True),
+                C("described_segment", TEXT),
+                C("described_region", TEXT),
+                C("described_account_count", INTEGER, nonneg=True),
+            ),
+            key="rep_id",
+        ),
+        Table(
+            "partners",
+            (
+                C("partner_id", TEXT, True),
+                C("partner_name", TEXT),
+                C("tier", TEXT),
+            ),
+            key="partner_id",
+        ),
+    )
+}
+del C
+
+TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
+
+#: Tables as passed to every metric function: table name -> validated frame.
+#: Optional tables the client did not send are absent from the mapping.
+Tables = dict  # dict[str, pandas.DataFrame]
