@@ -67,3 +67,38 @@ def classify_accounts(accounts: pd.DataFrame, reps: pd.DataFrame, as_of: pd.Time
         default=UNOWNED,
     )
     return pd.Series(cls, index=accounts.index, name="assignment", dtype="string")
+
+
+POTENTIAL_BASES = ("potential", "annual_revenue (proxy)", "account count (proxy)")
+
+
+def potential_basis(accounts: pd.DataFrame) -> str:
+    """Which measure stands for an account's potential, as named in the report.
+
+    - ``"potential"``: the ``potential`` column exists and holds any value;
+    - ``"annual_revenue (proxy)"``: otherwise, ``annual_revenue`` exists and
+      holds any value (a bigger company usually buys more);
+    - ``"account count (proxy)"``: otherwise; every account weighs 1, so
+      potential-weighted metrics degrade to account counts.
+    """
+    for column, basis in zip(("potential", "annual_revenue"), POTENTIAL_BASES):
+        if column in accounts and accounts[column].notna().any():
+            return basis
+    return POTENTIAL_BASES[2]
+
+
+def account_potential(accounts: pd.DataFrame) -> pd.Series:
+    """Potential of each account (float, indexed like ``accounts``).
+
+    Uses the column named by :func:`potential_basis`, blanks counted as 0: a
+    blank potential in a column that is otherwise filled is an account nobody
+    valued, not an average one. Without either column every account weighs
+    1.0. Always name the basis next to any potential-weighted number.
+    """
+    basis = potential_basis(accounts)
+    if basis == POTENTIAL_BASES[2]:
+        values = np.ones(len(accounts), dtype=float)
+    else:
+        column = "potential" if basis == POTENTIAL_BASES[0] else "annual_revenue"
+        values = pd.to_numeric(accounts[column], errors="coerce").astype(float).fillna(0.0).to_numpy()
+    return pd.Series(values, index=accounts.index, name="potential", dtype=float)

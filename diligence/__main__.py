@@ -1,0 +1,5 @@
+import sys
+
+from diligence.cli import main
+
+sys.exit(main())

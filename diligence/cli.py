@@ -1,0 +1,157 @@
+"""The ``diligence`` command line (SPEC §7). Exit codes: 0 done, 2 bad input or
+arguments, 1 anything else. Errors are messages, never tracebacks (set
+``DILIGENCE_DEBUG=1`` to see one)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from rich.console import Console
+
+from diligence.errors import DiligenceError, InputError
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+def _params_from(path: str | None) -> dict:
+    from diligence.params import load_params_file
+
+    return load_params_file(path) if path else {}
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from diligence.run import run_company
+
+    result = run_company(
+        args.data,
+        args.company,
+        args.out,
+        as_of=args.as_of,
+        params=_params_from(args.params),
+        mapping=args.mapping,
+        prepared_by=args.prepared_by or "",
+        on_step=lambda step: err.print(f"  running {step}"),
+    )
+    _print_done(result)
+    return 0
+
+
+def _print_done(result) -> None:
+    flags = result.findings.get("flags", [])
+    raised = [f["id"] for f in flags if f["status"] == "triggered"]
+    out.print(f"Report written to {result.out / 'report.html'} ({result.seconds:.0f} s)")
+    out.print(f"  workbook: {result.out / 'report.xlsx'}")
+    out.print(f"  findings: {result.out / 'findings.json'}")
+    out.print(f"  flags raised: {', '.join(raised) if raised else 'none'}")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from diligence.intake import format_issues, load_company
+
+    intake = load_company(args.data, mapping=args.mapping, as_of=args.as_of)
+    for table, frame in intake.tables.items():
+        out.print(f"{table:<20} {len(frame):>10,} rows  ({intake.sources.get(table, '')})")
+    if intake.issues:
+        out.print(format_issues(intake.issues))
+    n_err, n_warn = len(intake.errors), len(intake.warnings)
+    out.print(f"{n_err} error(s), {n_warn} warning(s).")
+    return 2 if n_err else 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from diligence.synth import make_company, write_company
+
+    tables = make_company(n_accounts=args.accounts, seed=args.seed, profile=args.profile)
+    path = write_company(tables, args.out, fmt=args.format)
+    out.print(f"Synthetic company ({args.profile}, {args.accounts:,} accounts) written to {path}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from diligence.run import run_company
+    from diligence.synth import DEMO_AS_OF, make_company, write_company
+
+    started = time.perf_counter()
+    target = Path(args.out)
+    data = write_company(make_company(), target / "data")
+    err.print(f"Demo company data written to {data}")
+    result = run_company(
+        data,
+        "Demo Company",
+        target,
+        as_of=DEMO_AS_OF,
+        prepared_by="Coverage diligence kit (demo)",
+        on_step=lambda step: err.print(f"  running {step}"),
+    )
+    result.seconds = time.perf_counter() - started
+    _print_done(result)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="diligence",
+        description="Sales coverage diligence from CRM exports: report.html, report.xlsx, findings.json.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the whole diagnostic on one company")
+    run.add_argument("data", help="folder of tables, or one .xlsx workbook")
+    run.add_argument("--company", required=True, help="company name shown in the report")
+    run.add_argument("--as-of", dest="as_of", help="as-of date T, YYYY-MM-DD (default: today)")
+    run.add_argument("--out", required=True, help="output folder")
+    run.add_argument("--params", help="YAML file of parameter overrides")
+    run.add_argument("--mapping", help="column mapping: a YAML file or a preset name (e.g. salesforce)")
+    run.add_argument("--prepared-by", dest="prepared_by", help="the 'prepared by' line of the report cover")
+    run.set_defaults(func=cmd_run)
+
+    val = sub.add_parser("validate", help="check a company's data without running the report")
+    val.add_argument("data")
+    val.add_argument("--mapping")
+    val.add_argument("--as-of", dest="as_of")
+    val.set_defaults(func=cmd_validate)
+
+    syn = sub.add_parser("synth", help="write a synthetic company's data")
+    syn.add_argument("--out", required=True)
+    syn.add_argument("--accounts", type=int, default=3000)
+    syn.add_argument("--seed", type=int, default=7)
+    syn.add_argument("--profile", choices=("demo", "healthy"), default="demo")
+    syn.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv")
+    syn.set_defaults(func=cmd_synth)
+
+    demo = sub.add_parser("demo", help="make the example company's data and run the report on it")
+    demo.add_argument("--out", required=True)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        for problem in exc.problems:
+            err.print(f"  - {problem}", soft_wrap=True)
+        return exc.exit_code
+    except DiligenceError as exc:
+        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, not a traceback
+        if os.environ.get("DILIGENCE_DEBUG"):
+            traceback.print_exc()
+        err.print(f"[bold red]unexpected error:[/] {type(exc).__name__}: {exc} (set DILIGENCE_DEBUG=1 for details)")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

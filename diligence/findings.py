@@ -1,0 +1,91 @@
+"""findings.json (SPEC §7): the machine-readable result of one company's run.
+
+Built from the steps' recorded results, never recomputed. Deterministic: keys
+in a fixed order, floats rounded to 10 significant digits so that the last bits
+of floating-point sums never change the file.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from diligence.results import StepResult, to_jsonable
+
+SCHEMA_VERSION = 1
+
+#: SPEC §4 metric names, in the order findings.json lists them.
+METRIC_NAMES: tuple[str, ...] = (
+    "accounts_total",
+    "rep_assigned_pct",
+    "partner_only_pct",
+    "unassigned_pct",
+    "orphaned_accounts",
+    "unassigned_potential_pct",
+    "contacted_90d_pct",
+    "assigned_not_worked_pct",
+    "attainment_max_min_ratio",
+    "attainment_cv_max",
+    "potential_max_min_ratio",
+    "pipeline_coverage_median",
+    "pipeline_coverage_out_of_band_pct",
+    "win_rate",
+    "channel_conflict_accounts",
+    "multi_rep_accounts",
+    "white_space_cells",
+    "white_space_potential_pct",
+    "months_since_rebalance",
+    "attrition_driven_changes_pct",
+    "survey_mismatch_pct",
+    "junior_on_enterprise_pct",
+    "headcount_shortfall_pct",
+    "cross_crm_duplicates",
+    "cross_crm_conflicting_owners",
+)
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_round(v) for v in value]
+    return value
+
+
+def collect_metrics(steps: list[StepResult]) -> dict[str, Any]:
+    """Every metric the steps recorded: SPEC names first (``null`` when no step
+    could compute one), then extra metrics in alphabetical order."""
+    found: dict[str, Any] = {}
+    for step in steps:
+        found.update(step.metrics)
+    ordered = {name: found.get(name) for name in METRIC_NAMES}
+    ordered.update({k: found[k] for k in sorted(found) if k not in ordered})
+    return ordered
+
+
+def collect_flags(steps: list[StepResult]) -> list[dict[str, Any]]:
+    """The flags recorded by the last step that recorded any (the summary)."""
+    flags: list[dict[str, Any]] = []
+    for step in steps:
+        if step.flags:
+            flags = step.flags
+    keys = ("id", "name", "status", "value", "threshold", "detail")
+    return [{k: f.get(k) for k in keys} for f in flags]
+
+
+def build_findings(
+    company: str, as_of: str, steps: list[StepResult], data_quality: dict[str, Any]
+) -> dict[str, Any]:
+    """Assemble the SPEC §7 findings document."""
+    return _round(
+        to_jsonable(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "company": company,
+                "as_of": as_of,
+                "metrics": collect_metrics(steps),
+                "flags": collect_flags(steps),
+                "data_quality": data_quality,
+            }
+        )
+    )

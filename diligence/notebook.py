@@ -1,0 +1,96 @@
+"""What a step notebook needs: its run's tables and parameters, and a way to record results.
+
+A notebook's ``parameters`` cell names the run's work folder and every SPEC §6
+parameter. ``open_run`` validates them once and loads the tables. With
+``work_dir = None`` it uses the bundled demo company, so every notebook runs
+top to bottom in JupyterLab as it is.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from diligence import store
+from diligence.params import resolve_params
+from diligence.results import StepResult, record_step
+
+DEMO_COMPANY = "Demo Company"
+
+
+@dataclass
+class Run:
+    """One company's run as a notebook sees it."""
+
+    work_dir: Path
+    company: str
+    params: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return pd.Timestamp(self.params["as_of"])
+
+    def record(self, step: str, title: str, **results: Any) -> None:
+        """Record this step's metrics, flags, findings and tables for the report."""
+        record_step(self.work_dir, StepResult(step=step, title=title, **results))
+
+
+def demo_work_dir() -> Path:
+    """A work folder holding the demo company's tables, built once per machine."""
+    from diligence.synth import DEMO_AS_OF, make_company
+
+    root = Path(os.environ.get("DILIGENCE_CACHE", Path(tempfile.gettempdir()) / "diligence-demo"))
+    work = root / f"demo-{DEMO_AS_OF}"
+    if not (work / store.DATA_QUALITY_FILE).exists():
+        from diligence.intake import load_company
+        from diligence.synth import write_company
+
+        work.mkdir(parents=True, exist_ok=True)
+        # Through the real intake, so the notebooks show what a client run shows.
+        data = write_company(make_company(), work / "data")
+        intake = load_company(data, as_of=DEMO_AS_OF)
+        store.save_tables(intake.tables, work)
+        store.write_json(intake.data_quality(), work / store.DATA_QUALITY_FILE)
+    return work
+
+
+def open_run(work_dir: str | Path | None, company: str | None = None, **params: Any) -> Run:
+    """Load a run for a notebook.
+
+    Parameters
+    ----------
+    work_dir
+        The run's work folder (``tables/*.parquet``, ``data_quality.json``), or
+        ``None`` for the bundled demo company.
+    company
+        The company's name, shown in headings.
+    **params
+        SPEC §6 parameters from the notebook's ``parameters`` cell; validated
+        here exactly as ``--params`` is (an unknown name is an error).
+    """
+    warnings.filterwarnings("ignore")  # the report shows findings, not library chatter
+    if work_dir is None:
+        from diligence.synth import DEMO_AS_OF
+
+        work_dir = demo_work_dir()
+        company = company or DEMO_COMPANY
+        params["as_of"] = params.get("as_of") or DEMO_AS_OF
+    resolved = resolve_params(params, source="notebook parameters")
+    return Run(
+        work_dir=Path(work_dir),
+        company=company or "",
+        params=resolved,
+        tables=store.load_tables(work_dir),
+    )
+
+
+def data_quality(run: Run) -> dict[str, Any]:
+    """The intake's data-quality summary for this run (empty for the demo cache)."""
+    path = run.work_dir / store.DATA_QUALITY_FILE
+    return store.read_json(path) if path.exists() else {}

@@ -1,0 +1,202 @@
+"""One company's run: validate once, execute the step notebooks, write the outputs whole.
+
+The outputs are built in a hidden folder beside ``--out`` and moved into place
+only when every step has succeeded, so a failed run never leaves a half-written
+report and never destroys the previous one.
+"""
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill as pm
+from papermill.exceptions import PapermillExecutionError
+
+from diligence import store
+from diligence.errors import DiligenceError, InputError, StepError
+from diligence.findings import build_findings
+from diligence.intake import load_company
+from diligence.kernel import check_kernel, make_kernel_manager
+from diligence.params import resolve_params
+from diligence.results import load_results
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+WORK = "work"  # the run's work folder, relative to the output folder
+OUTPUTS = ("report.html", "report.xlsx", "findings.json", "notebooks", WORK)
+CELL_TIMEOUT = int(os.environ.get("DILIGENCE_CELL_TIMEOUT", "1800"))
+KERNEL_START_TRIES = 4
+
+
+@dataclass
+class RunResult:
+    out: Path
+    findings: dict[str, Any]
+    seconds: float
+
+
+def step_notebooks(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
+    """The step notebooks, in run order (``NN_name.ipynb``)."""
+    steps = sorted(p for p in notebook_dir.glob("[0-9][0-9]_*.ipynb"))
+    if not steps:
+        raise DiligenceError(f"No step notebooks found in {notebook_dir}.")
+    return steps
+
+
+def _is_kernel_start_failure(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}"
+    return any(
+        s in text
+        for s in ("Kernel didn't respond", "Address already in use", "DeadKernelError", "Kernel died before replying")
+    )
+
+
+def execute_step(source: Path, target: Path, parameters: dict[str, Any], cwd: Path, log_path: Path) -> None:
+    """Execute one step notebook with papermill in its own kernel.
+
+    Kernel *start* failures are retried with jittered back-off; a cell error is
+    never retried and becomes a :class:`StepError` naming the step and cell.
+    """
+    for attempt in range(1, KERNEL_START_TRIES + 1):
+        sock_dir = Path(tempfile.mkdtemp(prefix="dk-"))
+        try:
+            with open(log_path, "a", encoding="utf-8") as log:
+                pm.execute_notebook(
+                    str(source),
+                    str(target),
+                    parameters=parameters,
+                    kernel_name=check_kernel(),
+                    km=make_kernel_manager(sock_dir, log),
+                    progress_bar=False,
+                    log_output=False,
+                    cwd=str(cwd),
+                    execution_timeout=CELL_TIMEOUT,
+                )
+            return
+        except PapermillExecutionError as exc:
+            first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
+            raise StepError(
+                f"Step '{source.stem}' failed in cell {exc.cell_index + 1} ({first_line.strip()[:80]}): "
+                f"{exc.ename}: {exc.evalue}"
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - only kernel start failures are retried
+            if attempt == KERNEL_START_TRIES or not _is_kernel_start_failure(exc):
+                raise StepError(f"Step '{source.stem}' could not run: {type(exc).__name__}: {exc}") from None
+            time.sleep(random.uniform(0.5, 2.0) * attempt)
+        finally:
+            shutil.rmtree(sock_dir, ignore_errors=True)
+
+
+def _publish(build: Path, out: Path) -> None:
+    """Move the finished outputs from ``build`` into ``out``, replacing old ones whole."""
+    if not out.exists():
+        build.rename(out)
+        return
+    trash = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+    trash.mkdir()
+    try:
+        for name in OUTPUTS:
+            if (out / name).exists():
+                (out / name).rename(trash / name)
+        for name in OUTPUTS:
+            if (build / name).exists():
+                (build / name).rename(out / name)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+        shutil.rmtree(build, ignore_errors=True)
+
+
+def run_company(
+    data: str | Path,
+    company: str,
+    out: str | Path,
+    *,
+    as_of: str | None = None,
+    params: dict[str, Any] | None = None,
+    mapping: str | Path | None = None,
+    prepared_by: str = "",
+    on_step: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run the whole diagnostic on one company's data and write its report.
+
+    Parameters
+    ----------
+    data
+        The company's folder of tables, or one workbook.
+    company
+        The company's name as it appears in the report.
+    out
+        The output folder (created if needed; earlier outputs are replaced whole).
+    as_of
+        The as-of date ``T`` (ISO); overrides ``params["as_of"]``.
+    params
+        SPEC §6 parameter overrides.
+    mapping
+        A mapping file or preset name for the client's column names.
+    on_step
+        Called with each step's name before it runs (progress display).
+
+    Raises
+    ------
+    InputError
+        Bad arguments or data (exit 2), before anything is written.
+    StepError
+        A notebook step failed (exit 1); the previous outputs are left intact.
+    """
+    from diligence.report.excel import write_workbook
+    from diligence.report.html import render_html
+
+    started = time.perf_counter()
+    if not str(company).strip():
+        raise InputError("--company: give the company's name.")
+    params = dict(params or {})
+    if as_of:
+        params["as_of"] = as_of
+    resolved = resolve_params(params, source="--params")
+    intake = load_company(data, mapping=mapping, as_of=resolved["as_of"])
+    intake.raise_for_errors()
+    notebooks = step_notebooks()
+    check_kernel()
+
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    build = out.parent / f".{out.name}.build-{uuid.uuid4().hex[:8]}"
+    work = build / WORK
+    try:
+        work.mkdir(parents=True)
+        (build / "notebooks").mkdir()
+        store.save_tables(intake.tables, work)
+        data_quality = intake.data_quality()
+        store.write_json(data_quality, work / store.DATA_QUALITY_FILE)
+        store.write_json(resolved, work / store.PARAMS_FILE)
+        nb_params = {"work_dir": WORK, "company": company, **resolved}
+        executed = []
+        for source in notebooks:
+            if on_step:
+                on_step(source.stem)
+            target = build / "notebooks" / source.name
+            execute_step(source, target, nb_params, cwd=build, log_path=work / "kernel.log")
+            executed.append(target)
+        steps = load_results(work)
+        findings = build_findings(company, resolved["as_of"], steps, data_quality)
+        store.write_json(findings, build / "findings.json")
+        period = data_quality.get("data_period")
+        render_html(executed, findings, build / "report.html", prepared_by=prepared_by, data_period=period)
+        write_workbook(
+            findings,
+            {s.title: s.tables for s in steps if s.tables},
+            build / "report.xlsx",
+        )
+        _publish(build, out)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    return RunResult(out=out, findings=findings, seconds=time.perf_counter() - started)
