@@ -11,11 +11,12 @@ import traceback
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from diligence.errors import DiligenceError, InputError
 
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+out = Console(highlight=False, markup=False, soft_wrap=True)
 
 
 def _params_from(path: str | None) -> dict:
@@ -136,12 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except InputError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         for problem in exc.problems:
-            err.print(f"  - {problem}", soft_wrap=True)
+            err.print(f"  - {escape(str(problem))}", soft_wrap=True)
         return exc.exit_code
     except DiligenceError as exc:
-        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, not a traceback
         if os.environ.get("DILIGENCE_DEBUG"):
             traceback.print_exc()
-        err.print(f"[bold red]unexpected error:[/] {type(exc).__name__}: {exc} (set DILIGENCE_DEBUG=1 for details)")
+        err.print(f"[bold red]unexpected error:[/] {type(exc).__name__}: {escape(str(exc))} (set DILIGENCE_DEBUG=1 for details)")
         return 1
 
 

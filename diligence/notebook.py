@@ -36,6 +36,13 @@ class Run:
     def as_of(self) -> pd.Timestamp:
         return pd.Timestamp(self.params["as_of"])
 
+    def metrics(self) -> dict[str, Any]:
+        """Every metric recorded so far by this run's steps (for the summary)."""
+        from diligence.findings import collect_metrics
+        from diligence.results import load_results
+
+        return collect_metrics(load_results(self.work_dir, with_tables=False))
+
     def record(self, step: str, title: str, **results: Any) -> None:
         """Record this step's metrics, flags, findings and tables for the report."""
         record_step(self.work_dir, StepResult(step=step, title=title, **results))

@@ -1,0 +1,313 @@
+"""Overlaps in selling: direct and partner deals, or several reps, on one account at once.
+
+Definitions follow SPEC §3. ``T`` is the as-of date and the look-back window is
+the 365 days before T, half-open on the left: ``(T - 365 days, T]``.
+
+An opportunity's **lifetime** runs from ``created_date`` to its end, both days
+included:
+
+- a closed opportunity ends on its ``close_date``;
+- an open opportunity runs to T (its ``close_date`` is only an expectation);
+- a closed opportunity without ``close_date`` ends on its ``created_date``:
+  all we know is that it existed the day it was created;
+- an end before the start (bad data) is moved to the start.
+
+Whether a deal is closed comes from ``is_closed``; where that is blank or the
+column is absent, a deal with a ``close_date`` on or before T counts as closed
+and any other as open.
+
+Two lifetimes **overlap inside the window** when the window and both lifetimes
+share at least one calendar day. Sharing a single day counts: a partner deal
+that closes on the day the direct one is created was still open that day, and
+the two sellers were in the account together. A partner deal that closed the
+day before the direct one opened does not overlap it. Overlap days count the
+shared calendar days, so a same-day touch is 1 day.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+WINDOW_DAYS = 365
+DIRECT, PARTNER = "direct", "partner"
+
+_LIFETIME_COLUMNS = ["lifetime_start", "lifetime_end", "window_start", "window_end", "in_window"]
+
+
+def opportunity_lifetimes(
+    opportunities: pd.DataFrame, as_of: pd.Timestamp, window_days: int = WINDOW_DAYS
+) -> pd.DataFrame:
+    """Lifetime of each opportunity and its part inside ``(T - window_days, T]``.
+
+    Parameters
+    ----------
+    opportunities
+        The ``opportunities`` table (``created_date`` required; ``close_date``
+        and ``is_closed`` used when present).
+    as_of
+        T.
+    window_days
+        Length of the look-back window.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``opportunities``: ``lifetime_start``, ``lifetime_end``
+        (see the module docstring for the rules), ``window_start`` and
+        ``window_end`` (the lifetime clipped to the window, both days
+        included; ``NaT`` when it misses the window) and ``in_window``.
+    """
+    as_of = pd.Timestamp(as_of)
+    first_day = as_of - pd.Timedelta(days=window_days - 1)  # (T - 365d, T] in whole days
+    start = opportunities["created_date"]
+    close = opportunities["close_date"] if "close_date" in opportunities else pd.Series(pd.NaT, index=opportunities.index, dtype=start.dtype)
+    inferred_closed = close.notna() & (close <= as_of)
+    if "is_closed" in opportunities:
+        closed = opportunities["is_closed"].fillna(inferred_closed).astype(bool)
+    else:
+        closed = inferred_closed
+    end = close.where(closed, as_of).where(~closed | close.notna(), start)
+    end = end.where(~(end < start), start)
+    w_start = start.where(start > first_day, first_day)
+    w_end = end.where(end < as_of, as_of)
+    in_window = (start.notna() & (w_start <= w_end)).astype(bool)
+    return pd.DataFrame(
+        {
+            "lifetime_start": start,
+            "lifetime_end": end,
+            "window_start": w_start.where(in_window),
+            "window_end": w_end.where(in_window),
+            "in_window": in_window,
+        },
+        index=opportunities.index,
+    )
+
+
+def _channel(opportunities: pd.DataFrame) -> pd.Series:
+    # Intake lower-cases channel and defaults blanks to direct (SPEC §2); kept here
+    # so that a frame built by hand reads the same.
+    return opportunities["channel"].astype("string").str.strip().str.lower().fillna(DIRECT)
+
+
+def _window_intervals(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Opportunities whose lifetime touches the window, with the clipped interval."""
+    life = opportunity_lifetimes(opportunities, as_of)
+    keep = life["in_window"] & opportunities["account_id"].notna()
+    cols = ["opportunity_id", "account_id"] + [c for c in ("owner_rep_id", "partner_id") if c in opportunities]
+    out = opportunities.loc[keep, cols].copy()
+    if "channel" in opportunities:
+        out["channel"] = _channel(opportunities.loc[keep])
+    out["start"] = life.loc[keep, "window_start"]
+    out["end"] = life.loc[keep, "window_end"]
+    return out
+
+
+def overlapping_accounts(intervals: pd.DataFrame, party: str) -> pd.Index:
+    """Accounts where two different ``party`` values hold intervals sharing a day.
+
+    Parameters
+    ----------
+    intervals
+        One row per interval: ``account_id``, ``party`` and ``start`` / ``end``
+        (dates, both days included).
+    party
+        The column telling the sides apart (``channel``, ``owner_rep_id``).
+
+    Returns
+    -------
+    Index
+        Sorted ``account_id`` values.
+
+    Notes
+    -----
+    Runs in ``O(n log n)`` without pairing rows. Each party's intervals in an
+    account are first merged into disjoint blocks; after that any two blocks of
+    an account that share a day belong to different parties, and a block shares
+    a day with an earlier-starting one exactly when it starts on or before the
+    latest end seen so far in that account.
+    """
+    iv = intervals.loc[intervals[party].notna(), ["account_id", party, "start", "end"]]
+    if iv.empty:
+        return pd.Index([], name="account_id", dtype="string")
+    iv = iv.assign(
+        acc=pd.factorize(iv["account_id"])[0],
+        pty=pd.factorize(iv[party])[0],
+        s=iv["start"].to_numpy("datetime64[D]").astype(np.int64),
+        e=iv["end"].to_numpy("datetime64[D]").astype(np.int64),
+    ).sort_values(["acc", "pty", "s", "e"], kind="stable")
+    seen_end = iv.groupby(["acc", "pty"], sort=False)["e"].cummax()
+    prev_end = seen_end.groupby([iv["acc"], iv["pty"]], sort=False).shift(1)
+    block = (prev_end.isna() | (iv["s"] > prev_end)).cumsum()
+    blocks = iv.groupby(block, sort=False).agg(account_id=("account_id", "first"), acc=("acc", "first"), s=("s", "min"), e=("e", "max"))
+    blocks = blocks.sort_values(["acc", "s"], kind="stable")
+    latest = blocks.groupby("acc", sort=False)["e"].cummax()
+    prev_latest = latest.groupby(blocks["acc"], sort=False).shift(1)
+    hit = blocks.loc[blocks["s"] <= prev_latest, "account_id"]
+    return pd.Index(hit.unique(), name="account_id").sort_values()
+
+
+def conflict_account_ids(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.Index | None:
+    """Channel conflict accounts (SPEC §3): an account with a direct and a
+    partner opportunity whose lifetimes overlap inside the 365 days before T.
+
+    ``None`` when there is no ``opportunities`` table or no ``channel`` column.
+    """
+    opps = tables.get("opportunities")
+    if opps is None or "channel" not in opps:
+        return None
+    iv = _window_intervals(opps, pd.Timestamp(params["as_of"]))
+    iv = iv.loc[iv["channel"].isin([DIRECT, PARTNER])]
+    return overlapping_accounts(iv, "channel")
+
+
+def multi_rep_account_ids(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.Index | None:
+    """Multi-rep accounts (SPEC §3): an account with direct opportunities owned
+    by two or more different reps whose lifetimes overlap inside the 365 days
+    before T. The same rep owning several overlapping deals is not multi-rep;
+    departed reps count as reps (their deals still overlapped).
+
+    ``None`` when there is no ``opportunities`` table or no ``owner_rep_id``
+    column. Without a ``channel`` column every opportunity is direct (SPEC §2).
+    """
+    opps = tables.get("opportunities")
+    if opps is None or "owner_rep_id" not in opps:
+        return None
+    iv = _window_intervals(opps, pd.Timestamp(params["as_of"]))
+    if "channel" in iv:
+        iv = iv.loc[iv["channel"] == DIRECT]
+    return overlapping_accounts(iv, "owner_rep_id")
+
+
+def _overlapping_pairs(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of intervals of the same account sharing a day (suffixes _a, _b)."""
+    pairs = left.merge(right, on="account_id", suffixes=("_a", "_b"))
+    o_start = pairs[["start_a", "start_b"]].max(axis=1)
+    o_end = pairs[["end_a", "end_b"]].min(axis=1)
+    pairs = pairs.assign(overlap_start=o_start, overlap_end=o_end)
+    pairs = pairs.loc[o_start <= o_end]
+    return pairs.assign(overlap_days=((pairs["overlap_end"] - pairs["overlap_start"]).dt.days + 1).astype("int64"))
+
+
+def _names(table: pd.DataFrame | None, key: str, name: str) -> pd.Series:
+    if table is None or name not in table:
+        return pd.Series(dtype="string", name=name)
+    return table.dropna(subset=[key]).drop_duplicates(key).set_index(key)[name]
+
+
+def conflict_accounts(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.DataFrame:
+    """Evidence for channel conflict: one row per conflict account.
+
+    Shows the pair of overlapping opportunities with the longest overlap
+    (ties broken by opportunity ids): the direct deal and its owner, the
+    partner deal and its partner (the deal's ``partner_id``, else the
+    account's), the shared days, and how many direct/partner pairs overlap.
+    Sorted by overlap days (longest first), then account id. Empty when the
+    metric cannot be computed.
+    """
+    columns = [
+        "account_id", "account_name", "direct_opportunity_id", "direct_owner_rep_id", "direct_owner_name",
+        "partner_opportunity_id", "partner_id", "partner_name", "overlap_start", "overlap_end",
+        "overlap_days", "overlapping_pairs",
+    ]
+    ids = conflict_account_ids(tables, params)
+    if ids is None or len(ids) == 0:
+        return pd.DataFrame(columns=columns)
+    opps = tables["opportunities"]
+    iv = _window_intervals(opps.loc[opps["account_id"].isin(ids)], pd.Timestamp(params["as_of"]))
+    for col in ("owner_rep_id", "partner_id"):
+        if col not in iv:
+            iv[col] = pd.Series(pd.NA, index=iv.index, dtype="string")
+    accounts = tables["accounts"]
+    acc_partner = _names(accounts, "account_id", "partner_id") if "partner_id" in accounts else pd.Series(dtype="string")
+    iv["partner_id"] = iv["partner_id"].fillna(iv["account_id"].map(acc_partner))
+    direct = iv.loc[iv["channel"] == DIRECT, ["account_id", "opportunity_id", "owner_rep_id", "start", "end"]]
+    partner = iv.loc[iv["channel"] == PARTNER, ["account_id", "opportunity_id", "partner_id", "start", "end"]]
+    pairs = _overlapping_pairs(direct, partner).rename(
+        columns={"opportunity_id_a": "direct_opportunity_id", "owner_rep_id": "direct_owner_rep_id", "opportunity_id_b": "partner_opportunity_id"}
+    )
+    pairs["overlapping_pairs"] = pairs.groupby("account_id")["account_id"].transform("size").astype("int64")
+    best = (
+        pairs.sort_values(["account_id", "overlap_days", "direct_opportunity_id", "partner_opportunity_id"], ascending=[True, False, True, True])
+        .drop_duplicates("account_id")
+    )
+    best = best.assign(
+        account_name=best["account_id"].map(_names(accounts, "account_id", "account_name")),
+        direct_owner_name=best["direct_owner_rep_id"].map(_names(tables.get("reps"), "rep_id", "rep_name")),
+        partner_name=best["partner_id"].map(_names(tables.get("partners"), "partner_id", "partner_name")),
+    )
+    return best.sort_values(["overlap_days", "account_id"], ascending=[False, True])[columns].reset_index(drop=True)
+
+
+def multi_rep_accounts_table(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.DataFrame:
+    """Evidence for rep overlap: one row per multi-rep account.
+
+    Lists the account's CRM owner, the reps whose direct deals overlapped
+    (ids and names, sorted by id, joined with ``"; "``), how many such reps and
+    overlapping opportunities, and the longest overlap in days. Sorted by
+    number of reps (most first), then account id.
+    """
+    columns = [
+        "account_id", "account_name", "account_owner_rep_id", "reps", "rep_ids", "rep_names",
+        "overlapping_opportunities", "max_overlap_days",
+    ]
+    ids = multi_rep_account_ids(tables, params)
+    if ids is None or len(ids) == 0:
+        return pd.DataFrame(columns=columns)
+    opps = tables["opportunities"]
+    iv = _window_intervals(opps.loc[opps["account_id"].isin(ids)], pd.Timestamp(params["as_of"]))
+    if "channel" in iv:
+        iv = iv.loc[iv["channel"] == DIRECT]
+    iv = iv.loc[iv["owner_rep_id"].notna(), ["account_id", "opportunity_id", "owner_rep_id", "start", "end"]]
+    pairs = _overlapping_pairs(iv, iv)
+    pairs = pairs.loc[pairs["owner_rep_id_a"] < pairs["owner_rep_id_b"]]
+    involved = pd.concat(
+        [
+            pairs[["account_id", "opportunity_id_a", "owner_rep_id_a"]].set_axis(["account_id", "opportunity_id", "rep_id"], axis=1),
+            pairs[["account_id", "opportunity_id_b", "owner_rep_id_b"]].set_axis(["account_id", "opportunity_id", "rep_id"], axis=1),
+        ]
+    )
+    rep_names = _names(tables.get("reps"), "rep_id", "rep_name")
+    reps = involved.drop_duplicates(["account_id", "rep_id"]).sort_values(["account_id", "rep_id"])
+    reps = reps.assign(rep_name=reps["rep_id"].map(rep_names).fillna(reps["rep_id"]).astype("string"))
+    by_account = reps.groupby("account_id").agg(
+        reps=("rep_id", "size"),
+        rep_ids=("rep_id", "; ".join),
+        rep_names=("rep_name", "; ".join),
+    )
+    by_account["overlapping_opportunities"] = involved.drop_duplicates(["account_id", "opportunity_id"]).groupby("account_id").size()
+    by_account["max_overlap_days"] = pairs.groupby("account_id")["overlap_days"].max()
+    out = by_account.reset_index()
+    accounts = tables["accounts"]
+    out["account_name"] = out["account_id"].map(_names(accounts, "account_id", "account_name"))
+    out["account_owner_rep_id"] = out["account_id"].map(_names(accounts, "account_id", "owner_rep_id"))
+    out = out.astype({"reps": "int64", "overlapping_opportunities": "int64", "max_overlap_days": "int64"})
+    return out.sort_values(["reps", "account_id"], ascending=[False, True])[columns].reset_index(drop=True)
+
+
+def metrics(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> dict[str, float | int | None]:
+    """SPEC §4 channel metrics.
+
+    Returns
+    -------
+    dict
+        ``channel_conflict_accounts`` and ``multi_rep_accounts`` (counts,
+        ``None`` when the data does not allow them; see
+        :func:`conflict_account_ids` and :func:`multi_rep_account_ids`), plus
+        ``partner_opportunities_365d``: partner opportunities whose lifetime
+        touches the window, which tells a clear RF5 from a company without
+        partner deals.
+    """
+    conflicts = conflict_account_ids(tables, params)
+    multi = multi_rep_account_ids(tables, params)
+    opps = tables.get("opportunities")
+    partner_opps = None
+    if opps is not None and "channel" in opps:
+        in_window = opportunity_lifetimes(opps, pd.Timestamp(params["as_of"]))["in_window"]
+        partner_opps = int((in_window & (_channel(opps) == PARTNER)).sum())
+    return {
+        "channel_conflict_accounts": None if conflicts is None else int(len(conflicts)),
+        "multi_rep_accounts": None if multi is None else int(len(multi)),
+        "partner_opportunities_365d": partner_opps,
+    }
