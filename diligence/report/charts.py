@@ -1,0 +1,316 @@
+"""The kit's charts: seaborn/matplotlib in one house style, each returning a Figure.
+
+Figures are built as :class:`ReportFigure` (a :class:`matplotlib.figure.Figure`)
+directly rather than through ``pyplot``: they are never registered with pyplot, so
+Jupyter's inline backend does not show them a second time at the end of the cell,
+nothing needs closing, and no GUI backend is ever touched (safe under Agg and in
+parallel kernels). Since no pyplot backend is involved, the figure renders itself
+for Jupyter (``_repr_png_``): the notebook displays the returned figure
+(``display(fig)`` or as the cell's last expression) and it is embedded as a PNG.
+
+Fonts are DejaVu Sans (shipped with matplotlib, so identical offline and on every
+machine); colours come from :data:`PALETTE`.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from cycler import cycler
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from diligence.report.formats import FORMATTERS, check_kind, humanize, infer_kind
+
+#: Navy first (the "one colour" of single-series charts), then contrasting hues.
+PALETTE: list[str] = ["#1f3b5c", "#e07a5f", "#3f7cac", "#81b29a", "#f2cc8f", "#6d597a", "#95b8d1", "#b5838d"]
+INK = "#1f2933"
+MUTED = "#616e7c"
+
+HOUSE_RC: dict[str, Any] = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 9.5,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.titlepad": 10,
+    "axes.labelsize": 9.5,
+    "axes.labelcolor": MUTED,
+    "axes.edgecolor": "#9aa5b1",
+    "axes.linewidth": 0.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "axes.facecolor": "white",
+    "axes.prop_cycle": cycler(color=PALETTE),
+    "grid.color": "#e4e7eb",
+    "grid.linewidth": 0.8,
+    "text.color": INK,
+    "xtick.color": MUTED,
+    "ytick.color": MUTED,
+    "legend.frameon": False,
+    "legend.fontsize": 8.5,
+    "figure.facecolor": "white",
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "savefig.facecolor": "white",
+    "image.cmap": "Blues",
+}
+
+WIDTH = 7.5  # inches: fits the report's text column at 100 dpi
+MAX_HEIGHT = 11.0
+
+
+class ReportFigure(Figure):
+    """A Figure that displays itself in Jupyter as a PNG, whatever the matplotlib backend."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        with mpl.rc_context(HOUSE_RC):
+            self.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
+
+
+def set_style() -> None:
+    """Apply the house style to everything the notebook draws (seaborn theme + rcParams).
+
+    The chart functions below apply the same style themselves, so their output does
+    not depend on whether (or when) this was called.
+    """
+    sns.set_theme(style="whitegrid", palette=PALETTE, font="DejaVu Sans", rc=HOUSE_RC)
+
+
+def _figure(width: float, height: float) -> tuple[Figure, Any]:
+    """A figure outside pyplot with one Axes, constrained layout."""
+    fig = ReportFigure(figsize=(width, min(max(height, 2.0), MAX_HEIGHT)), layout="constrained")
+    return fig, fig.subplots()
+
+
+def _colors(n: int) -> list[str]:
+    """``n`` colours from the palette, repeating it when there are more levels than colours."""
+    return [PALETTE[i % len(PALETTE)] for i in range(n)]
+
+
+def _axis_formatter(kind: str) -> Any:
+    """Tick formatter for a value axis of ``kind``."""
+    if kind == "pct":
+        return PercentFormatter(xmax=1.0, decimals=0)
+    if kind == "int":
+        return FuncFormatter(lambda v, _: f"{v:,.0f}")
+    return FuncFormatter(lambda v, _: FORMATTERS[kind](v))
+
+
+def _no_data(fig: Figure, ax: Any, title: str | None) -> Figure:
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, "No data to show", ha="center", va="center", color=MUTED, transform=ax.transAxes)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _labels(s: pd.Series) -> pd.Series:
+    """Category labels as plain text (seaborn then treats them as categories, in order)."""
+    return s.astype(object).where(s.notna(), "(blank)").astype(str).astype(object)
+
+
+def bar(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    title: str | None = None,
+    fmt: str = "int",
+    horizontal: bool = True,
+    hue: str | None = None,
+) -> Figure:
+    """Bar chart of one number per category, with value labels.
+
+    Parameters
+    ----------
+    df
+        Tidy frame, one row per bar (per category and hue level). Bars keep the
+        frame's row order: sort it first.
+    x
+        The category column (one bar per value).
+    y
+        The numeric column (bar length).
+    title
+        A short title, top left.
+    fmt
+        How values read on the axis and labels: ``int``, ``pct`` (0–1 fractions),
+        ``money``, ``ratio`` or ``num``.
+    horizontal
+        Categories down the side (default, best for long account or rep names) or
+        along the bottom.
+    hue
+        Optional column splitting each bar into side-by-side bars.
+    """
+    with mpl.rc_context(HOUSE_RC):
+        check_kind(fmt)
+        data = df.assign(**{x: _labels(df[x])})
+        if hue is not None:
+            data = data.assign(**{hue: _labels(data[hue])})
+        order = list(pd.unique(data[x]))
+        n_bars = len(order) * (max(data[hue].nunique(), 1) if hue else 1)
+        size = (WIDTH, 0.9 + 0.32 * n_bars) if horizontal else (max(WIDTH, 0.45 * n_bars + 1.5), 3.8)
+        fig, ax = _figure(*size)
+        if data.empty:
+            return _no_data(fig, ax, title)
+        sns.barplot(
+            data=data,
+            x=y if horizontal else x,
+            y=x if horizontal else y,
+            hue=hue,
+            order=order,
+            orient="h" if horizontal else "v",
+            errorbar=None,
+            color=None if hue else PALETTE[0],
+            palette=_colors(data[hue].nunique()) if hue else None,
+            ax=ax,
+        )
+        value_axis = ax.xaxis if horizontal else ax.yaxis
+        value_axis.set_major_formatter(_axis_formatter(fmt))
+        label = FORMATTERS[fmt]
+        for container in ax.containers:
+            ax.bar_label(
+                container,
+                labels=[label(v) if np.isfinite(v) else "" for v in container.datavalues],
+                padding=3,
+                fontsize=8,
+                color=INK,
+            )
+        ax.margins(**({"x": 0.12} if horizontal else {"y": 0.12}))
+        ax.set_xlabel(humanize(y) if horizontal else "")
+        ax.set_ylabel("" if horizontal else humanize(y))
+        (ax.yaxis if horizontal else ax.xaxis).grid(False)
+        if not horizontal and len(order) > 6:
+            ax.tick_params(axis="x", labelrotation=35)
+            for tick in ax.get_xticklabels():
+                tick.set_horizontalalignment("right")
+        if hue:
+            ax.legend(title=humanize(hue), loc="best")
+        if title:
+            ax.set_title(title)
+        return fig
+
+
+def stacked_share(
+    df: pd.DataFrame, index: str, columns: str, values: str, *, title: str | None = None
+) -> Figure:
+    """100% stacked horizontal bars: the mix of ``columns`` within each ``index`` value.
+
+    ``values`` are summed per (index, columns) pair and divided by the row total, so
+    each bar reads as shares adding to 100% (e.g. rep-assigned / partner-only /
+    unassigned accounts by segment). Shares of 8% or more are labelled.
+    """
+    with mpl.rc_context(HOUSE_RC):
+        data = df.assign(**{index: _labels(df[index]), columns: _labels(df[columns])})
+        table = data.pivot_table(index=index, columns=columns, values=values, aggfunc="sum", fill_value=0, sort=True)
+        totals = table.sum(axis=1)
+        share = table.div(totals.where(totals != 0), axis=0).fillna(0.0)
+        fig, ax = _figure(WIDTH, 1.1 + 0.42 * len(share))
+        if share.empty:
+            return _no_data(fig, ax, title)
+        share.plot.barh(stacked=True, ax=ax, color=_colors(share.shape[1]), width=0.7, edgecolor="white", linewidth=0.6)
+        for container in ax.containers:
+            ax.bar_label(
+                container,
+                labels=[f"{w:.0%}" if w >= 0.08 else "" for w in container.datavalues],
+                label_type="center",
+                fontsize=8,
+                color="white",
+            )
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        ax.invert_yaxis()  # first category on top, as in a table
+        ax.yaxis.grid(False)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.legend(title=humanize(columns), loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        if title:
+            ax.set_title(title)
+        return fig
+
+
+def heatmap(df: pd.DataFrame, *, title: str | None = None, fmt: str = "int") -> Figure:
+    """Annotated heatmap of a matrix (index × columns), e.g. accounts by segment × region.
+
+    Cells are labelled in ``fmt`` (``int`` or ``pct``, also ``money``, ``ratio``,
+    ``num``); missing cells stay blank. The colour scale is sequential navy.
+    """
+    with mpl.rc_context(HOUSE_RC):
+        check_kind(fmt)
+        matrix = df.apply(pd.to_numeric, errors="coerce").astype(float)
+        matrix = matrix.set_axis(matrix.index.map(str), axis=0).set_axis(matrix.columns.map(str), axis=1)
+        fig, ax = _figure(min(max(2.5 + 0.95 * matrix.shape[1], 4.0), WIDTH + 2), 1.2 + 0.42 * matrix.shape[0])
+        if matrix.empty or matrix.isna().all().all():
+            return _no_data(fig, ax, title)
+        annot = matrix.map(lambda v: "" if np.isnan(v) else FORMATTERS[fmt](v))
+        sns.heatmap(
+            matrix,
+            annot=annot.to_numpy(),
+            fmt="",
+            cmap=sns.light_palette(PALETTE[0], as_cmap=True),
+            cbar=False,
+            linewidths=0.6,
+            linecolor="white",
+            annot_kws={"fontsize": 8},
+            ax=ax,
+        )
+        ax.grid(False)
+        ax.set_xlabel(humanize(matrix.columns.name or ""))
+        ax.set_ylabel(humanize(matrix.index.name or ""))
+        ax.tick_params(axis="both", length=0)
+        ax.tick_params(axis="y", labelrotation=0)
+        if title:
+            ax.set_title(title)
+        return fig
+
+
+def scatter(
+    df: pd.DataFrame, x: str, y: str, *, hue: str | None = None, title: str | None = None
+) -> Figure:
+    """Scatter of two numeric columns (e.g. book potential vs attainment per rep).
+
+    Axes are formatted from the column names (``*_pct`` as %, potential as money…,
+    see :func:`~diligence.report.formats.infer_kind`); ``hue`` colours points by a
+    category.
+    """
+    with mpl.rc_context(HOUSE_RC):
+        data = df if hue is None else df.assign(**{hue: _labels(df[hue])})
+        fig, ax = _figure(WIDTH, 4.2)
+        if data.empty or data[[x, y]].dropna().empty:
+            return _no_data(fig, ax, title)
+        hue_order: Sequence[str] | None = sorted(data[hue].unique()) if hue else None
+        sns.scatterplot(
+            data=data,
+            x=x,
+            y=y,
+            hue=hue,
+            hue_order=hue_order,
+            palette=_colors(len(hue_order)) if hue_order else None,
+            color=None if hue else PALETTE[0],
+            s=42,
+            alpha=0.85,
+            edgecolor="white",
+            linewidth=0.5,
+            ax=ax,
+        )
+        for axis, col in ((ax.xaxis, x), (ax.yaxis, y)):
+            kind = infer_kind(col, data[col].dtype)
+            if kind in FORMATTERS and kind not in ("date", "bool", "text"):
+                axis.set_major_formatter(_axis_formatter(kind))
+        ax.set_xlabel(humanize(x))
+        ax.set_ylabel(humanize(y))
+        if hue:
+            ax.legend(title=humanize(hue), loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        if title:
+            ax.set_title(title)
+        return fig

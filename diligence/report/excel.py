@@ -1,0 +1,370 @@
+"""report.xlsx: the findings and the step tables as a formatted workbook (openpyxl).
+
+Sheets: "Summary" (company, as-of, flag scorecard, key metrics), one sheet per step
+with each table as a real Excel table, then "Data Quality" and "Definitions".
+
+Safety, because the workbook carries client text: every text cell is written as a
+string (``data_type = "s"``, with a quote prefix when it starts like a formula), so
+``=HYPERLINK(…)`` in an account name stays text; control characters are stripped;
+datetimes are made naive; NaN, None and infinities become empty cells. Table and
+sheet names are valid and unique, headers are unique strings, and an empty table is
+written without a Table object, so Excel opens the file without a repair prompt.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from diligence.report.definitions import FLAG_RULES, METRIC_DEFINITIONS
+from diligence.report.formats import (
+    EXCEL_NUMBER_FORMATS,
+    FLAG_VALUE_KIND,
+    STATUS_LABELS,
+    flag_tone,
+    format_threshold,
+    humanize,
+    infer_kind,
+    is_missing,
+    value_kind,
+)
+from diligence.report.safe import FORMULA_TRIGGERS, excel_sheet_name, excel_table_name, excel_text
+
+TABLE_STYLE = "TableStyleMedium2"
+NAVY = "1F3B5C"
+#: Fill and font colour per status tone (Excel's own Bad / Neutral / Good palette, plus grey).
+TONE_COLORS: dict[str, tuple[str, str]] = {
+    "red": ("FFC7CE", "9C0006"),
+    "amber": ("FFEB9C", "9C5700"),
+    "green": ("C6EFCE", "006100"),
+    "grey": ("E7E6E6", "595959"),
+}
+MIN_WIDTH, MAX_WIDTH = 8, 60
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=14, color=NAVY)
+_SUBTITLE = Font(bold=True, size=12, color=NAVY)
+_HEADER = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor=NAVY)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def cell_value(value: Any) -> Any:
+    """A Python value as openpyxl should store it.
+
+    Missing values and infinities → None (an empty cell; Excel has no NaN or inf),
+    numpy scalars → Python numbers, timestamps → naive ``datetime`` (Excel has no
+    time zones), timedeltas → days, lists → comma-joined text, mappings → JSON,
+    strings → :func:`~diligence.report.safe.excel_text`, anything else → its text.
+    """
+    if isinstance(value, str):
+        return excel_text(value)
+    if is_missing(value):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        v = float(value)
+        return None if math.isinf(v) else v
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        ts = pd.Timestamp(value)
+        return (ts.tz_localize(None) if ts.tzinfo is not None else ts).to_pydatetime()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (pd.Timedelta, dt.timedelta, np.timedelta64)):
+        return pd.Timedelta(value).total_seconds() / 86_400
+    if isinstance(value, Mapping):
+        return excel_text(json.dumps(value, sort_keys=True, default=str))
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        items = sorted(map(str, value)) if isinstance(value, set) else map(str, value)
+        return excel_text(", ".join(items))
+    return excel_text(str(value))
+
+
+def put(ws: Worksheet, row: int, col: int, value: Any, *, number_format: str | None = None, font: Font | None = None) -> Any:
+    """Write one cell safely and return it: text always as text, never as a formula."""
+    v = cell_value(value)
+    cell = ws.cell(row=row, column=col, value=v)
+    if isinstance(v, str):
+        cell.data_type = "s"  # openpyxl reads "=..." as a formula otherwise
+        if v.startswith(FORMULA_TRIGGERS):
+            cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+    elif number_format and v is not None and not isinstance(v, bool):
+        cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _headers(columns: Sequence[Any]) -> list[str]:
+    """Humanized header texts, single-line, non-empty and unique without regard to case
+    (Excel table column names must be)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for j, col in enumerate(columns, start=1):
+        text = " ".join(str(excel_text(humanize(col))).split())[:250] or f"Column {j}"
+        name, k = text, 2
+        while name.lower() in seen:
+            name = f"{text} ({k})"
+            k += 1
+        seen.add(name.lower())
+        out.append(name)
+    return out
+
+
+def _flatten(df: pd.DataFrame) -> pd.DataFrame:
+    """A named index becomes columns (an unnamed one is dropped); column levels are joined."""
+    named_index = any(n is not None for n in df.index.names)
+    frame = df.reset_index(drop=not named_index)
+    if isinstance(frame.columns, pd.MultiIndex):
+        frame = frame.set_axis([" · ".join(str(p) for p in c if str(p) != "") for c in frame.columns], axis=1)
+    return frame
+
+
+def _width(header: str, s: pd.Series, kind: str) -> int:
+    """A column width from its longest text (header or value), capped."""
+    if kind in ("money", "int"):
+        biggest = pd.to_numeric(s, errors="coerce").abs().max()
+        longest = len(f"{biggest:,.0f}") if pd.notna(biggest) and np.isfinite(biggest) else 1
+    elif kind in ("pct", "ratio", "months", "num", "date"):
+        longest = 10
+    else:
+        longest = int(s.head(2000).astype(str).str.len().max() or 0) if len(s) else 0
+    return int(min(max(len(header) + 2, longest + 2, MIN_WIDTH), MAX_WIDTH))
+
+
+def write_frame(
+    ws: Worksheet,
+    df: pd.DataFrame,
+    *,
+    top: int,
+    title: str | None,
+    table_name: str,
+    widths: dict[int, int],
+) -> tuple[int, int]:
+    """Write one titled table at row ``top``; return (header row, next free row).
+
+    Non-empty frames become an Excel table (``table_name``, banded style, autofilter)
+    covering header and data; number formats follow each column's kind
+    (:func:`~diligence.report.formats.infer_kind`). An empty frame gets its header
+    and a "(none)" row but no Table, since Excel rejects a table without data rows.
+    ``widths`` (column index → width) is updated with the widest content seen.
+    """
+    row = top
+    if title:
+        put(ws, row, 1, title, font=_SUBTITLE)
+        row += 1
+    frame = _flatten(df)
+    header_row = row
+    if frame.shape[1] == 0:
+        put(ws, row, 1, "(none)")
+        return header_row, row + 2
+    headers = _headers(frame.columns)
+    kinds = [infer_kind(c, frame.dtypes.iloc[j]) for j, c in enumerate(frame.columns)]
+    formats = [EXCEL_NUMBER_FORMATS.get(k) for k in kinds]
+    for j, text in enumerate(headers, start=1):
+        put(ws, header_row, j, text, font=_HEADER).fill = _HEADER_FILL
+    if frame.empty:
+        put(ws, header_row + 1, 1, "(none)")
+        return header_row, header_row + 3
+    # Cell by cell is how openpyxl writes; values are converted once per column first.
+    columns = [frame.iloc[:, j].astype(object).tolist() for j in range(frame.shape[1])]
+    for i, values in enumerate(zip(*columns), start=header_row + 1):
+        for j, (value, fmt) in enumerate(zip(values, formats), start=1):
+            put(ws, i, j, value, number_format=fmt)
+    last_row = header_row + len(frame)
+    ref = f"A{header_row}:{get_column_letter(len(headers))}{last_row}"
+    table = Table(displayName=table_name, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True, showColumnStripes=False)
+    ws.add_table(table)
+    for j, (text, kind) in enumerate(zip(headers, kinds), start=1):
+        widths[j] = max(widths.get(j, 0), _width(text, frame.iloc[:, j - 1], kind))
+    return header_row, last_row + 2
+
+
+def _apply_widths(ws: Worksheet, widths: Mapping[int, int]) -> None:
+    for j, w in sorted(widths.items()):
+        ws.column_dimensions[get_column_letter(j)].width = w
+
+
+def write_tables(
+    ws: Worksheet,
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    top: int,
+    prefix: str,
+    taken: set[str],
+) -> int:
+    """Stack titled tables on a sheet from row ``top``, freeze below the first header.
+
+    Returns the next free row. Table names are ``<prefix>_<nn>_<title>``, unique in
+    the workbook through ``taken``.
+    """
+    widths: dict[int, int] = {}
+    row, first_header = top, None
+    for k, (title, df) in enumerate(tables.items(), start=1):
+        name = excel_table_name(title, f"{prefix}_{k:02d}", taken)
+        header_row, row = write_frame(ws, df, top=row, title=title, table_name=name, widths=widths)
+        first_header = first_header or header_row
+    if first_header is not None:
+        ws.freeze_panes = f"A{first_header + 1}"
+    _apply_widths(ws, widths)
+    return row
+
+
+def _write_summary(ws: Worksheet, findings: Mapping[str, Any]) -> None:
+    """Company, as-of date, the flag scorecard (status filled by colour), key metrics."""
+    put(ws, 1, 1, findings.get("company") or "Company", font=_TITLE)
+    put(ws, 2, 1, "Coverage diligence", font=Font(italic=True, color="616E7C"))
+    put(ws, 3, 1, "As of", font=_BOLD)
+    put(ws, 3, 2, findings.get("as_of"))
+
+    put(ws, 5, 1, "Red flags and warnings", font=_SUBTITLE)
+    heads = ["Flag", "ID", "Status", "Value", "Threshold", "Detail"]
+    for j, text in enumerate(heads, start=1):
+        put(ws, 6, j, text, font=_HEADER).fill = _HEADER_FILL
+    row = 7
+    for flag in findings.get("flags") or []:
+        kind = FLAG_VALUE_KIND.get(str(flag.get("id", "")), "num")
+        fill, color = TONE_COLORS[flag_tone(flag)]
+        threshold = flag.get("threshold")
+        put(ws, row, 1, humanize(flag.get("name") or ""))
+        put(ws, row, 2, flag.get("id"), font=_BOLD)
+        status = put(ws, row, 3, STATUS_LABELS.get(str(flag.get("status")), flag.get("status")), font=Font(bold=True, color=color))
+        status.fill = PatternFill("solid", fgColor=fill)
+        put(ws, row, 4, flag.get("value"), number_format=EXCEL_NUMBER_FORMATS.get(kind))
+        if isinstance(threshold, (list, tuple)):
+            put(ws, row, 5, format_threshold(threshold, kind))
+        else:
+            put(ws, row, 5, threshold, number_format=EXCEL_NUMBER_FORMATS.get(kind))
+        put(ws, row, 6, flag.get("detail")).alignment = _WRAP
+        row += 1
+    if row == 7:
+        put(ws, row, 1, "(no flags evaluated)")
+        row += 1
+
+    row += 1
+    put(ws, row, 1, "Key metrics", font=_SUBTITLE)
+    for j, text in enumerate(["Metric", "Value", "Name in findings.json"], start=1):
+        put(ws, row + 1, j, text, font=_HEADER).fill = _HEADER_FILL
+    row += 2
+    for name, value in (findings.get("metrics") or {}).items():
+        put(ws, row, 1, humanize(name))
+        put(ws, row, 2, value, number_format=EXCEL_NUMBER_FORMATS.get(value_kind(name, value)))
+        put(ws, row, 3, name)
+        row += 1
+    for col, width in zip("ABCDEF", (36, 14, 16, 14, 16, 90)):
+        ws.column_dimensions[col].width = width
+
+
+_DQ_FILE_COLUMNS = ["table", "file", "rows_read", "rows_kept", "rows_set_aside"]
+_DQ_ISSUE_COLUMNS = ["level", "table", "file", "column", "count", "rows", "message", "action"]
+
+
+def _records(items: Any, columns: list[str]) -> pd.DataFrame:
+    """A list of dicts as a frame with exactly ``columns`` (missing keys blank, extras kept last)."""
+    frame = pd.DataFrame.from_records(list(items or []))
+    extra = [c for c in frame.columns if c not in columns]
+    return frame.reindex(columns=columns + extra)
+
+
+def _write_data_quality(ws: Worksheet, dq: Mapping[str, Any], taken: set[str]) -> None:
+    put(ws, 1, 1, "Data quality", font=_TITLE)
+    put(ws, 2, 1, "Errors", font=_BOLD)
+    put(ws, 2, 2, dq.get("errors"), number_format="#,##0")
+    put(ws, 3, 1, "Warnings", font=_BOLD)
+    put(ws, 3, 2, dq.get("warnings"), number_format="#,##0")
+    files = _records(dq.get("files"), _DQ_FILE_COLUMNS)
+    issues = _records(dq.get("issues"), _DQ_ISSUE_COLUMNS)
+    write_tables(ws, {"Files read": files, "Issues": issues}, top=5, prefix="dq", taken=taken)
+    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 14)
+
+
+def _write_definitions(
+    ws: Worksheet,
+    findings: Mapping[str, Any],
+    definitions: Sequence[tuple[str, str]] | None,
+    taken: set[str],
+) -> None:
+    if definitions is None:
+        names = list(findings.get("metrics") or METRIC_DEFINITIONS)
+        definitions = [(n, METRIC_DEFINITIONS.get(n, "")) for n in names]
+    metrics = pd.DataFrame(list(definitions), columns=["term", "definition"])
+    flags = pd.DataFrame(
+        [
+            {
+                "id": f.get("id"),
+                "flag": f.get("name"),
+                "triggered_when": FLAG_RULES.get(str(f.get("id")), ""),
+                "threshold": format_threshold(f.get("threshold"), FLAG_VALUE_KIND.get(str(f.get("id")), "num")),
+            }
+            for f in findings.get("flags") or []
+        ],
+        columns=["id", "flag", "triggered_when", "threshold"],
+    )
+    put(ws, 1, 1, "Definitions", font=_TITLE)
+    write_tables(ws, {"Metrics": metrics, "Flags and thresholds": flags}, top=3, prefix="defs", taken=taken)
+    for col, width in zip("ABCD", (34, 90, 60, 16)):
+        ws.column_dimensions[col].width = width
+    for row in ws.iter_rows(min_col=2, max_col=3):
+        for cell in row:
+            cell.alignment = _WRAP
+
+
+def write_workbook(
+    findings: dict,
+    step_tables: dict[str, dict[str, pd.DataFrame]],
+    out_path: Path,
+    *,
+    definitions: list[tuple[str, str]] | None = None,
+) -> Path:
+    """Write report.xlsx.
+
+    Parameters
+    ----------
+    findings
+        The SPEC §7 findings (company, as_of, metrics, flags, data_quality); missing
+        keys are tolerated.
+    step_tables
+        Step title → {table title → DataFrame}, in display order. Each step gets a
+        sheet named after it (≤ 31 characters, valid, unique).
+    out_path
+        Where to write the workbook (its folder is created if needed).
+    definitions
+        (term, definition) pairs for the Definitions sheet; by default the SPEC §4
+        definitions of the metrics present in ``findings``.
+
+    Returns
+    -------
+    Path
+        ``out_path``. Same inputs give the same cell contents.
+    """
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "Summary"
+    sheet_names = {"summary", "data quality", "definitions"}
+    table_names: set[str] = set()
+    _write_summary(summary, findings)
+    for k, (step, tables) in enumerate(step_tables.items(), start=1):
+        ws = wb.create_sheet(excel_sheet_name(step, sheet_names))
+        put(ws, 1, 1, step, font=_TITLE)
+        write_tables(ws, tables, top=3, prefix=f"t{k:02d}", taken=table_names)
+    _write_data_quality(wb.create_sheet("Data Quality"), findings.get("data_quality") or {}, table_names)
+    _write_definitions(wb.create_sheet("Definitions"), findings, definitions, table_names)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out_path)
+    return out_path

@@ -1,0 +1,316 @@
+"""Number formatting shared by the HTML report, the notebooks and the Excel workbook.
+
+One place decides how a value reads ("31.2%", "$1.2M", "2.4×", "1,234", "—"), how a
+column's kind is guessed from its name and dtype, and how a flag's status shows,
+so that the report and the workbook never disagree.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MISSING = "—"
+
+#: Kinds a value can be shown as; ``text`` and ``bool`` are not numbers.
+KINDS = ("pct", "money", "ratio", "int", "num", "months", "date", "bool", "text")
+NUMERIC_KINDS = frozenset({"pct", "money", "ratio", "int", "num", "months"})
+
+#: Excel number formats of each kind (money stays currency-neutral: SPEC §2 fixes one
+#: currency but not which).
+EXCEL_NUMBER_FORMATS: dict[str, str] = {
+    "pct": "0.0%",
+    "money": "#,##0",
+    "ratio": '0.00"×"',
+    "int": "#,##0",
+    "num": "#,##0.00",
+    "months": "0.0",
+    "date": "yyyy-mm-dd",
+}
+
+#: How each flag's ``value`` reads: the metric that drives it (SPEC §5).
+FLAG_VALUE_KIND: dict[str, str] = {
+    "RF1": "pct",  # unassigned_pct
+    "RF2": "ratio",  # max / min attainment
+    "RF3": "months",  # months since the last rebalance
+    "RF4": "pct",  # survey_mismatch_pct
+    "RF5": "int",  # channel_conflict_accounts
+    "RF6": "pct",  # headcount_shortfall_pct
+    "W1": "pct",  # assigned_not_worked_pct
+    "W2": "num",  # attainment_cv_max
+    "W3": "ratio",  # potential_max_min_ratio
+    "W4": "int",  # white_space_cells
+    "W5": "ratio",  # pipeline_coverage_median
+    "W6": "pct",  # junior_on_enterprise_pct
+    "W7": "int",  # multi_rep_accounts
+    "W8": "int",  # cross_crm_conflicting_owners
+}
+
+#: Status → (label, tone). Tone names the colour: red for a triggered red flag,
+#: amber for a triggered warning, green clear, grey not assessed.
+STATUS_LABELS = {"triggered": "Triggered", "clear": "Clear", "not_assessed": "Not assessed"}
+
+
+def is_missing(x: Any) -> bool:
+    """True for None, NaN, NaT and ``pd.NA`` (scalars only; containers are never missing)."""
+    if x is None:
+        return True
+    if isinstance(x, (str, bytes, list, tuple, dict, set)):
+        return False
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _number(x: Any) -> float | None:
+    """``x`` as a float, or None when it is missing or not a number (bools are not numbers)."""
+    if is_missing(x) or isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        return None
+    return float(x)
+
+
+def _guard(fmt: Callable[[float], str]) -> Callable[[Any], str]:
+    """Wrap a float formatter: missing → "—", infinities → "∞", non-numbers → their text."""
+
+    def wrapped(x: Any) -> str:
+        v = _number(x)
+        if v is None:
+            return MISSING if is_missing(x) else str(x)
+        if math.isinf(v):
+            return "∞" if v > 0 else "−∞"
+        return fmt(v)
+
+    wrapped.__doc__ = fmt.__doc__
+    wrapped.__name__ = fmt.__name__
+    return wrapped
+
+
+@_guard
+def fmt_pct(x: float) -> str:
+    """A 0–1 fraction as a percentage with one decimal: 0.312 → "31.2%"."""
+    return f"{x * 100:.1f}%"
+
+
+@_guard
+def fmt_money(x: float) -> str:
+    """An amount, abbreviated: 1_234_567 → "$1.2M", 850_000 → "$850K", 950 → "$950".
+
+    The unit is chosen after rounding, so 999_960 reads "$1.0M", not "$1000K".
+    """
+    sign, v = ("-" if x < 0 else ""), abs(x)
+    # Each unit starts where the smaller one would read 1000 ("$1000K" → "$1.0M").
+    if round(v / 1e6, 1) >= 1000:
+        return f"{sign}${v / 1e9:,.1f}B"
+    if round(v / 1e3) >= 1000:
+        return f"{sign}${v / 1e6:,.1f}M"
+    if round(v) >= 1000:
+        return f"{sign}${v / 1e3:,.0f}K"
+    return f"{sign}${v:,.0f}"
+
+
+@_guard
+def fmt_ratio(x: float) -> str:
+    """A multiple with one decimal: 2.43 → "2.4×"."""
+    return f"{x:,.1f}×"
+
+
+@_guard
+def fmt_int(x: float) -> str:
+    """A count with thousands separators: 1234 → "1,234"."""
+    return f"{round(x):,}"
+
+
+@_guard
+def fmt_num(x: float) -> str:
+    """A plain number with two decimals: 0.4512 → "0.45", 1234 → "1,234.00"."""
+    return f"{x:,.2f}"
+
+
+@_guard
+def fmt_months(x: float) -> str:
+    """A duration in months with one decimal: 14.23 → "14.2 months"."""
+    return f"{x:,.1f} months"
+
+
+def fmt_date(x: Any) -> str:
+    """A date as ISO ``YYYY-MM-DD`` (time of day dropped); missing → "—"."""
+    if is_missing(x):
+        return MISSING
+    try:
+        return pd.Timestamp(x).strftime("%Y-%m-%d")
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def fmt_bool(x: Any) -> str:
+    """True → "Yes", False → "No", missing → "—"."""
+    if is_missing(x):
+        return MISSING
+    return "Yes" if bool(x) else "No"
+
+
+def fmt_text(x: Any) -> str:
+    """Any value as text; missing → "—"."""
+    return MISSING if is_missing(x) else str(x)
+
+
+FORMATTERS: dict[str, Callable[[Any], str]] = {
+    "pct": fmt_pct,
+    "money": fmt_money,
+    "ratio": fmt_ratio,
+    "int": fmt_int,
+    "num": fmt_num,
+    "months": fmt_months,
+    "date": fmt_date,
+    "bool": fmt_bool,
+    "text": fmt_text,
+}
+
+
+def format_value(x: Any, kind: str) -> str:
+    """Format one value as ``kind`` (one of :data:`KINDS`)."""
+    return FORMATTERS[check_kind(kind)](x)
+
+
+def check_kind(kind: str) -> str:
+    """Return ``kind`` or raise ValueError naming the known kinds (a typo must not pass)."""
+    if kind not in FORMATTERS:
+        raise ValueError(f"unknown format {kind!r}; use one of {', '.join(KINDS)}")
+    return kind
+
+
+_PCT_TOKENS = {"pct", "share", "rate", "percent", "percentage"}
+_RATIO_TOKENS = {"ratio", "coverage", "multiple"}
+_MONEY_TOKENS = {"potential", "amount", "bookings", "quota", "revenue", "pipeline", "arr", "acv", "tcv", "money"}
+_COUNT_TOKENS = {
+    "count", "n", "accounts", "reps", "opportunities", "activities", "cells", "duplicates",
+    "owners", "employees", "headcount", "need", "rows", "changes", "events", "total",
+}  # fmt: skip
+
+
+def infer_kind(name: Any, dtype: Any = None) -> str:
+    """Guess how a column (or a metric) reads from its name and dtype.
+
+    Parameters
+    ----------
+    name
+        Column or metric name; snake_case names are split into words.
+    dtype
+        The column's dtype, or None for a scalar metric known to be a number.
+
+    Returns
+    -------
+    str
+        ``date`` / ``bool`` / ``text`` from the dtype; for numbers, by name, first
+        match wins: ``*_pct``, share, rate → ``pct``; ratio, coverage → ``ratio``;
+        ``cv`` → ``num``; attainment → ``pct`` (bookings / quota); potential,
+        amount, bookings, quota, revenue, pipeline → ``money``; months → ``num``;
+        then integer dtype or a count word (accounts, reps, count, …) → ``int``;
+        else ``num``. Names are checked before the dtype because an integer quota
+        is still money.
+    """
+    if dtype is not None:
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            return "date"
+        if pd.api.types.is_bool_dtype(dtype):
+            return "bool"
+        if not pd.api.types.is_numeric_dtype(dtype):
+            return "text"
+    tokens = set(re.split(r"[^a-z0-9]+", str(name).lower())) - {""}
+    if tokens & _PCT_TOKENS:
+        return "pct"
+    if tokens & _RATIO_TOKENS:
+        return "ratio"
+    if "cv" in tokens:
+        return "num"
+    if "attainment" in tokens:
+        return "pct"
+    if tokens & _MONEY_TOKENS:
+        return "money"
+    if "months" in tokens:
+        return "num"
+    if (dtype is not None and pd.api.types.is_integer_dtype(dtype)) or tokens & _COUNT_TOKENS:
+        return "int"
+    return "num"
+
+
+def value_kind(name: Any, value: Any) -> str:
+    """The kind of one scalar (a metric value): text, bool, date or by :func:`infer_kind`."""
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return "date"
+    if isinstance(value, numbers.Real):
+        kind = infer_kind(name)
+        return "int" if kind == "num" and isinstance(value, numbers.Integral) else kind
+    if is_missing(value):
+        return infer_kind(name)
+    return "text"
+
+
+_WORDS = {"pct": "%", "id": "ID", "crm": "CRM", "cv": "CV", "ae": "AE", "sdr": "SDR", "90d": "90d"}
+
+
+def humanize(name: Any) -> str:
+    """A snake_case name as a header: ``unassigned_potential_pct`` → "Unassigned potential %".
+
+    Names that are not snake_case (already written for people) are returned as they are.
+    """
+    text = str(name)
+    if not re.fullmatch(r"[a-z0-9_]+", text):
+        return text
+    words = [_WORDS.get(w, w) for w in text.split("_") if w]
+    if not words:
+        return text
+    first = words[0]
+    return " ".join([first[:1].upper() + first[1:], *words[1:]])
+
+
+def flag_tone(flag: Mapping[str, Any]) -> str:
+    """Colour of a flag's status: ``red`` (triggered red flag), ``amber`` (triggered
+    warning, ids W…), ``green`` (clear), ``grey`` (not assessed or unknown)."""
+    status = flag.get("status")
+    if status == "triggered":
+        return "amber" if str(flag.get("id", "")).upper().startswith("W") else "red"
+    return "green" if status == "clear" else "grey"
+
+
+def format_threshold(threshold: Any, kind: str) -> str:
+    """A flag threshold as text; a two-number band (W5) reads "3.0×–5.0×"."""
+    if isinstance(threshold, (list, tuple)) and len(threshold) == 2:
+        return "–".join(format_value(t, kind) for t in threshold)
+    return format_value(threshold, kind)
+
+
+def flag_rows(flags: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The scorecard rows shown in HTML (notebooks and report cover), all plain text.
+
+    Each row: ``id``, ``name`` (humanized), ``status`` (raw), ``label``
+    ("Triggered" / "Clear" / "Not assessed"), ``tone`` (see :func:`flag_tone`),
+    ``value`` and ``threshold`` formatted by the flag's kind, ``detail``. Flags keep
+    their order (the SPEC's). Missing keys read "—" or "".
+    """
+    rows = []
+    for f in flags or []:
+        kind = FLAG_VALUE_KIND.get(str(f.get("id", "")), "num")
+        value = f.get("value")
+        rows.append(
+            {
+                "id": fmt_text(f.get("id")),
+                "name": humanize(f.get("name") or ""),
+                "status": str(f.get("status") or "not_assessed"),
+                "label": STATUS_LABELS.get(str(f.get("status")), fmt_text(f.get("status"))),
+                "tone": flag_tone(f),
+                "value": format_value(value, kind) if value is None or isinstance(value, numbers.Real) else str(value),
+                "threshold": format_threshold(f.get("threshold"), kind),
+                "detail": "" if is_missing(f.get("detail")) else str(f.get("detail")),
+            }
+        )
+    return rows

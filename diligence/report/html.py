@@ -1,0 +1,285 @@
+"""report.html: the executed notebooks merged into one self-contained, client-ready page.
+
+The notebooks are merged cell by cell (markdown and outputs only; no code, no
+parameters, no stderr, no errors), each notebook becoming one ``<section>``, then
+converted with nbconvert's HTMLExporter and the kit's own template
+(``templates/report/``), which adds the cover, the executive-summary scorecard and
+the table of contents, and inlines the CSS. A final pass removes anything that could
+make the browser contact another host, so the file opens offline and prints.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from bs4 import BeautifulSoup
+from nbconvert import HTMLExporter
+from nbformat import NotebookNode
+
+import diligence
+from diligence.report.formats import fmt_int, flag_rows, format_value, humanize, is_missing
+from diligence.report.safe import slugify
+
+TEMPLATES_DIR = Path(diligence.__file__).resolve().parents[1] / "templates"
+TEMPLATE_NAME = "report"
+
+#: Cells with these tags never reach the report.
+DROP_TAGS = frozenset({"parameters", "injected-parameters", "remove", "papermill-error-cell-tag"})
+#: Output data kept, richest first; one of them per output.
+KEEP_MIMES = ("text/html", "image/png", "text/plain")
+#: text/plain reprs that are plotting noise, not content (``<Figure size …>``, ``[<matplotlib…>]``).
+_PLOT_REPR = re.compile(r"^\s*\[?\s*<(?:Figure size|Axes|matplotlib|seaborn)")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+#: Headline metrics on the cover, in order: (metric, label, kind). Absent ones are skipped.
+HEADLINE_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("accounts_total", "Accounts", "int"),
+    ("rep_assigned_pct", "Rep-assigned accounts", "pct"),
+    ("unassigned_pct", "Unassigned accounts", "pct"),
+    ("unassigned_potential_pct", "Potential in unassigned accounts", "pct"),
+    ("contacted_90d_pct", "Accounts worked in 90 days", "pct"),
+    ("win_rate", "Win rate (12 months)", "pct"),
+    ("pipeline_coverage_median", "Median pipeline coverage", "ratio"),
+    ("white_space_cells", "White-space cells", "int"),
+)
+
+
+def _clean_output(output: Mapping[str, Any]) -> NotebookNode | None:
+    """One output as the report shows it, or None when it has nothing for a client.
+
+    stdout text is kept; stderr and errors are dropped. Rich outputs keep only their
+    richest kept representation (HTML, then PNG, then plain text), and a plain-text
+    repr of a plotting object is noise.
+    """
+    kind = output.get("output_type")
+    if kind == "stream":
+        text = output.get("text", "")
+        if output.get("name") != "stdout" or not str(text).strip():
+            return None
+        return nbformat.v4.new_output("stream", name="stdout", text=text)
+    if kind not in ("display_data", "execute_result"):
+        return None
+    data = output.get("data", {})
+    mime = next((m for m in KEEP_MIMES if m in data), None)
+    if mime is None:
+        return None
+    value = data[mime]
+    if mime == "text/plain" and _PLOT_REPR.match("".join(value) if isinstance(value, list) else str(value)):
+        return None
+    meta = {}
+    if mime == "image/png":
+        dims = (output.get("metadata") or {}).get("image/png", output.get("metadata") or {})
+        meta = {"image/png": {k: dims[k] for k in ("width", "height") if k in dims}}
+    return nbformat.v4.new_output("display_data", data={mime: value}, metadata=meta)
+
+
+def _section_title(cells: Sequence[NotebookNode], path: Path) -> str:
+    """The notebook's first markdown heading, else its file name (``03_balance`` → "Balance")."""
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            match = _HEADING.search(cell.source)
+            if match:
+                return re.sub(r"[*_`]+", "", match.group(2)).strip() or path.stem
+    return humanize(re.sub(r"^\d+[_-]*", "", path.stem)) or path.stem
+
+
+def _failed(nb: NotebookNode) -> bool:
+    return bool(nb.metadata.get("papermill", {}).get("exception"))
+
+
+def merge_notebooks(notebooks: Sequence[Path]) -> tuple[NotebookNode, list[dict[str, str]]]:
+    """Merge executed notebooks, in order, into one notebook for the report.
+
+    Parameters
+    ----------
+    notebooks
+        Paths of papermill-executed notebooks.
+
+    Returns
+    -------
+    (notebook, sections)
+        The merged notebook: markdown cells and code cells reduced to their kept
+        outputs (code removed; cells tagged parameters, injected-parameters or
+        remove dropped; cells left without output dropped), each cell given a
+        stable id. The first kept cell of each notebook carries
+        ``metadata.dk_section = {"id", "title"}`` and its last kept cell
+        ``metadata.dk_section_end``, from which the template builds the
+        ``<section>`` elements; ``sections`` lists them for the table of contents.
+
+    Raises
+    ------
+    ValueError
+        If a notebook is marked as failed by papermill: a failed step must never
+        be rendered as a client report.
+    """
+    merged = nbformat.v4.new_notebook()
+    sections: list[dict[str, str]] = []
+    for path in map(Path, notebooks):
+        nb = nbformat.read(path, as_version=4)
+        if _failed(nb):
+            raise ValueError(f"{path.name}: the notebook failed during execution; no report is rendered from it.")
+        kept = []
+        for cell in nb.cells:
+            if DROP_TAGS & set(cell.get("metadata", {}).get("tags", [])):
+                continue
+            if cell.cell_type == "markdown" and cell.source.strip():
+                md = nbformat.v4.new_markdown_cell(cell.source)
+                if cell.get("attachments"):
+                    md.attachments = copy.deepcopy(cell.attachments)
+                kept.append(md)
+            elif cell.cell_type == "code":
+                outputs = [o for o in map(_clean_output, cell.get("outputs", [])) if o is not None]
+                if outputs:
+                    kept.append(nbformat.v4.new_code_cell(source="", outputs=outputs))
+        if not kept:
+            continue
+        title = _section_title(kept, path)
+        section = {"id": f"section-{len(sections) + 1}-{slugify(title, max_len=40)}", "title": title}
+        sections.append(section)
+        kept[0].metadata["dk_section"] = dict(section)
+        kept[-1].metadata["dk_section_end"] = True
+        merged.cells.extend(kept)
+    for i, cell in enumerate(merged.cells):
+        cell.id = f"dk-cell-{i:04d}"
+    return merged, sections
+
+
+def _count(n: Any, word: str) -> str:
+    """``3 warnings``, ``1 warning``."""
+    n = int(n or 0)
+    return f"{fmt_int(n)} {word}{'' if n == 1 else 's'}"
+
+
+def _data_quality_line(dq: Mapping[str, Any] | None) -> str:
+    """One sentence about the input: files read, rows set aside, warnings and errors."""
+    if not dq:
+        return ""
+    files = dq.get("files") or []
+    parts = []
+    if files:
+        read = sum(int(f.get("rows_read") or 0) for f in files)
+        aside = sum(int(f.get("rows_set_aside") or 0) for f in files)
+        parts.append(f"{_count(len(files), 'file')} read ({_count(read, 'row')}), {_count(aside, 'row')} set aside")
+    parts += [_count(dq[key], key[:-1]) for key in ("warnings", "errors") if key in dq]
+    return "; ".join(parts) + "." if parts else ""
+
+
+def report_context(
+    findings: Mapping[str, Any],
+    sections: Sequence[Mapping[str, str]],
+    *,
+    prepared_by: str = "",
+    data_period: str | None = None,
+) -> dict[str, Any]:
+    """What the template's cover, summary and contents show, all as plain text.
+
+    The template escapes every value; nothing here is markup.
+    """
+    rows = flag_rows(findings.get("flags") or [])
+    metrics = findings.get("metrics") or {}
+    kpis = [
+        {"label": label, "value": format_value(metrics[name], kind)}
+        for name, label, kind in HEADLINE_METRICS
+        if name in metrics
+    ]
+    counts = {tone: sum(r["tone"] == tone for r in rows) for tone in ("red", "amber", "green", "grey")}
+    company = findings.get("company")
+    return {
+        "company": "Company" if is_missing(company) or not str(company).strip() else str(company),
+        "as_of": "" if is_missing(findings.get("as_of")) else str(findings.get("as_of")),
+        "data_period": data_period or "",
+        "prepared_by": prepared_by or "",
+        "scorecard": rows,
+        "counts": counts,
+        "kpis": kpis,
+        "dq": _data_quality_line(findings.get("data_quality")),
+        "sections": [dict(s) for s in sections],
+    }
+
+
+_REQUEST_ATTRS = ("src", "srcset", "poster", "data", "background", "action", "formaction", "xlink:href")
+_EXTERNAL_CSS = re.compile(r"@import[^;]*;|url\(\s*['\"]?\s*(?:[a-z][a-z0-9+.-]*:)?//[^)]*\)", re.IGNORECASE)
+
+
+def _is_local(url: str) -> bool:
+    """True for a URL that needs no other host: inline data or a fragment."""
+    u = url.strip().lower()
+    return u.startswith(("data:", "#")) or u == ""
+
+
+def make_offline(html_text: str) -> str:
+    """Remove from a page everything that would make a browser contact another host.
+
+    Scripts (the report needs none), ``<link>``, frames, objects and ``<base>`` are
+    removed; ``src``-like attributes that are not inline ``data:`` URLs are dropped;
+    CSS ``@import`` and ``url(//…)`` are neutralised. Plain ``<a href>`` links stay:
+    following one is the reader's choice, not a request made by opening the file.
+    """
+    soup = BeautifulSoup(html_text, features="html.parser")
+    for tag in soup.find_all(["script", "link", "iframe", "frame", "object", "embed", "base", "applet", "portal"]):
+        tag.decompose()
+    for tag in soup.find_all("meta", attrs={"http-equiv": True}):
+        if str(tag.get("http-equiv", "")).lower() == "refresh":
+            tag.decompose()
+    for tag in soup.find_all(True):
+        for attr in _REQUEST_ATTRS:
+            if tag.has_attr(attr) and not _is_local(str(tag[attr])):
+                del tag[attr]
+        if tag.name != "a" and tag.has_attr("href") and not _is_local(str(tag["href"])):
+            del tag["href"]
+        if tag.has_attr("style"):
+            tag["style"] = _EXTERNAL_CSS.sub("none", str(tag["style"]))
+    for style in soup.find_all("style"):
+        if style.string and _EXTERNAL_CSS.search(style.string):
+            style.string = _EXTERNAL_CSS.sub("none", style.string)
+    return str(soup)
+
+
+def render_html(
+    notebooks: list[Path],
+    findings: dict,
+    out_path: Path,
+    *,
+    prepared_by: str = "",
+    data_period: str | None = None,
+) -> Path:
+    """Write the client report: executed notebooks + findings → one self-contained HTML file.
+
+    Parameters
+    ----------
+    notebooks
+        Executed step notebooks, in report order.
+    findings
+        The SPEC §7 findings (company, as_of, metrics, flags, data_quality); the
+        cover and executive-summary scorecard are built from it.
+    out_path
+        Where to write ``report.html`` (its folder is created if needed).
+    prepared_by, data_period
+        Shown on the cover when given.
+
+    Returns
+    -------
+    Path
+        ``out_path``. The file has no code, no prompts, no script and no reference
+        to another host; charts are inline PNGs; client text is escaped.
+    """
+    merged, sections = merge_notebooks(notebooks)
+    context = report_context(findings, sections, prepared_by=prepared_by, data_period=data_period)
+    merged.metadata["title"] = f"{context['company']} — Coverage diligence"
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+    )
+    body, _ = exporter.from_notebook_node(merged, resources={"dk": context, "metadata": {"name": "report"}})
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(make_offline(body), encoding="utf-8")
+    return out_path
