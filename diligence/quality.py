@@ -86,3 +86,21 @@ def findings(dq: dict[str, Any], tables: dict[str, pd.DataFrame]) -> list[str]:
     else:
         out.append("Intake found no data-quality warning.")
     return out
+
+
+def data_period(tables: dict[str, pd.DataFrame]) -> str | None:
+    """The span of dated events received (opportunities, activities, owner
+    changes), as ``"YYYY-MM-DD to YYYY-MM-DD"``; ``None`` when nothing is dated."""
+    dated = {
+        "opportunities": "created_date",
+        "activities": "activity_date",
+        "assignment_history": "effective_date",
+    }
+    dates = pd.concat(
+        [tables[t][c] for t, c in dated.items() if t in tables and c in tables[t]],
+        ignore_index=True,
+    ) if any(t in tables for t in dated) else pd.Series(dtype="datetime64[ns]")
+    dates = dates.dropna()
+    if dates.empty:
+        return None
+    return f"{dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"

@@ -6,6 +6,7 @@ report and never destroys the previous one.
 """
 from __future__ import annotations
 
+import logging
 import os
 import random
 import shutil
@@ -27,6 +28,7 @@ from diligence.findings import build_findings
 from diligence.intake import load_company
 from diligence.kernel import check_kernel, make_kernel_manager
 from diligence.params import resolve_params
+from diligence.quality import data_period
 from diligence.results import load_results
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -34,6 +36,10 @@ WORK = "work"  # the run's work folder, relative to the output folder
 OUTPUTS = ("report.html", "report.xlsx", "findings.json", "notebooks", WORK)
 CELL_TIMEOUT = int(os.environ.get("DILIGENCE_CELL_TIMEOUT", "1800"))
 KERNEL_START_TRIES = 4
+
+# papermill logs every injected name our notebooks do not declare; parameters
+# are validated once, before any step, so its warnings would only be noise.
+logging.getLogger("papermill").setLevel(logging.ERROR)
 
 
 @dataclass
@@ -188,7 +194,7 @@ def run_company(
         steps = load_results(work)
         findings = build_findings(company, resolved["as_of"], steps, data_quality)
         store.write_json(findings, build / "findings.json")
-        period = data_quality.get("data_period")
+        period = data_period(intake.tables)
         render_html(executed, findings, build / "report.html", prepared_by=prepared_by, data_period=period)
         write_workbook(
             findings,

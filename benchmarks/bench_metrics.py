@@ -1,0 +1,108 @@
+"""Time the calculations alone (no intake, no notebooks) at 10k, 100k and 1M accounts.
+
+Each size runs in a fresh process: the synthetic company is generated first
+(not timed), the peak-memory counter is reset, then every concern's metrics,
+the flags and the evidence tables the notebooks show are computed and timed.
+
+    .venv/bin/python benchmarks/bench_metrics.py [--sizes 10000 100000 1000000]
+
+Targets: the 1M-account company in under 60 s and 6 GiB on a 2-core machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _peak_rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _reset_peak() -> None:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+    except OSError:
+        pass
+
+
+def measure(n_accounts: int) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from diligence import balance, capacity, channels, coverage, flags, governance, merger, pipeline
+    from diligence.params import resolve_params
+    from diligence.synth import DEMO_AS_OF, make_company
+
+    t0 = time.perf_counter()
+    tables = make_company(n_accounts=n_accounts, seed=7)
+    generated = time.perf_counter() - t0
+    params = resolve_params({"as_of": DEMO_AS_OF})
+    _reset_peak()
+    base = _peak_rss_mib()
+    timings: dict[str, float] = {}
+    metrics: dict = {}
+
+    def timed(name, fn, *args, **kw):
+        start = time.perf_counter()
+        result = fn(*args, **kw)
+        timings[name] = round(time.perf_counter() - start, 3)
+        return result
+
+    for module in (coverage, balance, pipeline, channels, governance, capacity, merger):
+        metrics.update(timed(f"{module.__name__.split('.')[-1]}.metrics", module.metrics, tables, params))
+    timed("flags.evaluate", flags.evaluate, metrics, params, tables)
+    for name, fn in [
+        ("coverage.coverage_by", lambda: coverage.coverage_by(tables, params, by=["segment"])),
+        ("coverage.white_space", lambda: coverage.white_space(tables, params)),
+        ("coverage.top_unassigned", lambda: coverage.top_unassigned(tables, params, n=25)),
+        ("balance.comparable_groups", lambda: balance.comparable_groups(tables, params)),
+        ("pipeline.pipeline_coverage", lambda: pipeline.pipeline_coverage(tables, params)),
+        ("channels.conflict_accounts", lambda: channels.conflict_accounts(tables, params)),
+        ("governance.survey_mismatches", lambda: governance.survey_mismatches(tables, params)),
+        ("merger.duplicate_pairs", lambda: merger.duplicate_pairs(tables, params)),
+        ("merger.fuzzy_candidates", lambda: merger.fuzzy_candidates(tables, params)),
+    ]:
+        timed(name, fn)
+    return {
+        "accounts": n_accounts,
+        "rows": {t: len(f) for t, f in tables.items()},
+        "generate_s": round(generated, 1),
+        "calculations_s": round(sum(timings.values()), 2),
+        "peak_rss_mib": round(_peak_rss_mib(), 0),
+        "rss_before_calculations_mib": round(base, 0),
+        "timings_s": timings,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one)))
+        return
+    print(f"{'accounts':>10} {'opps':>10} {'activities':>11} {'calc s':>8} {'peak MiB':>9}  slowest")
+    for n in args.sizes:
+        proc = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True)
+        if proc.returncode:
+            print(proc.stderr[-2000:])
+            raise SystemExit(proc.returncode)
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        slow = sorted(r["timings_s"].items(), key=lambda kv: -kv[1])[:3]
+        print(
+            f"{n:>10,} {r['rows'].get('opportunities', 0):>10,} {r['rows'].get('activities', 0):>11,} "
+            f"{r['calculations_s']:>8.2f} {r['peak_rss_mib']:>9,.0f}  "
+            + ", ".join(f"{k} {v:.2f}s" for k, v in slow)
+        )
+
+
+if __name__ == "__main__":
+    main()
