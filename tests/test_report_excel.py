@@ -61,8 +61,8 @@ FINDINGS = {
         "files": [{"table": "accounts", "file": "=accounts.csv", "rows_read": 10, "rows_kept": 9, "rows_set_aside": 1}],
         "issues": [{"level": "warning", "table": "accounts", "column": "owner_rep_id", "count": 3, "rows": [2, 5, 9],
                     "message": "+unknown rep", "action": "check"}],
-        "warnings": 1,
-        "errors": 0,
+        "warning_count": 1,
+        "error_count": 0,
     },
 }
 STEPS = {

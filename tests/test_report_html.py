@@ -49,8 +49,8 @@ FINDINGS = {
     "data_quality": {
         "files": [{"table": "accounts", "file": "accounts.csv", "rows_read": 10, "rows_kept": 9, "rows_set_aside": 1}],
         "issues": [],
-        "warnings": 2,
-        "errors": 0,
+        "warning_count": 2,
+        "error_count": 0,
     },
 }
 

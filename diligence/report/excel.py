@@ -284,9 +284,9 @@ def _records(items: Any, columns: list[str]) -> pd.DataFrame:
 def _write_data_quality(ws: Worksheet, dq: Mapping[str, Any], taken: set[str]) -> None:
     put(ws, 1, 1, "Data quality", font=_TITLE)
     put(ws, 2, 1, "Errors", font=_BOLD)
-    put(ws, 2, 2, dq.get("errors"), number_format="#,##0")
+    put(ws, 2, 2, dq.get("error_count"), number_format="#,##0")
     put(ws, 3, 1, "Warnings", font=_BOLD)
-    put(ws, 3, 2, dq.get("warnings"), number_format="#,##0")
+    put(ws, 3, 2, dq.get("warning_count"), number_format="#,##0")
     files = _records(dq.get("files"), _DQ_FILE_COLUMNS)
     issues = _records(dq.get("issues"), _DQ_ISSUE_COLUMNS)
     write_tables(ws, {"Files read": files, "Issues": issues}, top=5, prefix="dq", taken=taken)

@@ -164,7 +164,9 @@ def _data_quality_line(dq: Mapping[str, Any] | None) -> str:
         read = sum(int(f.get("rows_read") or 0) for f in files)
         aside = sum(int(f.get("rows_set_aside") or 0) for f in files)
         parts.append(f"{_count(len(files), 'file')} read ({_count(read, 'row')}), {_count(aside, 'row')} set aside")
-    parts += [_count(dq[key], key[:-1]) for key in ("warnings", "errors") if key in dq]
+    parts += [
+        _count(dq[f"{key}_count"], key) for key in ("warning", "error") if dq.get(f"{key}_count") is not None
+    ]
     return "; ".join(parts) + "." if parts else ""
 
 

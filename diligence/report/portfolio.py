@@ -1,0 +1,351 @@
+"""portfolio.html and portfolio.xlsx: the companies of a batch side by side.
+
+Both are rendered from the roll-up entries of ``portfolio.json`` (SPEC §7), one per
+company: ``company``, ``slug``, ``status`` ("ok" | "failed"), ``error``, ``flags``
+(id → status) and ``metrics``, plus an optional ``as_of``. Nothing is recomputed:
+the numbers are each company's own ``findings.json``.
+
+The HTML page is one self-contained file in the report's house style (the report
+CSS inlined, no script, no request to any other host), with relative links to each
+company's ``<slug>/report.html``. Every client string is escaped by Jinja's
+autoescape. The workbook writes every text cell as text (never a formula) through
+:func:`diligence.report.excel.put`.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+from openpyxl import Workbook
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+import diligence
+from diligence.findings import METRIC_NAMES
+from diligence.flags import FLAGS
+from diligence.report.definitions import METRIC_DEFINITIONS
+from diligence.report.excel import TONE_COLORS, put, write_tables
+from diligence.report.formats import MISSING, STATUS_LABELS, flag_tone, format_value, humanize, value_kind
+from diligence.report.safe import slugify
+
+TEMPLATES_DIR = Path(diligence.__file__).resolve().parents[1] / "templates"
+REPORT_CSS = TEMPLATES_DIR / "report" / "static" / "report.css"
+TEMPLATE = "portfolio.html.j2"
+
+#: Metrics compared side by side in portfolio.html, in order (the workbook has them all).
+KEY_METRICS: tuple[str, ...] = (
+    "accounts_total",
+    "rep_assigned_pct",
+    "unassigned_pct",
+    "unassigned_potential_pct",
+    "contacted_90d_pct",
+    "assigned_not_worked_pct",
+    "attainment_max_min_ratio",
+    "attainment_cv_max",
+    "potential_max_min_ratio",
+    "pipeline_coverage_median",
+    "win_rate",
+    "channel_conflict_accounts",
+    "multi_rep_accounts",
+    "white_space_cells",
+    "months_since_rebalance",
+    "survey_mismatch_pct",
+    "junior_on_enterprise_pct",
+    "headcount_shortfall_pct",
+    "cross_crm_conflicting_owners",
+)
+#: Metrics whose name does not say how they read.
+_METRIC_KINDS = {"months_since_rebalance": "months"}
+#: Heatmap cell text per tone (the colour says red flag or warning; the column says which).
+HEATMAP_LABELS = {"red": "Raised", "amber": "Raised", "green": "Clear", "grey": "n/a"}
+
+_HEATMAP_CSS = "\n".join(
+    [
+        ".dk-portfolio .dk-summary { margin-bottom: 40px; }",
+        "table.dk-heatmap th.dk-hm-head { text-align: center; cursor: help; }",
+        "table.dk-heatmap td.dk-hm { text-align: center; font-size: 12px; font-weight: 600; white-space: nowrap; }",
+        "table.dk-heatmap td.dk-hm-company { font-weight: 600; white-space: nowrap; }",
+        "table.dk-heatmap td.dk-hm-failed { color: #9c0006; font-style: italic; text-align: center; }",
+        ".dk-hm-key { display: inline-block; padding: 0 6px; font-size: 11px; font-weight: 600; }",
+        "th a.dk-head-link { color: #fff; }",
+        "td.dk-error { color: #9c0006; overflow-wrap: anywhere; max-width: 32em; }",
+        ".dk-hm-legend { display: flex; flex-wrap: wrap; gap: 2px 18px; margin: 8px 0 0; font-size: 12px; }",
+        ".dk-hm-legend div { display: flex; gap: 4px; }",
+        ".dk-hm-legend dt { font-weight: 700; }",
+        ".dk-hm-legend dd { margin: 0; color: var(--dk-muted); }",
+        *(
+            # Beats the striped rows' background of the house style.
+            f"table.dk-heatmap tbody tr td.dk-hm.dk-hm-{tone}, .dk-hm-key.dk-hm-{tone} "
+            f"{{ background: #{fill}; color: #{ink}; }}"
+            for tone, (fill, ink) in TONE_COLORS.items()
+        ),
+    ]
+)
+
+
+def report_link(entry: Mapping[str, Any]) -> str | None:
+    """The relative link to a company's report, or None when its run failed.
+
+    The slug is slugified again, so the link can only ever name a folder inside the
+    batch's output folder whatever the entry holds.
+    """
+    if entry.get("status") != "ok":
+        return None
+    return f"{slugify(str(entry.get('slug') or entry.get('company') or ''))}/report.html"
+
+
+def flag_columns(companies: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The heatmap's columns: the SPEC §5 flags in order, then any other id found (sorted)."""
+    known = dict(FLAGS)
+    seen = {str(fid) for c in companies for fid in (c.get("flags") or {})}
+    extra = sorted(seen - set(known))
+    return [{"id": fid, "name": humanize(known.get(fid, fid))} for fid in [*known, *extra]]
+
+
+def metric_names(companies: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Every metric of any company: the SPEC §4 ones in order, then others as first seen."""
+    found = dict.fromkeys(str(m) for c in companies for m in (c.get("metrics") or {}))
+    return [m for m in METRIC_NAMES if m in found] + [m for m in found if m not in METRIC_NAMES]
+
+
+def format_metric(name: str, value: Any) -> str:
+    """One metric value as the report shows it ("31.2%", "2.4×", "—")."""
+    return format_value(value, _METRIC_KINDS.get(name) or value_kind(name, value))
+
+
+def _as_of_range(companies: Sequence[Mapping[str, Any]]) -> str:
+    dates = sorted({str(c["as_of"]) for c in companies if c.get("as_of")})
+    if not dates:
+        return ""
+    return dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+
+
+def _title(title: str) -> str:
+    return str(title).strip() or "Portfolio"
+
+
+def portfolio_context(companies: Sequence[Mapping[str, Any]], *, title: str = "Portfolio") -> dict[str, Any]:
+    """Everything portfolio.html shows, as plain (unescaped) values for the template."""
+    columns = flag_columns(companies)
+    heatmap = []
+    for c in companies:
+        flags = c.get("flags") or {}
+        tones = [flag_tone({"id": f["id"], "status": flags.get(f["id"])}) for f in columns]
+        heatmap.append(
+            {
+                "company": str(c.get("company") or ""),
+                "link": report_link(c),
+                "failed": c.get("status") != "ok",
+                "cells": [
+                    {
+                        "tone": tone,
+                        "label": HEATMAP_LABELS[tone],
+                        "title": f"{f['id']} {f['name']}: "
+                        f"{STATUS_LABELS.get(str(flags.get(f['id'])), 'Not assessed')}",
+                    }
+                    for f, tone in zip(columns, tones)
+                ],
+                "red": tones.count("red"),
+                "amber": tones.count("amber"),
+            }
+        )
+    reported = [c for c in companies if c.get("status") == "ok"]
+    found = set(metric_names(reported))
+    metric_rows = [
+        {
+            "label": humanize(m),
+            "definition": METRIC_DEFINITIONS.get(m, ""),
+            "cells": [format_metric(m, (c.get("metrics") or {}).get(m)) for c in reported],
+        }
+        for m in KEY_METRICS
+        if m in found
+    ]
+    table = [
+        {
+            "company": str(c.get("company") or ""),
+            "status": "ok" if c.get("status") == "ok" else "failed",
+            "status_label": "Report" if c.get("status") == "ok" else "Failed",
+            "tone": "green" if c.get("status") == "ok" else "red",
+            "as_of": str(c.get("as_of") or "—"),
+            "link": report_link(c),
+            "error": str(c.get("error") or ""),
+        }
+        for c in companies
+    ]
+    n_ok = len(reported)
+    return {
+        "title": _title(title),
+        "counts": {"total": len(companies), "ok": n_ok, "failed": len(companies) - n_ok},
+        "as_of_range": _as_of_range(companies),
+        "flag_columns": columns,
+        "heatmap": heatmap,
+        "labels": HEATMAP_LABELS,
+        "metric_companies": [{"company": str(c.get("company") or ""), "link": report_link(c)} for c in reported],
+        "metric_rows": metric_rows,
+        "companies": table,
+        "version": diligence.__version__,
+    }
+
+
+def render_portfolio_html(companies: Sequence[Mapping[str, Any]], path: str | Path, *, title: str = "Portfolio") -> Path:
+    """Write portfolio.html: flag heatmap, key metrics side by side, companies with errors.
+
+    Parameters
+    ----------
+    companies
+        Roll-up entries (see the module docstring), in the order to show them.
+    path
+        Where to write the page.
+    title
+        The page's title (e.g. the portfolio's name).
+
+    Returns
+    -------
+    Path
+        ``path``. The page is deterministic for the same entries: no date of
+        rendering, no random ids.
+    """
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR / "portfolio"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    context = portfolio_context(companies, title=title)
+    # Our own stylesheet, inlined verbatim: escaping would break its quoted font names.
+    css = Markup(REPORT_CSS.read_text(encoding="utf-8"))
+    page = env.get_template(TEMPLATE).render(**context, css=css, extra_css=Markup(_HEATMAP_CSS))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(re.sub(r"[ \t]+\n", "\n", page), encoding="utf-8")
+    return path
+
+
+# --- workbook ------------------------------------------------------------------------
+
+
+def _flags_frame(companies: Sequence[Mapping[str, Any]], columns: list[dict[str, str]]) -> pd.DataFrame:
+    rows = []
+    for c in companies:
+        ok = c.get("status") == "ok"
+        flags = c.get("flags") or {}
+        rows.append(
+            {
+                "Company": str(c.get("company") or ""),
+                "Status": "OK" if ok else "Failed",
+                **{
+                    f["id"]: (STATUS_LABELS.get(str(flags.get(f["id"])), "Not assessed") if ok else MISSING)
+                    for f in columns
+                },
+            }
+        )
+    return pd.DataFrame(rows, columns=["Company", "Status", *(f["id"] for f in columns)], dtype=object)
+
+
+def _metrics_frame(companies: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    names = metric_names(companies)
+    rows = [
+        {"company": str(c.get("company") or ""), **{m: (c.get("metrics") or {}).get(m) for m in names}}
+        for c in companies
+        if c.get("status") == "ok"
+    ]
+    frame = pd.DataFrame(rows, columns=["company", *names])
+    # Numbers stay numbers (number formats by metric); a column of nothing but None stays text.
+    return frame.astype({m: "float64" for m in names if frame[m].map(_is_number_or_none).all()})
+
+
+def _is_number_or_none(x: Any) -> bool:
+    return x is None or (isinstance(x, (int, float)) and not isinstance(x, bool))
+
+
+def _companies_frame(companies: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    rows = [
+        {
+            "Company": str(c.get("company") or ""),
+            "Folder": str(c.get("slug") or ""),
+            "Status": "OK" if c.get("status") == "ok" else "Failed",
+            "As of": str(c.get("as_of") or ""),
+            "Report": report_link(c) or "",
+            "Error": str(c.get("error") or ""),
+        }
+        for c in companies
+    ]
+    return pd.DataFrame(rows, columns=["Company", "Folder", "Status", "As of", "Report", "Error"], dtype=object)
+
+
+def _fill_rule(text: str, tone: str) -> CellIsRule:
+    fill, ink = TONE_COLORS[tone]
+    return CellIsRule(
+        operator="equal",
+        formula=[f'"{text}"'],
+        fill=PatternFill("solid", fgColor=fill, bgColor=fill),
+        font=Font(color=ink, bold=True),
+    )
+
+
+def write_portfolio_workbook(
+    companies: Sequence[Mapping[str, Any]], path: str | Path, *, title: str = "Portfolio"
+) -> Path:
+    """Write portfolio.xlsx: sheets "Flags", "Metrics" and "Companies".
+
+    "Flags" has one row per company and one column per flag, each cell
+    Triggered / Clear / Not assessed, coloured by conditional formatting (red for a
+    triggered red flag RF…, amber for a triggered warning W…, green clear, grey not
+    assessed; a failed run's status red), so the colours follow the text if edited.
+    "Metrics" has every metric of the companies with a report, with number formats
+    by metric. "Companies" lists status, as-of, the relative link to each report
+    (a hyperlink) and the error of failed runs. Client strings are always text.
+    """
+    columns = flag_columns(companies)
+    wb = Workbook()
+    taken: set[str] = set()
+    top = 3  # row 1: title; the table's own title sits on row ``top``, its header below
+
+    ws = wb.active
+    ws.title = "Flags"
+    put(ws, 1, 1, f"{_title(title)}: red flags by company", font=Font(bold=True, size=14, color="1F3B5C"))
+    write_tables(ws, {"Red flags and warnings": _flags_frame(companies, columns)}, top=top, prefix="flags", taken=taken)
+    first, last = top + 2, top + 1 + len(companies)
+    if companies:
+        red_cols = [j for j, f in enumerate(columns, start=3) if not f["id"].upper().startswith("W")]
+        amber_cols = [j for j, f in enumerate(columns, start=3) if f["id"].upper().startswith("W")]
+        for cols, tone in ((red_cols, "red"), (amber_cols, "amber")):
+            for j in cols:
+                ws.conditional_formatting.add(f"{get_column_letter(j)}{first}:{get_column_letter(j)}{last}", _fill_rule("Triggered", tone))
+        if columns:
+            span = f"C{first}:{get_column_letter(2 + len(columns))}{last}"
+            ws.conditional_formatting.add(span, _fill_rule("Clear", "green"))
+            ws.conditional_formatting.add(span, _fill_rule("Not assessed", "grey"))
+        ws.conditional_formatting.add(f"B{first}:B{last}", _fill_rule("Failed", "red"))
+        for j in range(3, 3 + len(columns)):
+            ws.column_dimensions[get_column_letter(j)].width = 13
+    legend = top + len(companies) + 3
+    put(ws, legend, 1, "Flags", font=Font(bold=True))
+    for k, f in enumerate(columns, start=1):
+        put(ws, legend + k, 1, f["id"], font=Font(bold=True))
+        put(ws, legend + k, 2, f["name"])
+
+    ws = wb.create_sheet("Metrics")
+    put(ws, 1, 1, f"{_title(title)}: metrics by company", font=Font(bold=True, size=14, color="1F3B5C"))
+    write_tables(ws, {"Metrics (SPEC §4)": _metrics_frame(companies)}, top=top, prefix="metrics", taken=taken)
+
+    ws = wb.create_sheet("Companies")
+    put(ws, 1, 1, f"{_title(title)}: companies", font=Font(bold=True, size=14, color="1F3B5C"))
+    write_tables(ws, {"Runs": _companies_frame(companies)}, top=top, prefix="companies", taken=taken)
+    for i, c in enumerate(companies, start=top + 2):
+        link = report_link(c)
+        if link:
+            ws.cell(row=i, column=5).hyperlink = link
+        if c.get("status") != "ok":
+            ws.cell(row=i, column=3).font = Font(bold=True, color=TONE_COLORS["red"][1])
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
