@@ -163,6 +163,17 @@ def column_or_blank(frame: pd.DataFrame, name: str, dtype: str = "string") -> pd
     return pd.Series(pd.array([pd.NA] * len(frame), dtype=dtype), index=frame.index, name=name)
 
 
+def lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """``values`` looked up by ``keys`` (missing keys blank), indexed like ``keys``.
+
+    ``values`` must have a unique index. ``Series.map`` cannot be used for
+    dates: in pandas 3.1 it fails when either side is empty.
+    """
+    positions = values.index.get_indexer(keys)
+    taken = values.array.take(positions, allow_fill=True)
+    return pd.Series(taken, index=keys.index, name=values.name)
+
+
 def sorted_by_value(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """``frame`` ordered by ``column`` (stable).
 
@@ -173,7 +184,7 @@ def sorted_by_value(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.iloc[order]
 
 
-def exact_total(values: pd.Series | np.ndarray) -> float:
+def order_free_sum(values: pd.Series | np.ndarray) -> float:
     """Sum of ``values`` (blanks ignored) independent of their order."""
     arr = np.asarray(values, dtype=float)
     return float(np.sort(arr[~np.isnan(arr)]).sum())
@@ -197,10 +208,18 @@ def last_activity_dates(accounts: pd.DataFrame, activities: pd.DataFrame | None,
     """
     if activities is None:
         return pd.Series(pd.NaT, index=accounts.index, dtype="datetime64[ns]", name="last_activity_date")
-    dated = activities.loc[(activities["activity_date"] <= pd.Timestamp(as_of)).fillna(False).astype(bool)]
-    last = dated.groupby("account_id", sort=False)["activity_date"].max()
-    out = accounts["account_id"].map(last).astype("datetime64[ns]")
-    return out.rename("last_activity_date")
+    dates = activities["activity_date"]
+    dated = (dates <= pd.Timestamp(as_of)).fillna(False).to_numpy(bool)
+    # group the two needed columns only: copying 5M rows of text would dominate
+    last = dates[dated].groupby(activities["account_id"][dated], sort=False).max()
+    return lookup(accounts["account_id"], last).astype("datetime64[ns]").rename("last_activity_date")
+
+
+def worked_from_last_activity(last_activity: pd.Series, as_of: pd.Timestamp, window_days: int) -> pd.Series:
+    """Worked (SPEC §3) from :func:`last_activity_dates`: an account has an
+    activity in ``(T - window_days, T]`` exactly when its latest activity on
+    or before T is after ``T - window_days``."""
+    return within_days_before(last_activity, as_of, window_days).rename("worked")
 
 
 def worked_mask(accounts: pd.DataFrame, activities: pd.DataFrame | None, as_of: pd.Timestamp, window_days: int) -> pd.Series | None:
@@ -208,8 +227,7 @@ def worked_mask(accounts: pd.DataFrame, activities: pd.DataFrame | None, as_of: 
     by any rep, in ``(T - window_days, T]``. None without an activities table."""
     if activities is None:
         return None
-    recent = activities.loc[within_days_before(activities["activity_date"], as_of, window_days), "account_id"]
-    return accounts["account_id"].isin(recent.unique()).astype(bool).rename("worked")
+    return worked_from_last_activity(last_activity_dates(accounts, activities, as_of), as_of, window_days)
 
 
 def assignment_assessable(accounts: pd.DataFrame) -> bool:
@@ -226,7 +244,8 @@ def _coverage_frame(tables: dict, params: dict) -> pd.DataFrame:
     accounts, reps = tables["accounts"], tables["reps"]
     as_of = as_of_date(params)
     activities = tables.get("activities")
-    worked = worked_mask(accounts, activities, as_of, params["active_window_days"])
+    last = last_activity_dates(accounts, activities, as_of)
+    worked = None if activities is None else worked_from_last_activity(last, as_of, params["active_window_days"])
     return pd.DataFrame(
         {
             "account_id": accounts["account_id"],
@@ -238,7 +257,7 @@ def _coverage_frame(tables: dict, params: dict) -> pd.DataFrame:
             "assignment": classify_accounts(accounts, reps, as_of),
             "orphaned": orphaned_mask(accounts, reps, as_of),
             "worked": worked.astype("boolean") if worked is not None else pd.array([pd.NA] * len(accounts), dtype="boolean"),
-            "last_activity_date": last_activity_dates(accounts, activities, as_of),
+            "last_activity_date": last,
             "potential": account_potential(accounts),
         },
         index=accounts.index,
@@ -283,7 +302,7 @@ def metrics(tables: dict, params: dict) -> dict[str, float | int | None]:
     partner_only = cls == PARTNER_ONLY
     unassigned = ~(rep_assigned | partner_only)
     potential = frame["potential"].to_numpy(dtype=float)
-    total_potential = exact_total(potential)
+    total_potential = order_free_sum(potential)
     has_activities = "activities" in tables
     worked = frame["worked"].to_numpy(dtype=bool, na_value=False)
 
@@ -294,8 +313,8 @@ def metrics(tables: dict, params: dict) -> dict[str, float | int | None]:
             partner_only_pct=share(partner_only.sum(), total),
             unassigned_pct=share(unassigned.sum(), total),
             orphaned_accounts=int(frame["orphaned"].sum()),
-            unassigned_potential_pct=share(exact_total(potential[unassigned]), total_potential),
-            orphaned_potential_pct=share(exact_total(potential[frame["orphaned"].to_numpy(bool)]), total_potential),
+            unassigned_potential_pct=share(order_free_sum(potential[unassigned]), total_potential),
+            orphaned_potential_pct=share(order_free_sum(potential[frame["orphaned"].to_numpy(bool)]), total_potential),
             accounts_rep_assigned=int(rep_assigned.sum()),
             accounts_partner_only=int(partner_only.sum()),
             accounts_unassigned=int(unassigned.sum()),
@@ -317,7 +336,7 @@ def metrics(tables: dict, params: dict) -> dict[str, float | int | None]:
         cells = _white_space_grid(tables["accounts"], frame, tables, params)
         ws = cells["white_space"].to_numpy(bool)
         out["white_space_cells"] = int(ws.sum())
-        out["white_space_potential_pct"] = share(exact_total(cells["potential"].to_numpy(float)[ws]), total_potential)
+        out["white_space_potential_pct"] = share(order_free_sum(cells["potential"].to_numpy(float)[ws]), total_potential)
     return out
 
 
@@ -429,13 +448,13 @@ def _white_space_grid(accounts: pd.DataFrame, frame: pd.DataFrame | None, tables
 
 def _owner_facts(owner_ids: pd.Series, reps: pd.DataFrame) -> pd.DataFrame:
     """Name, hire and end date of each owner id (blank for unknown ids)."""
-    lookup = reps.drop_duplicates("rep_id").set_index("rep_id")
+    by_id = reps.drop_duplicates("rep_id").set_index("rep_id")
     return pd.DataFrame(
         {
-            "owner_name": owner_ids.map(lookup["rep_name"]).astype("string"),
-            "owner_hire_date": owner_ids.map(column_or_blank(lookup, "hire_date", "datetime64[ns]")).astype("datetime64[ns]"),
-            "owner_end_date": owner_ids.map(column_or_blank(lookup, "end_date", "datetime64[ns]")).astype("datetime64[ns]"),
-            "owner_known": owner_ids.isin(lookup.index).to_numpy(bool),
+            "owner_name": lookup(owner_ids, by_id["rep_name"]).astype("string"),
+            "owner_hire_date": lookup(owner_ids, column_or_blank(by_id, "hire_date", "datetime64[ns]")).astype("datetime64[ns]"),
+            "owner_end_date": lookup(owner_ids, column_or_blank(by_id, "end_date", "datetime64[ns]")).astype("datetime64[ns]"),
+            "owner_known": owner_ids.isin(by_id.index).to_numpy(bool),
         },
         index=owner_ids.index,
     )
