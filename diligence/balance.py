@@ -299,3 +299,13 @@ def metrics(tables: dict, params: dict) -> dict[str, float | int | None]:
         "comparable_groups": int(len(groups)),
         "heavy_pipeline_win_rate_ratio": heavy_ratio,
     }
+
+
+def rep_balance(tables: dict, params: dict) -> pd.DataFrame:
+    """Each quota-carrying rep's attainment next to the potential of its book.
+
+    :func:`attainment` and :func:`book_potential` joined on ``rep_id``, so a
+    reader can see whether the best performers simply hold the richest books.
+    """
+    books = book_potential(tables, params)[["rep_id", "accounts", "potential"]]
+    return attainment(tables, params).merge(books, on="rep_id", how="left", validate="one_to_one")

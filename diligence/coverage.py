@@ -567,3 +567,27 @@ def orphaned_books(tables: dict, params: dict) -> pd.DataFrame:
     ).sort_values(["potential", "owner_rep_id"], ascending=[False, True], kind="stable")
     return out[["owner_rep_id", "rep_name", "status", "hire_date", "end_date",
                 "accounts", "potential", "with_partner", "worked"]].reset_index(drop=True)
+
+
+def assignment_mix(tables: dict, params: dict, by: str = "segment") -> pd.DataFrame:
+    """:func:`coverage_by` in long form for charts: one row per (``by`` value,
+    assignment class) with ``accounts`` and ``potential`` columns.
+
+    The classes are ``rep_assigned``, ``partner_only``, ``orphaned`` and
+    ``unowned`` (the last two make up "unassigned").
+    """
+    frame = account_coverage(tables, params)
+    key = frame[by].fillna("(blank)") if by in frame else pd.Series("(all)", index=frame.index)
+    return (
+        frame.assign(**{by: key})
+        .groupby([by, "assignment"], observed=True, sort=True)
+        .agg(accounts=("account_id", "size"), potential=("potential", "sum"))
+        .reset_index()
+    )
+
+
+def white_space_cells(tables: dict, params: dict) -> pd.DataFrame:
+    """Only the white-space cells of :func:`white_space`, highest potential first."""
+    grid = white_space(tables, params)
+    cells = grid[grid["white_space"].astype(bool)]
+    return cells.sort_values("potential", ascending=False, kind="stable").reset_index(drop=True)
