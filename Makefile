@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 KERNEL := diligence
 DEMO_OUT ?= demo-output
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench clean chromium
 
 setup: $(STAMP)
 
@@ -21,8 +21,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/diligence demo --out $(DEMO_OUT)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+# The report is checked in a real headless browser: Debian's chromium (root installs it).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is not installed: the browser test will be skipped (apt-get install chromium)"; fi; }
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_metrics.py

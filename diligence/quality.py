@@ -89,13 +89,13 @@ def findings(dq: dict[str, Any], tables: dict[str, pd.DataFrame]) -> list[str]:
 
 
 def data_period(tables: dict[str, pd.DataFrame]) -> str | None:
-    """The span of dated events received (opportunities, activities, owner
-    changes), as ``"YYYY-MM-DD to YYYY-MM-DD"``; ``None`` when nothing is dated."""
-    dated = {
-        "opportunities": "created_date",
-        "activities": "activity_date",
-        "assignment_history": "effective_date",
-    }
+    """The span of selling activity received (opportunities created, activities
+    logged), as ``"YYYY-MM-DD to YYYY-MM-DD"``; ``None`` when neither is there.
+
+    Owner-change history is left out: it usually reaches back to each
+    account's creation, years before the period the diagnostic looks at.
+    """
+    dated = {"opportunities": "created_date", "activities": "activity_date"}
     dates = pd.concat(
         [tables[t][c] for t, c in dated.items() if t in tables and c in tables[t]],
         ignore_index=True,
