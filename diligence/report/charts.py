@@ -152,6 +152,7 @@ def bar(
     hue
         Optional column splitting each bar into side-by-side bars.
     """
+    hue = hue if hue is not None and hue in df.columns else None  # an absent column is no split
     with mpl.rc_context(HOUSE_RC):
         check_kind(fmt)
         data = df.assign(**{x: _labels(df[x])})
@@ -283,6 +284,7 @@ def scatter(
     see :func:`~diligence.report.formats.infer_kind`); ``hue`` colours points by a
     category.
     """
+    hue = hue if hue is not None and hue in df.columns else None  # an absent column is no split
     with mpl.rc_context(HOUSE_RC):
         data = df if hue is None else df.assign(**{hue: _labels(df[hue])})
         fig, ax = _figure(WIDTH, 4.2)

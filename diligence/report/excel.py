@@ -142,7 +142,8 @@ def _width(header: str, s: pd.Series, kind: str) -> int:
     elif kind in ("pct", "ratio", "months", "num", "date"):
         longest = 10
     else:
-        longest = int(s.head(2000).astype(str).str.len().max() or 0) if len(s) else 0
+        lengths = s.head(2000).dropna().astype(str).str.len()
+        longest = int(lengths.max()) if len(lengths) else 0
     return int(min(max(len(header) + 2, longest + 2, MIN_WIDTH), MAX_WIDTH))
 
 
