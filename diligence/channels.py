@@ -13,8 +13,8 @@ included:
 - an end before the start (bad data) is moved to the start.
 
 Whether a deal is closed comes from ``is_closed``; where that is blank or the
-column is absent, a deal with a ``close_date`` on or before T counts as closed
-and any other as open.
+column is absent, a won deal or one with a ``close_date`` on or before T counts
+as closed and any other as open.
 
 Two lifetimes **overlap inside the window** when the window and both lifetimes
 share at least one calendar day. Sharing a single day counts: a partner deal
@@ -33,7 +33,6 @@ import pandas as pd
 WINDOW_DAYS = 365
 DIRECT, PARTNER = "direct", "partner"
 
-_LIFETIME_COLUMNS = ["lifetime_start", "lifetime_end", "window_start", "window_end", "in_window"]
 
 
 def opportunity_lifetimes(
@@ -62,12 +61,18 @@ def opportunity_lifetimes(
     as_of = pd.Timestamp(as_of)
     first_day = as_of - pd.Timedelta(days=window_days - 1)  # (T - 365d, T] in whole days
     start = opportunities["created_date"]
-    close = opportunities["close_date"] if "close_date" in opportunities else pd.Series(pd.NaT, index=opportunities.index, dtype=start.dtype)
+    if "close_date" in opportunities:
+        close = opportunities["close_date"]
+    else:
+        close = pd.Series(pd.NaT, index=opportunities.index, dtype=start.dtype)
     inferred_closed = close.notna() & (close <= as_of)
+    if "is_won" in opportunities:
+        inferred_closed = inferred_closed | opportunities["is_won"].fillna(False).astype(bool)
     if "is_closed" in opportunities:
         closed = opportunities["is_closed"].fillna(inferred_closed).astype(bool)
     else:
         closed = inferred_closed
+    # Open: to T. Closed: to close_date, or the creation day when that is blank.
     end = close.where(closed, as_of).where(~closed | close.notna(), start)
     end = end.where(~(end < start), start)
     w_start = start.where(start > first_day, first_day)
@@ -128,24 +133,37 @@ def overlapping_accounts(intervals: pd.DataFrame, party: str) -> pd.Index:
     a day with an earlier-starting one exactly when it starts on or before the
     latest end seen so far in that account.
     """
-    iv = intervals.loc[intervals[party].notna(), ["account_id", party, "start", "end"]]
+    iv = intervals.loc[intervals[party].notna()]
     if iv.empty:
         return pd.Index([], name="account_id", dtype="string")
-    iv = iv.assign(
-        acc=pd.factorize(iv["account_id"])[0],
-        pty=pd.factorize(iv[party])[0],
-        s=iv["start"].to_numpy("datetime64[D]").astype(np.int64),
-        e=iv["end"].to_numpy("datetime64[D]").astype(np.int64),
+    acc, accounts = pd.factorize(iv["account_id"])
+    # Integer columns only: sorting and grouping stay cheap on millions of rows.
+    work = pd.DataFrame(
+        {
+            "acc": acc,
+            "pty": pd.factorize(iv[party])[0],
+            "s": iv["start"].to_numpy("datetime64[D]").astype(np.int64),
+            "e": iv["end"].to_numpy("datetime64[D]").astype(np.int64),
+        }
     ).sort_values(["acc", "pty", "s", "e"], kind="stable")
-    seen_end = iv.groupby(["acc", "pty"], sort=False)["e"].cummax()
-    prev_end = seen_end.groupby([iv["acc"], iv["pty"]], sort=False).shift(1)
-    block = (prev_end.isna() | (iv["s"] > prev_end)).cumsum()
-    blocks = iv.groupby(block, sort=False).agg(account_id=("account_id", "first"), acc=("acc", "first"), s=("s", "min"), e=("e", "max"))
+    seen_end = work.groupby(["acc", "pty"], sort=False)["e"].cummax()
+    prev_end = seen_end.groupby([work["acc"], work["pty"]], sort=False).shift(1)
+    block = (prev_end.isna() | (work["s"] > prev_end)).cumsum()
+    blocks = work.groupby(block, sort=False).agg(acc=("acc", "first"), s=("s", "min"), e=("e", "max"))
     blocks = blocks.sort_values(["acc", "s"], kind="stable")
     latest = blocks.groupby("acc", sort=False)["e"].cummax()
     prev_latest = latest.groupby(blocks["acc"], sort=False).shift(1)
-    hit = blocks.loc[blocks["s"] <= prev_latest, "account_id"]
-    return pd.Index(hit.unique(), name="account_id").sort_values()
+    hit = np.unique(blocks.loc[blocks["s"] <= prev_latest, "acc"].to_numpy())
+    return pd.Index(accounts[hit], name="account_id").astype("string").sort_values()
+
+
+def _conflicts(iv: pd.DataFrame) -> pd.Index:
+    return overlapping_accounts(iv.loc[iv["channel"].isin([DIRECT, PARTNER])], "channel")
+
+
+def _multi_rep(iv: pd.DataFrame) -> pd.Index:
+    direct = iv.loc[iv["channel"] == DIRECT] if "channel" in iv else iv
+    return overlapping_accounts(direct, "owner_rep_id")
 
 
 def conflict_account_ids(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.Index | None:
@@ -157,9 +175,7 @@ def conflict_account_ids(tables: dict[str, pd.DataFrame], params: dict[str, Any]
     opps = tables.get("opportunities")
     if opps is None or "channel" not in opps:
         return None
-    iv = _window_intervals(opps, pd.Timestamp(params["as_of"]))
-    iv = iv.loc[iv["channel"].isin([DIRECT, PARTNER])]
-    return overlapping_accounts(iv, "channel")
+    return _conflicts(_window_intervals(opps, pd.Timestamp(params["as_of"])))
 
 
 def multi_rep_account_ids(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.Index | None:
@@ -174,10 +190,7 @@ def multi_rep_account_ids(tables: dict[str, pd.DataFrame], params: dict[str, Any
     opps = tables.get("opportunities")
     if opps is None or "owner_rep_id" not in opps:
         return None
-    iv = _window_intervals(opps, pd.Timestamp(params["as_of"]))
-    if "channel" in iv:
-        iv = iv.loc[iv["channel"] == DIRECT]
-    return overlapping_accounts(iv, "owner_rep_id")
+    return _multi_rep(_window_intervals(opps, pd.Timestamp(params["as_of"])))
 
 
 def _overlapping_pairs(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
@@ -220,16 +233,23 @@ def conflict_accounts(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -
         if col not in iv:
             iv[col] = pd.Series(pd.NA, index=iv.index, dtype="string")
     accounts = tables["accounts"]
-    acc_partner = _names(accounts, "account_id", "partner_id") if "partner_id" in accounts else pd.Series(dtype="string")
+    acc_partner = _names(accounts, "account_id", "partner_id")
     iv["partner_id"] = iv["partner_id"].fillna(iv["account_id"].map(acc_partner))
     direct = iv.loc[iv["channel"] == DIRECT, ["account_id", "opportunity_id", "owner_rep_id", "start", "end"]]
     partner = iv.loc[iv["channel"] == PARTNER, ["account_id", "opportunity_id", "partner_id", "start", "end"]]
     pairs = _overlapping_pairs(direct, partner).rename(
-        columns={"opportunity_id_a": "direct_opportunity_id", "owner_rep_id": "direct_owner_rep_id", "opportunity_id_b": "partner_opportunity_id"}
+        columns={
+            "opportunity_id_a": "direct_opportunity_id",
+            "owner_rep_id": "direct_owner_rep_id",
+            "opportunity_id_b": "partner_opportunity_id",
+        }
     )
     pairs["overlapping_pairs"] = pairs.groupby("account_id")["account_id"].transform("size").astype("int64")
     best = (
-        pairs.sort_values(["account_id", "overlap_days", "direct_opportunity_id", "partner_opportunity_id"], ascending=[True, False, True, True])
+        pairs.sort_values(
+            ["account_id", "overlap_days", "direct_opportunity_id", "partner_opportunity_id"],
+            ascending=[True, False, True, True],
+        )
         .drop_duplicates("account_id")
     )
     best = best.assign(
@@ -262,12 +282,8 @@ def multi_rep_accounts_table(tables: dict[str, pd.DataFrame], params: dict[str, 
     iv = iv.loc[iv["owner_rep_id"].notna(), ["account_id", "opportunity_id", "owner_rep_id", "start", "end"]]
     pairs = _overlapping_pairs(iv, iv)
     pairs = pairs.loc[pairs["owner_rep_id_a"] < pairs["owner_rep_id_b"]]
-    involved = pd.concat(
-        [
-            pairs[["account_id", "opportunity_id_a", "owner_rep_id_a"]].set_axis(["account_id", "opportunity_id", "rep_id"], axis=1),
-            pairs[["account_id", "opportunity_id_b", "owner_rep_id_b"]].set_axis(["account_id", "opportunity_id", "rep_id"], axis=1),
-        ]
-    )
+    sides = [["account_id", f"opportunity_id_{s}", f"owner_rep_id_{s}"] for s in ("a", "b")]
+    involved = pd.concat([pairs[cols].set_axis(["account_id", "opportunity_id", "rep_id"], axis=1) for cols in sides])
     rep_names = _names(tables.get("reps"), "rep_id", "rep_name")
     reps = involved.drop_duplicates(["account_id", "rep_id"]).sort_values(["account_id", "rep_id"])
     reps = reps.assign(rep_name=reps["rep_id"].map(rep_names).fillna(reps["rep_id"]).astype("string"))
@@ -276,7 +292,8 @@ def multi_rep_accounts_table(tables: dict[str, pd.DataFrame], params: dict[str, 
         rep_ids=("rep_id", "; ".join),
         rep_names=("rep_name", "; ".join),
     )
-    by_account["overlapping_opportunities"] = involved.drop_duplicates(["account_id", "opportunity_id"]).groupby("account_id").size()
+    opportunities = involved.drop_duplicates(["account_id", "opportunity_id"])
+    by_account["overlapping_opportunities"] = opportunities.groupby("account_id").size()
     by_account["max_overlap_days"] = pairs.groupby("account_id")["overlap_days"].max()
     out = by_account.reset_index()
     accounts = tables["accounts"]
@@ -299,15 +316,13 @@ def metrics(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> dict[str
         touches the window, which tells a clear RF5 from a company without
         partner deals.
     """
-    conflicts = conflict_account_ids(tables, params)
-    multi = multi_rep_account_ids(tables, params)
     opps = tables.get("opportunities")
-    partner_opps = None
-    if opps is not None and "channel" in opps:
-        in_window = opportunity_lifetimes(opps, pd.Timestamp(params["as_of"]))["in_window"]
-        partner_opps = int((in_window & (_channel(opps) == PARTNER)).sum())
+    if opps is None:
+        return {"channel_conflict_accounts": None, "multi_rep_accounts": None, "partner_opportunities_365d": None}
+    iv = _window_intervals(opps, pd.Timestamp(params["as_of"]))
+    has_channel = "channel" in opps
     return {
-        "channel_conflict_accounts": None if conflicts is None else int(len(conflicts)),
-        "multi_rep_accounts": None if multi is None else int(len(multi)),
-        "partner_opportunities_365d": partner_opps,
+        "channel_conflict_accounts": int(len(_conflicts(iv))) if has_channel else None,
+        "multi_rep_accounts": int(len(_multi_rep(iv))) if "owner_rep_id" in opps else None,
+        "partner_opportunities_365d": int((iv["channel"] == PARTNER).sum()) if has_channel else None,
     }
