@@ -94,6 +94,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from diligence.batch import BatchProgress, run_batch
+
+    progress = BatchProgress(err)
+    try:
+        result = run_batch(
+            args.portfolio,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            force=args.force,
+            timeout=args.timeout,
+            on_start=progress.start,
+            on_result=progress.done,
+        )
+    finally:
+        progress.stop()
+    n_failed = len(result.failed)
+    out.print(
+        f"Portfolio written to {result.paths['html']} ({result.seconds:.0f} s): "
+        f"{len(result.companies) - n_failed} report(s), {n_failed} failed"
+    )
+    out.print(f"  workbook: {result.paths['xlsx']}")
+    out.print(f"  roll-up: {result.paths['json']}")
+    for entry in result.failed:
+        first = str(entry["error"] or "").splitlines()[0] if entry["error"] else ""
+        out.print(f"  failed: {entry['company']}: {first}")
+    return result.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="diligence",
@@ -128,6 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="make the example company's data and run the report on it")
     demo.add_argument("--out", required=True)
     demo.set_defaults(func=cmd_demo)
+
+    batch = sub.add_parser("batch", help="run every company of a portfolio file and compare them side by side")
+    batch.add_argument("portfolio", help="portfolio YAML file (SPEC §7); its paths are relative to it")
+    batch.add_argument("--out", required=True, help="output folder: one folder per company, and portfolio.html/.xlsx/.json")
+    batch.add_argument("--workers", type=int, help="local worker processes (default: the number of CPUs; the cluster decides with --scheduler)")
+    batch.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    batch.add_argument("--force", action="store_true", help="re-run companies whose outputs are up to date")
+    batch.add_argument("--timeout", type=float, default=1800.0, help="seconds one company may take (default 1800)")
+    batch.set_defaults(func=cmd_batch)
     return parser
 
 
