@@ -227,13 +227,13 @@ def pipeline_load_vs_win_rate(tables: dict, params: dict) -> pd.DataFrame:
     Oversized books tend to be worked less well; ``win_rate_index`` sets the
     company beside the 1.37× (balanced) / 0.87× (oversized) benchmark. Cohorts from :func:`pipeline_load`: ``heavy``
     (top quartile of open pipeline / quota) and ``rest``. Columns: ``cohort,
-    reps, open_pipeline, median_pipeline_to_quota, closed, won, win_rate``
+    reps, open_pipeline, median_pipeline_quota_ratio, closed, won, win_rate``
     (pooled counts) and ``win_rate_index`` (cohort win rate / the win rate of
     all these reps together). Empty with fewer than 4 reps or without usable
     opportunities.
     """
     load = pipeline_load(tables, params)
-    columns = ["cohort", "reps", "open_pipeline", "median_pipeline_to_quota", "closed", "won",
+    columns = ["cohort", "reps", "open_pipeline", "median_pipeline_quota_ratio", "closed", "won",
                "win_rate", "win_rate_index"]
     if not load["heavy"].fillna(False).astype(bool).any():
         return pd.DataFrame(columns=columns)
@@ -242,7 +242,7 @@ def pipeline_load_vs_win_rate(tables: dict, params: dict) -> pd.DataFrame:
     out = pd.DataFrame({
         "reps": grouped.size(),
         "open_pipeline": grouped["open_pipeline"].apply(lambda v: float(np.sort(v.to_numpy(float)).sum())),
-        "median_pipeline_to_quota": grouped["pipeline_to_quota"].median(),
+        "median_pipeline_quota_ratio": grouped["pipeline_to_quota"].median(),
         "closed": grouped["closed"].sum().astype(int),
         "won": grouped["won"].sum().astype(int),
     })

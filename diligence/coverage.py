@@ -13,6 +13,12 @@ PARTNER_ONLY = "partner_only"
 ORPHANED = "orphaned"  # unassigned: owner filled but departed or unknown
 UNOWNED = "unowned"  # unassigned: no owner, no partner
 ASSIGNMENT_CLASSES = (REP_ASSIGNED, PARTNER_ONLY, ORPHANED, UNOWNED)
+CLASS_LABELS = {
+    REP_ASSIGNED: "Rep-assigned",
+    PARTNER_ONLY: "Partner only",
+    ORPHANED: "Owner departed or unknown",
+    UNOWNED: "No owner",
+}
 
 
 def active_rep_mask(reps: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
@@ -574,7 +580,8 @@ def assignment_mix(tables: dict, params: dict, by: str = "segment") -> pd.DataFr
     assignment class) with ``accounts`` and ``potential`` columns.
 
     The classes are ``rep_assigned``, ``partner_only``, ``orphaned`` and
-    ``unowned`` (the last two make up "unassigned").
+    ``unowned`` (the last two make up "unassigned"); ``class`` holds the
+    reader's label of each.
     """
     frame = account_coverage(tables, params)
     key = frame[by].fillna("(blank)") if by in frame else pd.Series("(all)", index=frame.index)
@@ -583,6 +590,7 @@ def assignment_mix(tables: dict, params: dict, by: str = "segment") -> pd.DataFr
         .groupby([by, "assignment"], observed=True, sort=True)
         .agg(accounts=("account_id", "size"), potential=("potential", "sum"))
         .reset_index()
+        .assign(**{"class": lambda f: f["assignment"].map(CLASS_LABELS)})
     )
 
 

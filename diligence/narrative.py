@@ -61,7 +61,9 @@ def market_coverage(m: Metrics, params: dict[str, Any]) -> list[str]:
         )
     if _has(m, "white_space_cells") and m["white_space_cells"]:
         share = f", holding {fmt_pct(m['white_space_potential_pct'])} of potential" if _has(m, "white_space_potential_pct") else ""
-        out.append(f"{fmt_int(m['white_space_cells'])} market cells have no coverage at all{share}.")
+        n = m["white_space_cells"]
+        cells = "market cell has" if n == 1 else "market cells have"
+        out.append(f"{fmt_int(n)} {cells} enough accounts and no coverage at all{share}.")
     return out
 
 

@@ -160,7 +160,8 @@ def bar(
             data = data.assign(**{hue: _labels(data[hue])})
         order = list(pd.unique(data[x]))
         n_bars = len(order) * (max(data[hue].nunique(), 1) if hue else 1)
-        size = (WIDTH, 0.9 + 0.32 * n_bars) if horizontal else (max(WIDTH, 0.45 * n_bars + 1.5), 3.8)
+        # Vertical bars share the page width; a long series gets thinner bars, not a wider image.
+        size = (WIDTH, 0.9 + 0.32 * n_bars) if horizontal else (WIDTH, 3.8)
         fig, ax = _figure(*size)
         if data.empty:
             return _no_data(fig, ax, title)
@@ -179,7 +180,8 @@ def bar(
         value_axis = ax.xaxis if horizontal else ax.yaxis
         value_axis.set_major_formatter(_axis_formatter(fmt))
         label = FORMATTERS[fmt]
-        for container in ax.containers:
+        crowded = not horizontal and n_bars > 18  # value labels would overlap: the axis reads instead
+        for container in ([] if crowded else ax.containers):
             ax.bar_label(
                 container,
                 labels=[label(v) if np.isfinite(v) else "" for v in container.datavalues],
@@ -192,7 +194,7 @@ def bar(
         ax.set_ylabel("" if horizontal else humanize(y))
         (ax.yaxis if horizontal else ax.xaxis).grid(False)
         if not horizontal and len(order) > 6:
-            ax.tick_params(axis="x", labelrotation=35)
+            ax.tick_params(axis="x", labelrotation=90 if crowded else 35, labelsize=8 if crowded else None)
             for tick in ax.get_xticklabels():
                 tick.set_horizontalalignment("right")
         if hue:

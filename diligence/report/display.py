@@ -43,6 +43,8 @@ __all__ = [
 ]
 
 #: Inline pill colours, so that a pill reads right in Jupyter too (the report CSS refines it).
+WIDE_COLUMNS = 9  # above this many columns a table is set in smaller type
+
 _PILL_STYLE = {
     "red": "background:#c0392b;color:#fff",
     "amber": "background:#e6a23c;color:#1f2933",
@@ -95,6 +97,7 @@ def show_table(
     formats: Mapping[str, str] | None = None,
     max_rows: int = 25,
     note: str | None = None,
+    columns: list[str] | None = None,
 ) -> HtmlBlock:
     """Show a frame as a styled, escaped HTML table (``class="dk-table"``).
 
@@ -112,6 +115,9 @@ def show_table(
         raises ValueError.
     max_rows
         Rows shown; beyond it the caption says "showing 25 of N".
+    columns
+        The columns to show, in this order; names the frame lacks are skipped
+        (the workbook keeps every column).
     note
         A footnote under the table (source, definition, caveat).
 
@@ -122,6 +128,8 @@ def show_table(
         right-aligned, missing values "—", every cell escaped.
     """
     formats = {k: check_kind(v) for k, v in (formats or {}).items()}
+    if columns is not None:
+        df = df[[c for c in columns if c in df.columns]]
     frame = _displayable(df)
     n_rows = len(frame)
     shown = frame.head(max(int(max_rows), 0))
@@ -143,7 +151,8 @@ def show_table(
         ]
         rows = functools.reduce(operator.add, cells)
         body = "".join("<tr>" + rows + "</tr>")
-        parts.append(f'<table class="dk-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
+        wide = " dk-wide" if len(shown.columns) > WIDE_COLUMNS else ""
+        parts.append(f'<table class="dk-table{wide}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
         if n_rows > len(shown):
             parts.append(f'<p class="dk-caption">Showing {fmt_int(len(shown))} of {fmt_int(n_rows)} rows.</p>')
     if note:
