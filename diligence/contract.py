@@ -158,6 +158,25 @@ del C
 
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
+#: The pandas dtype of each column kind after intake (see the module docstring).
+DTYPES: dict[str, str] = {
+    TEXT: "string",
+    DATE: "datetime64[ns]",
+    NUMBER: "float64",
+    INTEGER: "Int64",
+    BOOL: "boolean",
+}
+
+
+def typed(table: str, frame):
+    """``frame`` with each contract column of ``table`` it holds cast to its
+    post-intake dtype; other columns untouched. For hand-built and generated
+    frames that must look exactly as intake leaves them."""
+    spec = TABLES[table]
+    return frame.astype(
+        {c: DTYPES[spec.column(c).kind] for c in frame.columns if c in spec.column_names}
+    )
+
 #: Tables as passed to every metric function: table name -> validated frame.
 #: Optional tables the client did not send are absent from the mapping.
 Tables = dict  # dict[str, pandas.DataFrame]

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from pandas.api.extensions import ExtensionArray
 
-from diligence.contract import BOOL, DATE, INTEGER, NUMBER, TABLE_ORDER, TABLES
+from diligence.contract import TABLE_ORDER, TABLES, typed
 
 DEMO_AS_OF = "2026-09-30"
 PROFILES = ("demo", "healthy")
@@ -981,8 +981,7 @@ def _dates(as_of: pd.Timestamp, days: np.ndarray) -> np.ndarray:
 def _conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Contract columns, in contract order, with post-intake dtypes."""
     table = TABLES[name]
-    dtype = {DATE: "datetime64[ns]", NUMBER: "float64", INTEGER: "Int64", BOOL: "boolean"}
-    frame = frame[table.column_names].astype({c.name: dtype.get(c.kind, "string") for c in table.columns})
+    frame = typed(name, frame[table.column_names])
     if table.key:
         frame = frame.sort_values(table.key, kind="stable")
     return frame.reset_index(drop=True)

@@ -5,17 +5,16 @@ import pandas as pd
 import pytest
 
 from diligence import pipeline
-from diligence.contract import BOOL, DATE, INTEGER, NUMBER, TABLES, TEXT
+from diligence.contract import typed
 from diligence.params import resolve_params
 
 T = "2026-06-30"
-DTYPES = {TEXT: "string", DATE: "datetime64[ns]", NUMBER: "float64", INTEGER: "Int64", BOOL: "boolean"}
 QUARTER = 365 / 90  # quota × 90/365 = 1 when quota is this
 
 
 def frame(table: str, **columns) -> pd.DataFrame:
-    df = pd.DataFrame(columns)
-    return df.astype({c: DTYPES[TABLES[table].column(c).kind] for c in df.columns})
+    """A frame typed as intake leaves it (contract kinds)."""
+    return typed(table, pd.DataFrame(columns))
 
 
 def days(n: int) -> str:

@@ -11,18 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diligence import balance, capacity, coverage, pipeline
-from diligence.contract import BOOL, DATE, INTEGER, NUMBER, TABLES, TEXT
+from diligence.contract import TABLES, typed
 from diligence.params import resolve_params
 
 T = pd.Timestamp("2026-06-30")
-DTYPES = {TEXT: "string", DATE: "datetime64[ns]", NUMBER: "float64", INTEGER: "Int64", BOOL: "boolean"}
 MODULES = (coverage, balance, pipeline, capacity)
 FRACTIONS_ALSO = ("win_rate",)
 
 
 def frame(table: str, columns: dict) -> pd.DataFrame:
-    df = pd.DataFrame(columns)
-    return df.astype({c: DTYPES[TABLES[table].column(c).kind] for c in df.columns})
+    return typed(table, pd.DataFrame(columns))
 
 
 def optional_columns(table: str) -> list[str]:

@@ -554,7 +554,7 @@ def _report_schema(table: Table, frame: pd.DataFrame, prov: _Provenance, issues:
                             f"give every {entity} its {column}, or remove the rows")
         elif kind == NONNEG:
             issues.add_rows(ERROR, table.name, column, mask, prov,
-                            f"{{n}} negative value(s) ({{where}})",
+                            "{n} negative value(s) ({where})",
                             f"{column} must be zero or more: correct the values (credits and refunds do not belong here)",
                             values=values)
         else:

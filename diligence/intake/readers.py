@@ -206,12 +206,12 @@ def _sheet_frame(ws, name: str) -> RawFile:
     """A worksheet as text, header = its first non-empty row."""
     rows_iter = ws.iter_rows(values_only=True)
     first = 1  # openpyxl yields every row from the first, empty ones included
-    header, header_row, body, numbers = None, 0, [], []
+    header, body, numbers = None, [], []
     for offset, values in enumerate(rows_iter):
         if not any(v is not None and (not isinstance(v, str) or v.strip()) for v in values):
             continue
         if header is None:
-            header, header_row = list(values), first + offset
+            header = list(values)
             continue
         body.append(values)
         numbers.append(first + offset)

@@ -12,10 +12,7 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
-from diligence.contract import BOOL, DATE, INTEGER, NUMBER, TABLES, TEXT, Table
-from diligence.intake.parsing import DATE_DTYPE, TEXT_DTYPE
-
-DTYPES = {TEXT: TEXT_DTYPE, DATE: DATE_DTYPE, NUMBER: "float64", INTEGER: "Int64", BOOL: "boolean"}
+from diligence.contract import DTYPES, TABLES, Table
 
 UNIQUE, NOT_NULL, NONNEG, DTYPE = "unique", "not_null", "nonneg", "dtype"
 
