@@ -194,7 +194,14 @@ def run_company(
         findings = build_findings(company, resolved["as_of"], steps, data_quality)
         store.write_json(findings, build / "findings.json")
         period = data_period(intake.tables)
-        render_html(executed, findings, build / "report.html", prepared_by=prepared_by, data_period=period)
+        render_html(
+            executed,
+            findings,
+            build / "report.html",
+            prepared_by=prepared_by,
+            data_period=period,
+            parameters=resolved,
+        )
         write_workbook(
             findings,
             {s.title: s.tables for s in steps if s.tables},

@@ -294,8 +294,11 @@ def test_report_has_scorecard_toc_and_sections(rendered):
     sections = re.findall(r'<section class="dk-section" id="([^"]+)">', html)
     assert sections == ["section-1-coverage", "section-2-balance-of-books"]
     toc = re.search(r'<nav[^>]*class="dk-toc"[^>]*>(.*?)</nav>', html, re.S).group(1)
-    assert re.findall(r'href="#([^"]+)"', toc) == sections
+    assert re.findall(r'href="#([^"]+)"', toc) == sections + ["methodology"]
     assert ">Coverage</a>" in toc and ">Balance of books</a>" in toc
+    appendix = re.search(r'<section class="dk-section dk-appendix" id="methodology">(.*?)</section>', html, re.S).group(1)
+    assert "unassigned_pct" in appendix and "Accounts neither rep-assigned nor partner-only" in appendix
+    assert "Raised when" in appendix
     assert html.count("<section") == html.count("</section>")
     assert "@media print" in html and "break-before: page" in html
     assert "1,234" in html  # headline KPI
@@ -338,3 +341,18 @@ def test_minimal_findings_still_render(tmp_path):
     html = render_html([path], {"company": "Acme"}, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Acme" in html and "No flags were evaluated." in html
     assert ">Capacity plan</a>" in html
+
+
+def test_appendix_notebooks_follow_the_diagnostic(tmp_path):
+    intake_nb = v4.new_notebook(cells=[v4.new_markdown_cell("# Data received")])
+    intake_nb.metadata["diligence"] = {"appendix": True}
+    step_nb = v4.new_notebook(cells=[v4.new_markdown_cell("# Market coverage")])
+    paths = [tmp_path / "01_intake.ipynb", tmp_path / "02_coverage.ipynb"]
+    for nb, path in zip((intake_nb, step_nb), paths):
+        nbformat.write(nb, path)
+    html = render_html(paths, FINDINGS, tmp_path / "report.html",
+                       parameters={"active_window_days": 90, "comparable_by": ["segment", "role"]}).read_text()
+    toc = re.search(r'<nav[^>]*class="dk-toc"[^>]*>(.*?)</nav>', html, re.S).group(1)
+    titles = re.findall(r'<a href="#[^"]+">([^<]+)</a>', toc)
+    assert titles == ["Market coverage", "Appendix: Data received", "Appendix: methodology"]
+    assert "<code>comparable_by</code></td><td>segment, role</td>" in html

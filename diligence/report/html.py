@@ -21,7 +21,8 @@ from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
 import diligence
-from diligence.report.formats import fmt_int, flag_rows, format_value, humanize, is_missing
+from diligence.report.definitions import FLAG_RULES, METRIC_DEFINITIONS
+from diligence.report.formats import fmt_int, flag_rows, format_value, humanize, is_missing, value_kind
 from diligence.report.safe import slugify
 
 TEMPLATES_DIR = Path(diligence.__file__).resolve().parents[1] / "templates"
@@ -97,7 +98,8 @@ def merge_notebooks(notebooks: Sequence[Path]) -> tuple[NotebookNode, list[dict[
     Parameters
     ----------
     notebooks
-        Paths of papermill-executed notebooks.
+        Paths of papermill-executed notebooks, in run order; those whose
+        metadata says ``diligence.appendix`` move to the end, titled as appendices.
 
     Returns
     -------
@@ -118,8 +120,11 @@ def merge_notebooks(notebooks: Sequence[Path]) -> tuple[NotebookNode, list[dict[
     """
     merged = nbformat.v4.new_notebook()
     sections: list[dict[str, str]] = []
-    for path in map(Path, notebooks):
-        nb = nbformat.read(path, as_version=4)
+    read = [(Path(p), nbformat.read(p, as_version=4)) for p in notebooks]
+    # Steps marked as appendices (metadata diligence.appendix) follow the diagnostic.
+    read.sort(key=lambda pair: bool(pair[1].metadata.get("diligence", {}).get("appendix")))
+    for path, nb in read:
+        appendix = bool(nb.metadata.get("diligence", {}).get("appendix"))
         if _failed(nb):
             raise ValueError(f"{path.name}: the notebook failed during execution; no report is rendered from it.")
         kept = []
@@ -137,7 +142,7 @@ def merge_notebooks(notebooks: Sequence[Path]) -> tuple[NotebookNode, list[dict[
                     kept.append(nbformat.v4.new_code_cell(source="", outputs=outputs))
         if not kept:
             continue
-        title = _section_title(kept, path)
+        title = ("Appendix: " if appendix else "") + _section_title(kept, path)
         section = {"id": f"section-{len(sections) + 1}-{slugify(title, max_len=40)}", "title": title}
         sections.append(section)
         kept[0].metadata["dk_section"] = dict(section)
@@ -176,8 +181,10 @@ def report_context(
     *,
     prepared_by: str = "",
     data_period: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What the template's cover, summary and contents show, all as plain text.
+    """What the template's cover, summary, contents and methodology appendix
+    show, all as plain text.
 
     The template escapes every value; nothing here is markup.
     """
@@ -200,7 +207,55 @@ def report_context(
         "kpis": kpis,
         "dq": _data_quality_line(findings.get("data_quality")),
         "sections": [dict(s) for s in sections],
+        "methodology": methodology(findings, parameters),
     }
+
+
+def methodology(findings: Mapping[str, Any], parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The methodology appendix: each SPEC metric with its definition and this
+    report's value, each flag with its rule and threshold, and the parameters
+    the run used."""
+    metrics = findings.get("metrics") or {}
+    return {
+        "metrics": [
+            {
+                "name": name,
+                "definition": text,
+                "value": format_value(metrics.get(name), value_kind(name, metrics.get(name))),
+            }
+            for name, text in METRIC_DEFINITIONS.items()
+        ],
+        "flags": [
+            {
+                "id": f.get("id", ""),
+                "name": humanize(str(f.get("name", ""))),
+                "rule": FLAG_RULES.get(str(f.get("id")), ""),
+                "threshold": _threshold_text(f.get("threshold")),
+            }
+            for f in findings.get("flags") or []
+        ],
+        "parameters": [
+            {"name": name, "value": _param_text(value)}
+            for name, value in (parameters or {}).items()
+            if name != "thresholds"  # stated flag by flag above
+        ],
+    }
+
+
+def _threshold_text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "–".join(f"{v:g}" for v in value)
+    return "—" if value is None else f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 _REQUEST_ATTRS = ("src", "srcset", "poster", "data", "background", "action", "formaction", "xlink:href")
@@ -248,6 +303,7 @@ def render_html(
     *,
     prepared_by: str = "",
     data_period: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the client report: executed notebooks + findings → one self-contained HTML file.
 
@@ -262,6 +318,8 @@ def render_html(
         Where to write ``report.html`` (its folder is created if needed).
     prepared_by, data_period
         Shown on the cover when given.
+    parameters
+        The run's resolved parameters, stated in the methodology appendix.
 
     Returns
     -------
@@ -270,7 +328,9 @@ def render_html(
         to another host; charts are inline PNGs; client text is escaped.
     """
     merged, sections = merge_notebooks(notebooks)
-    context = report_context(findings, sections, prepared_by=prepared_by, data_period=data_period)
+    context = report_context(
+        findings, sections, prepared_by=prepared_by, data_period=data_period, parameters=parameters
+    )
     merged.metadata["title"] = f"{context['company']} — Coverage diligence"
     exporter = HTMLExporter(
         template_name=TEMPLATE_NAME,
