@@ -58,6 +58,7 @@ _SUBTITLE = Font(bold=True, size=12, color=NAVY)
 _HEADER = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor=NAVY)
 _WRAP = Alignment(wrap_text=True, vertical="top")
+_DETAIL_CHARS_PER_LINE = 95  # characters of the 90-wide detail column per printed line
 
 
 def cell_value(value: Any) -> Any:
@@ -251,7 +252,13 @@ def _write_summary(ws: Worksheet, findings: Mapping[str, Any]) -> None:
             put(ws, row, 5, format_threshold(threshold, kind))
         else:
             put(ws, row, 5, threshold, number_format=EXCEL_NUMBER_FORMATS.get(kind))
-        put(ws, row, 6, flag.get("detail")).alignment = _WRAP
+        detail = put(ws, row, 6, flag.get("detail"))
+        detail.alignment = _WRAP
+        # Excel does not grow a row for wrapped text written by a library: size it.
+        lines = max(1, math.ceil(len(str(detail.value or "")) / _DETAIL_CHARS_PER_LINE))
+        ws.row_dimensions[row].height = 15 * lines
+        for col in range(1, 6):
+            ws.cell(row, col).alignment = Alignment(vertical="top")
         row += 1
     if row == 7:
         put(ws, row, 1, "(no flags evaluated)")
@@ -325,6 +332,16 @@ def _write_definitions(
             cell.alignment = _WRAP
 
 
+def _print_setup(ws: Worksheet) -> None:
+    """Print landscape, every column on one page width, the first row repeated."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_options.gridLines = False
+
+
 def write_workbook(
     findings: dict,
     step_tables: dict[str, dict[str, pd.DataFrame]],
@@ -365,6 +382,8 @@ def write_workbook(
         write_tables(ws, tables, top=3, prefix=f"t{k:02d}", taken=table_names)
     _write_data_quality(wb.create_sheet("Data Quality"), findings.get("data_quality") or {}, table_names)
     _write_definitions(wb.create_sheet("Definitions"), findings, definitions, table_names)
+    for ws in wb.worksheets:
+        _print_setup(ws)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out_path)
