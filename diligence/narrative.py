@@ -234,8 +234,52 @@ def merger_overlap(m: Metrics, params: dict[str, Any]) -> list[str]:
     return out
 
 
+#: What each flag means for the investment case, in a reader's words.
+FLAG_HEADLINES: dict[str, str] = {
+    "RF1": "Too much of the market has no owner",
+    "RF2": "Comparable territories produce very different results",
+    "RF3": "Territories are not rebalanced",
+    "RF4": "Reps do not recognise their territories in the CRM",
+    "RF5": "Direct and partner teams chase the same accounts without rules",
+    "RF6": "The sales team is sized below what the market needs",
+    "W1": "Assigned accounts are not being worked",
+    "W2": "Attainment varies widely within comparable groups",
+    "W3": "Comparable books hold very different potential",
+    "W4": "Whole parts of the market have no coverage",
+    "W5": "Pipeline coverage is outside the usual band",
+    "W6": "Junior reps hold enterprise accounts",
+    "W7": "Several reps pursue the same accounts",
+    "W8": "The merger left duplicate customers with two owners",
+}
+
+
+def _severity(flag: dict[str, Any]) -> float:
+    """How far past its threshold a triggered flag is (value / threshold, or
+    the value itself for count thresholds of 0)."""
+    value, threshold = flag.get("value"), flag.get("threshold")
+    if not isinstance(value, (int, float)):
+        return 1.0
+    if isinstance(threshold, (list, tuple)):  # a band: distance outside it, relative
+        lo, hi = threshold
+        return max(lo / value if value else float("inf"), value / hi if hi else 1.0)
+    return value / threshold if threshold else float(value)
+
+
+def key_findings(flags: list[dict[str, Any]], limit: int = 4) -> list[str]:
+    """The few findings an investment committee should read first: triggered
+    red flags before warnings, each group most severe first, as
+    "headline: evidence" sentences."""
+    triggered = [f for f in flags if f.get("status") == "triggered"]
+    ranked = sorted(
+        triggered,
+        key=lambda f: (not str(f["id"]).startswith("RF"), -_severity(f), str(f["id"])),
+    )
+    return [f"{FLAG_HEADLINES.get(f['id'], f['id'])}. {f['detail']}" for f in ranked[:limit]]
+
+
 def summary(flags: list[dict[str, Any]]) -> list[str]:
-    """The headline: how many red flags and warnings were raised, and what could not be judged."""
+    """The headline: how many red flags and warnings were raised, the key
+    findings, and what could not be judged."""
     triggered = [f for f in flags if f["status"] == "triggered"]
     red = [f for f in triggered if f["id"].startswith("RF")]
     amber = [f for f in triggered if f["id"].startswith("W")]
@@ -245,7 +289,7 @@ def summary(flags: list[dict[str, Any]]) -> list[str]:
         if flags
         else "No flag could be evaluated."
     ]
-    out += [f"{f['id']} {f['name'].replace('_', ' ')}: {f['detail']}" for f in red]
+    out += key_findings(flags)
     if missing:
         out.append(
             f"{len(missing)} flag(s) could not be assessed from the data provided: "

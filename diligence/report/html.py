@@ -21,6 +21,7 @@ from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
 import diligence
+from diligence.narrative import key_findings
 from diligence.report.definitions import FLAG_RULES, METRIC_DEFINITIONS
 from diligence.report.formats import fmt_int, flag_rows, format_value, humanize, is_missing, value_kind
 from diligence.report.safe import slugify
@@ -208,6 +209,7 @@ def report_context(
         "dq": _data_quality_line(findings.get("data_quality")),
         "sections": [dict(s) for s in sections],
         "methodology": methodology(findings, parameters),
+        "key_findings": key_findings(findings.get("flags") or []),
     }
 
 

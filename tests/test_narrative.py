@@ -1,0 +1,38 @@
+"""Narrative sentences come from the numbers, never from placeholders."""
+from diligence import narrative
+from diligence.params import resolve_params
+
+
+def flag(fid, status, value, threshold, detail="d"):
+    return {"id": fid, "name": fid, "status": status, "value": value, "threshold": threshold, "detail": detail}
+
+
+def test_key_findings_rank_red_flags_first_then_severity():
+    flags = [
+        flag("W7", "triggered", 40, 0, "w7"),
+        flag("RF1", "triggered", 0.22, 0.20, "rf1"),
+        flag("RF3", "triggered", 36.0, 12, "rf3"),
+        flag("RF2", "clear", 1.5, 2.0, "rf2"),
+        flag("W5", "triggered", 1.0, [3.0, 5.0], "w5"),
+        flag("RF4", "not_assessed", None, 0.1, "rf4"),
+    ]
+    found = narrative.key_findings(flags, limit=3)
+    assert [s.split(". ")[-1] for s in found] == ["rf3", "rf1", "w7"]
+    assert found[0].startswith(narrative.FLAG_HEADLINES["RF3"])
+
+
+def test_summary_counts_and_names_what_was_not_assessed():
+    flags = [flag("RF1", "triggered", 0.3, 0.2), flag("W1", "clear", 0.1, 0.3), flag("RF4", "not_assessed", None, 0.1)]
+    sentences = narrative.summary(flags)
+    assert sentences[0] == "1 of 6 red flags and 0 of 8 warnings are raised."
+    assert sentences[-1].endswith("RF4.")
+
+
+def test_market_coverage_sentences_quote_the_metrics():
+    params = resolve_params({"as_of": "2026-06-30"})
+    m = {"unassigned_pct": 0.255, "accounts_total": 3000, "orphaned_accounts": 0, "assigned_not_worked_pct": 0.1,
+         "white_space_cells": 1, "white_space_potential_pct": 0.033, "unassigned_potential_pct": None}
+    text = " ".join(narrative.market_coverage(m, params))
+    assert "25.5% of the 3,000 accounts" in text and "above the 20.0%" in text
+    assert "1 market cell has" in text and "3.3%" in text
+    assert "orphan" not in text.lower() and "departed" not in text  # 0 orphans: no sentence
