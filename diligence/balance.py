@@ -34,8 +34,9 @@ from diligence.coverage import (
     column_or_blank,
     share,
     sorted_by_value,
+    within_days_before,
 )
-from diligence.pipeline import LOOKBACK_DAYS, closed_in_window, open_mask, outcomes_known, won_mask
+from diligence.pipeline import LOOKBACK_DAYS, closed_in_window, open_mask, outcomes_known, pipeline_coverage, won_mask
 
 GROUP_SEPARATOR = " / "
 
@@ -309,3 +310,47 @@ def rep_balance(tables: dict, params: dict) -> pd.DataFrame:
     """
     books = book_potential(tables, params)[["rep_id", "accounts", "potential"]]
     return attainment(tables, params).merge(books, on="rep_id", how="left", validate="one_to_one")
+
+
+def territory_table(tables: dict, params: dict) -> pd.DataFrame:
+    """One row per quota-carrying rep's territory: what it holds and what it returns.
+
+    Columns: the :func:`rep_balance` columns (book ``accounts`` and
+    ``potential``, ``bookings``, ``quota``, ``attainment``), then
+    ``pipeline_coverage`` (see :func:`diligence.pipeline.pipeline_coverage`),
+    ``closed`` and ``won`` (the rep's opportunities closed in the 365 days
+    before T), ``win_rate`` (won / closed, counts), ``activities`` (logged by
+    the rep in those 365 days) and ``activities_per_won_deal`` — the effort a
+    territory costs for each deal it returns (blank without a won deal or
+    without an activities table).
+    """
+    as_of = as_of_date(params)
+    frame = rep_balance(tables, params)
+    coverage = pipeline_coverage(tables, params)
+    frame = frame.merge(
+        coverage[["rep_id", "coverage"]].rename(columns={"coverage": "pipeline_coverage"}),
+        on="rep_id",
+        how="left",
+    )
+    opps = tables.get("opportunities")
+    if opps is not None and outcomes_known(opps) and "owner_rep_id" in opps:
+        closed = opps[closed_in_window(opps, as_of)]
+        results = (
+            closed.assign(won=won_mask(closed).astype(int))
+            .groupby("owner_rep_id", observed=True)["won"]
+            .agg(closed="size", won="sum")
+            .rename_axis("rep_id")
+            .reset_index()
+        )
+        frame = frame.merge(results, on="rep_id", how="left")
+        frame[["closed", "won"]] = frame[["closed", "won"]].fillna(0).astype("int64")
+        frame["win_rate"] = (frame["won"] / frame["closed"]).where(frame["closed"] > 0)
+    acts = tables.get("activities")
+    if acts is not None and "rep_id" in acts:
+        recent = acts[within_days_before(acts["activity_date"], as_of, LOOKBACK_DAYS)]
+        counts = recent.groupby("rep_id", observed=True).size().rename("activities").reset_index()
+        frame = frame.merge(counts, on="rep_id", how="left")
+        frame["activities"] = frame["activities"].fillna(0).astype("int64")
+        if "won" in frame:
+            frame["activities_per_won_deal"] = (frame["activities"] / frame["won"]).where(frame["won"] > 0)
+    return frame.sort_values("rep_id", kind="stable").reset_index(drop=True)
