@@ -69,7 +69,8 @@ _HEATMAP_CSS = "\n".join(
     [
         ".dk-portfolio .dk-summary { margin-bottom: 40px; }",
         "table.dk-heatmap th.dk-hm-head { text-align: center; cursor: help; }",
-        "table.dk-heatmap td.dk-hm { text-align: center; font-size: 12px; font-weight: 600; white-space: nowrap; }",
+        "table.dk-heatmap td.dk-hm { text-align: center; font-size: 11px; font-weight: 600; white-space: nowrap; padding: 6px 4px; }",
+        "table.dk-heatmap th.dk-hm-head { padding: 8px 4px; }",
         "table.dk-heatmap td.dk-hm-company { font-weight: 600; white-space: nowrap; }",
         "table.dk-heatmap td.dk-hm-failed { color: #9c0006; font-style: italic; text-align: center; }",
         ".dk-hm-key { display: inline-block; padding: 0 6px; font-size: 11px; font-weight: 600; }",
