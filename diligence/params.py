@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "junior_levels": ["junior"],
     "rules_of_engagement_documented": False,
     "thresholds": FLAG_THRESHOLDS,
+    # Assumptions of the scenario step (rebalancing tolerance, ramp, attrition, ...):
+    # a mapping validated by diligence.scenarios.resolve_settings.
+    "scenarios": {},
 }
 
 _LIST_OF_STR = ("comparable_by", "white_space_dimensions", "enterprise_segments", "junior_levels")
@@ -97,6 +100,11 @@ def resolve_params(overrides: Mapping[str, Any] | None = None, *, source: str = 
     params = copy.deepcopy(DEFAULTS)
     for name, value in overrides.items():
         if value is None and name != "as_of":
+            continue
+        if name == "scenarios":
+            if not isinstance(value, Mapping):
+                raise InputError(f"{source}: scenarios must be a mapping of scenario settings, got {value!r}.")
+            params[name] = {str(k): v for k, v in value.items()}
             continue
         if name in ("thresholds", "accounts_per_rep"):
             if not isinstance(value, Mapping):

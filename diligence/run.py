@@ -29,6 +29,7 @@ from diligence.kernel import check_kernel, make_kernel_manager
 from diligence.params import resolve_params
 from diligence.quality import data_period
 from diligence.results import load_results
+from diligence.scenarios import resolve_settings
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 WORK = "work"  # the run's work folder, relative to the output folder
@@ -166,6 +167,7 @@ def run_company(
     if as_of:
         params["as_of"] = as_of
     resolved = resolve_params(params, source="--params")
+    resolve_settings(resolved["scenarios"])  # scenario assumptions fail here, before any notebook
     intake = load_company(data, mapping=mapping, as_of=resolved["as_of"])
     intake.raise_for_errors()
     notebooks = step_notebooks()

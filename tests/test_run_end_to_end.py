@@ -16,7 +16,7 @@ def test_run_writes_the_three_outputs(small_run):
     for name in ("report.html", "report.xlsx", "findings.json"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0
     executed = sorted(p.name for p in (out / "notebooks").glob("*.ipynb"))
-    assert executed[0].startswith("01_") and executed[-1].startswith("09_")
+    assert executed[0].startswith("01_") and executed[-1].startswith("10_")
     assert not list(out.parent.glob(".*build*")), "the build folder is moved or removed"
 
 

@@ -1,0 +1,103 @@
+"""Time the rebalancer's heuristic on large companies, and compare it with the
+MILP on small ones.
+
+    .venv/bin/python benchmarks/bench_scenarios.py [--sizes 10000 100000] [--reps 50 200] [--compare 30]
+
+Companies are random: three segments, reps spread over them (a fifth junior),
+a quarter of accounts unassigned, books skewed. Target: 100k accounts and 200
+reps in under 30 s.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from diligence.contract import typed  # noqa: E402
+from diligence.params import resolve_params  # noqa: E402
+from diligence.scenarios import heuristic, instance, milp, rebalance, resolve_settings  # noqa: E402
+
+SEGMENTS = np.array(["Enterprise", "Mid-Market", "SMB"])
+
+
+def company(n_accounts: int, n_reps: int, seed: int = 7) -> dict:
+    rng = np.random.default_rng(seed)
+    rep_seg = SEGMENTS[np.arange(n_reps) % 3]
+    reps = typed("reps", pd.DataFrame({
+        "rep_id": [f"R{i:05d}" for i in range(n_reps)], "rep_name": [f"Rep {i}" for i in range(n_reps)],
+        "role": "AE", "level": np.where(rng.random(n_reps) < 0.2, "junior", "senior"), "segment": rep_seg,
+        "hire_date": pd.Timestamp("2020-01-01"), "quota": 100.0,
+    }))
+    seg = rng.choice(3, size=n_accounts, p=[0.1, 0.3, 0.6])
+    # skewed books: each segment's reps get accounts with unequal weights
+    owner = np.empty(n_accounts, dtype=object)
+    for s in range(3):
+        ids = np.flatnonzero(seg == s)
+        pool = np.flatnonzero(rep_seg == SEGMENTS[s])
+        w = rng.lognormal(0, 0.5, len(pool))
+        owner[ids] = reps["rep_id"].to_numpy(dtype=object)[pool[rng.choice(len(pool), size=len(ids), p=w / w.sum())]]
+    owner[rng.random(n_accounts) < 0.25] = None
+    accounts = typed("accounts", pd.DataFrame({
+        "account_id": [f"A{i:07d}" for i in range(n_accounts)], "account_name": "x", "owner_rep_id": owner,
+        "segment": SEGMENTS[seg], "potential": np.round(rng.lognormal(3, 0.8, n_accounts), 1),
+    }))
+    return {"accounts": accounts, "reps": reps}
+
+
+def per_rep_norm(n_accounts: int, n_reps: int) -> dict:
+    return {"other": math.ceil(n_accounts / n_reps * 1.1)}
+
+
+def time_heuristic(n_accounts: int, n_reps: int) -> dict:
+    tables = company(n_accounts, n_reps)
+    norm = math.ceil(n_accounts / n_reps * 1.1)
+    params = resolve_params({"as_of": "2026-06-30", "accounts_per_rep": {s: norm for s in SEGMENTS}})
+    t0 = time.perf_counter()
+    plan = rebalance(tables, params, resolve_settings(), solver="heuristic")
+    return {"accounts": n_accounts, "reps": n_reps, "seconds": round(time.perf_counter() - t0, 2),
+            "moved": plan.score.moves, "newly_assigned": plan.score.newly_assigned,
+            "within_tolerance": plan.score.within_tolerance, "books_outside_band": plan.books_outside_band()}
+
+
+def compare_solvers(n: int) -> pd.DataFrame:
+    rows = []
+    for seed in range(n):
+        rng = np.random.default_rng(seed)
+        tables = company(int(rng.integers(60, 200)), int(rng.integers(6, 13)), seed)
+        params = resolve_params({"as_of": "2026-06-30", "accounts_per_rep": {s: 40 for s in SEGMENTS}})
+        inst = instance.build_instance(tables, params, resolve_settings({"balance_tolerance": 0.2}))
+        exact = milp.solve(inst, 30)
+        best, greedy = instance.score(inst, exact.owner), instance.score(inst, heuristic.solve(inst).owner)
+        rows.append({"seed": seed, "accounts": inst.n_accounts, "optimal": exact.optimal,
+                     "milp_feasible_band": best.within_tolerance, "milp_moves": best.moves,
+                     "heuristic_moves": greedy.moves, "heuristic_in_band": greedy.within_tolerance,
+                     "milp_seconds": round(exact.seconds, 2)})
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    ap.add_argument("--reps", type=int, nargs="*", default=[50, 200])
+    ap.add_argument("--compare", type=int, default=30)
+    args = ap.parse_args()
+    for n in args.sizes:
+        for r in args.reps:
+            print(time_heuristic(n, r), flush=True)
+    if args.compare:
+        table = compare_solvers(args.compare)
+        print(table.to_string(index=False))
+        ok = table[table["milp_feasible_band"]]
+        print(f"band feasible for MILP: {len(ok)}/{len(table)}; heuristic in band there: {int(ok['heuristic_in_band'].sum())}; "
+              f"moves heuristic/MILP total: {int(ok['heuristic_moves'].sum())}/{int(ok['milp_moves'].sum())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""The capacity plan: headcount needed per segment, hiring by quarter with ramp
+and attrition, and what the plan costs and returns.
+
+Definitions:
+
+- **Need** per segment is SPEC §3's capacity need, ``ceil(accounts /
+  accounts_per_rep)``, and headcount its active quota-carrying reps
+  (:func:`diligence.capacity.capacity_table`); **hires now** = need −
+  headcount when positive.
+- **Attrition** ``a`` a year is spread evenly: each quarter loses
+  ``1 − (1 − a)^¼`` of its opening headcount (expected, fractional).
+  Each quarter hires what brings expected headcount back up to the need,
+  rounded up (a segment above its need hires nobody until attrition takes it
+  below).
+- **Ramp**: a hire reaches full productivity linearly over ``ramp_months``,
+  measured at the middle of each month; hires join at the start of their
+  quarter. Productive FTE = headcount − the unramped share of hires still
+  ramping (hires' own attrition is ignored: a slight overstatement).
+- **Economics**, stated as ranges: a ramped rep carries the segment's
+  ``quota_per_ramped_rep`` (default: median quota of its active quota-carrying
+  reps) and costs ``fully_loaded_cost_per_rep`` (default
+  ``cost_to_quota_ratio`` × that quota). Added bookings range from today's
+  median attainment of eligible reps to full quota. Better territory design is
+  worth ``revenue_uplift_range`` (2–7% in the background documents) of the
+  bookings of the year before T.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from diligence import balance, capacity
+from diligence.contract import typed
+from diligence.coverage import active_quota_reps, as_of_date, column_or_blank
+
+PLANNED_PREFIX = "PLANNED"
+
+
+def _key(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip().str.casefold()
+
+
+def _per_segment(value, segments: pd.Series, fallback: pd.Series) -> pd.Series:
+    """A setting that is a number, a mapping segment -> number, or None, per segment."""
+    if value is None:
+        return fallback
+    if isinstance(value, dict):
+        given = {str(k).strip().casefold(): float(v) for k, v in value.items()}
+        return _key(segments).map(given).astype(float).fillna(fallback)
+    return pd.Series(float(value), index=segments.index)
+
+
+def headcount_need(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
+    """Headcount needed per segment to cover the market at the ``accounts_per_rep`` norms.
+
+    Columns: ``segment, accounts, accounts_per_rep, capacity_need, headcount,
+    hires_now`` (need − headcount, at least 0), ``quota_per_ramped_rep,
+    cost_per_rep``. Sorted by segment; empty when capacity cannot be assessed.
+    """
+    columns = ["segment", "accounts", "accounts_per_rep", "capacity_need", "headcount", "hires_now",
+               "quota_per_ramped_rep", "cost_per_rep"]
+    if not capacity.capacity_assessable(tables):
+        return pd.DataFrame(columns=columns)
+    table = capacity.capacity_table(tables, params)
+    reps = active_quota_reps(tables["reps"], as_of_date(params))
+    median_quota = reps.assign(key=_key(reps["segment"])).groupby("key")["quota"].median()
+    overall = float(reps["quota"].median()) if len(reps) else np.nan
+    fallback = _key(table["segment"]).map(median_quota).astype(float).fillna(overall)
+    quota = _per_segment(settings["quota_per_ramped_rep"], table["segment"], fallback)
+    cost = _per_segment(settings["fully_loaded_cost_per_rep"], table["segment"], quota * settings["cost_to_quota_ratio"])
+    return table.assign(
+        hires_now=table["shortfall"].clip(lower=0).astype(int),
+        quota_per_ramped_rep=quota.to_numpy(float),
+        cost_per_rep=cost.to_numpy(float),
+    )[columns]
+
+
+def ramp_fraction(months_since_hire: np.ndarray, ramp_months: float) -> np.ndarray:
+    """Productivity of a hire ``months_since_hire`` months in: linear to 1 over ``ramp_months``."""
+    if ramp_months <= 0:
+        return np.ones_like(np.asarray(months_since_hire, float))
+    return np.clip(np.asarray(months_since_hire, float) / ramp_months, 0.0, 1.0)
+
+
+def _quarter_productivity(quarters_since_hire: int, ramp_months: float) -> float:
+    """Average productivity over a quarter of a hire made ``quarters_since_hire`` quarters before it."""
+    months = 3 * quarters_since_hire + np.array([0.5, 1.5, 2.5])
+    return float(ramp_fraction(months, ramp_months).mean())
+
+
+def hiring_plan(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
+    """Hiring by quarter and segment, with attrition and ramp (module docstring).
+
+    Columns: ``quarter`` (1 = the quarter after T), ``quarter_label`` (``Q+1``
+    ...), ``segment, target_headcount, opening_headcount, expected_leavers,
+    hires, closing_headcount, productive_fte, bookings_capacity`` (productive
+    FTE × quota per ramped rep / 4) and ``hires_cost`` (the plan's hires to
+    date × cost per rep / 4). Sorted by
+    quarter then segment.
+    """
+    need = headcount_need(tables, params, settings)
+    columns = ["quarter", "quarter_label", "segment", "target_headcount", "opening_headcount", "expected_leavers",
+               "hires", "closing_headcount", "productive_fte", "bookings_capacity", "hires_cost"]
+    if need.empty:
+        return pd.DataFrame(columns=columns)
+    n_q = int(settings["plan_quarters"])
+    leave = 1 - (1 - float(settings["annual_attrition"])) ** 0.25
+    target = need["capacity_need"].to_numpy(float)
+    headcount = need["headcount"].to_numpy(float)
+    hires = np.zeros((n_q, len(need)))
+    rows = []
+    # a loop over quarters (a handful), each step vectorised over segments
+    for q in range(n_q):
+        leavers = headcount * leave
+        hires[q] = np.ceil(np.maximum(target - (headcount - leavers), 0) - 1e-9)
+        closing = headcount - leavers + hires[q]
+        unramped = sum(hires[k] * (1 - _quarter_productivity(q - k, settings["ramp_months"])) for k in range(q + 1))
+        productive = closing - unramped
+        rows.append(pd.DataFrame({
+            "quarter": q + 1,
+            "quarter_label": f"Q+{q + 1}",
+            "segment": need["segment"].to_numpy(),
+            "target_headcount": target,
+            "opening_headcount": headcount,
+            "expected_leavers": leavers,
+            "hires": hires[q].astype(int),
+            "closing_headcount": closing,
+            "productive_fte": productive,
+            "bookings_capacity": productive * need["quota_per_ramped_rep"].to_numpy(float) / 4,
+            "hires_cost": hires[: q + 1].sum(axis=0) * need["cost_per_rep"].to_numpy(float) / 4,
+        }))
+        headcount = closing
+    out = pd.concat(rows, ignore_index=True)
+    out["segment"] = out["segment"].astype("string")
+    out["quarter_label"] = out["quarter_label"].astype("string")
+    return out[columns]
+
+
+def hiring_by_quarter(plan: pd.DataFrame) -> pd.DataFrame:
+    """:func:`hiring_plan` summed over segments: one row per quarter."""
+    sums = ["opening_headcount", "expected_leavers", "hires", "closing_headcount", "productive_fte",
+            "bookings_capacity", "hires_cost"]
+    return plan.groupby(["quarter", "quarter_label"], sort=True)[sums].sum().reset_index()
+
+
+def planned_hires(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
+    """The hires now (:func:`headcount_need`) as rows of ``reps``, to add for the
+    rebalanced-plus-hires scenario.
+
+    Each is active from T (``hire_date`` = T, so it counts as headcount and
+    may own accounts), quota-carrying at the segment's quota per ramped rep,
+    in the segment's most common quota-carrying role (``AE`` without one),
+    at a level outside ``junior_levels`` (``mid``, else ``senior``), with no
+    region. Ids are ``PLANNED-<segment>-<n>``.
+    """
+    need = headcount_need(tables, params, settings)
+    need = need.loc[need["hires_now"] > 0]
+    reps = tables["reps"]
+    columns = [c for c in reps.columns]
+    if need.empty:
+        return reps.iloc[:0]
+    quota_reps = active_quota_reps(reps, as_of_date(params))
+    role = (quota_reps.assign(key=_key(quota_reps["segment"]), role=column_or_blank(quota_reps, "role"))
+            .groupby("key")["role"].agg(lambda s: s.value_counts().sort_index().idxmax() if s.notna().any() else "AE"))
+    juniors = {s.strip().casefold() for s in params["junior_levels"]}
+    level = "mid" if "mid" not in juniors else "senior"
+    seg = need["segment"].repeat(need["hires_now"]).reset_index(drop=True)
+    n = seg.groupby(seg).cumcount() + 1
+    slug = seg.str.upper().str.replace(r"[^A-Z0-9]+", "-", regex=True).str.strip("-")
+    as_of = as_of_date(params)
+    rows = pd.DataFrame({
+        "rep_id": PLANNED_PREFIX + "-" + slug + "-" + n.astype(str).str.zfill(2),
+        "rep_name": "Planned hire " + n.astype(str) + " (" + seg + ")",
+        "role": _key(seg).map(role).fillna("AE").astype("string"),
+        "level": level,
+        "segment": seg,
+        "hire_date": as_of,
+        "quota": need["quota_per_ramped_rep"].repeat(need["hires_now"]).to_numpy(float),
+    })
+    rows = rows[[c for c in rows.columns if c in columns]]
+    return typed("reps", rows.reindex(columns=columns))
+
+
+def with_hires(tables: dict, hires: pd.DataFrame) -> dict:
+    """A copy of ``tables`` whose reps include ``hires``."""
+    out = dict(tables)
+    out["reps"] = pd.concat([tables["reps"], hires], ignore_index=True)
+    return out
+
+
+def economics(tables: dict, params: dict, settings: dict, plan: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What the plan costs and returns in its first year, as ranges.
+
+    Rows (``item, low, high, basis``): hires in the plan; their cost over the
+    plan; bookings capacity they add (low: today's median attainment of
+    eligible reps × quota, high: full quota, ramp included); the same at run
+    rate once ramped; bookings of the year before T; the revenue uplift from
+    better territory design (``revenue_uplift_range`` × those bookings); and
+    the net of hires (added bookings − cost). Amounts in the data's currency.
+    """
+    plan = hiring_plan(tables, params, settings) if plan is None else plan
+    need = headcount_need(tables, params, settings)
+    att = balance.attainment(tables, params)
+    eligible = att.loc[att["eligible"].astype(bool), "attainment"].dropna()
+    median_att = float(eligible.median()) if len(eligible) else None
+    low_rate = min(median_att, 1.0) if median_att is not None else 1.0
+    bookings = float(np.sort(att["bookings"].dropna().to_numpy(float)).sum()) if att["bookings"].notna().any() else None
+    low_up, high_up = settings["revenue_uplift_range"]
+    hires_total = int(plan["hires"].sum()) if len(plan) else 0
+    cost = float(plan["hires_cost"].sum()) if len(plan) else 0.0
+    # bookings of the hires alone: their ramp-weighted FTE per quarter
+    added = 0.0
+    run_rate = 0.0
+    if len(plan):
+        n_q = int(plan["quarter"].max())
+        for q in range(1, n_q + 1):  # a handful of quarters
+            ramped = sum(
+                plan.loc[plan["quarter"] == k, "hires"].to_numpy(float) * _quarter_productivity(q - k, settings["ramp_months"])
+                for k in range(1, q + 1)
+            )
+            added += float((ramped * need["quota_per_ramped_rep"].to_numpy(float) / 4).sum())
+        run_rate = float((plan.groupby("segment", sort=True)["hires"].sum().reindex(need["segment"]).fillna(0).to_numpy(float)
+                          * need["quota_per_ramped_rep"].to_numpy(float)).sum())
+    att_note = (f"today's median attainment {median_att:.0%} of quota" if median_att is not None
+                else "attainment unknown: full quota")
+    rows = [
+        ("Hires in the plan", hires_total, hires_total,
+         f"need − headcount now, plus backfill of {settings['annual_attrition']:.0%} yearly attrition"),
+        ("Cost of hires over the plan", cost, cost, "fully loaded cost per rep, from each hire's start"),
+        ("Bookings capacity added over the plan", added * low_rate, added,
+         f"ramp over {settings['ramp_months']:g} months; low at {att_note}, high at full quota"),
+        ("Bookings capacity of the hires once ramped, a year", run_rate * low_rate, run_rate,
+         "hires × quota per ramped rep"),
+        ("Bookings, the year before the as-of date", bookings, bookings, "won opportunities of quota-carrying reps"),
+        ("Revenue uplift from better territory design, a year",
+         bookings * low_up if bookings is not None else None, bookings * high_up if bookings is not None else None,
+         f"{low_up:.0%}–{high_up:.0%} of bookings (background documents)"),
+        ("Net of hires over the plan (added bookings − cost)", added * low_rate - cost, added - cost,
+         "before the territory-design uplift"),
+    ]
+    out = pd.DataFrame(rows, columns=["item", "low", "high", "basis"])
+    out["item"] = out["item"].astype("string")
+    out["basis"] = out["basis"].astype("string")
+    return out.astype({"low": float, "high": float})
+
+
+def plan_summary(need: pd.DataFrame, plan: pd.DataFrame) -> dict:
+    """Headline figures of the capacity plan, named as the scenario step records them."""
+    return {
+        "scenario_capacity_need": int(need["capacity_need"].sum()) if len(need) else None,
+        "scenario_hires_now": int(need["hires_now"].sum()) if len(need) else None,
+        "scenario_hires_in_plan": int(plan["hires"].sum()) if len(plan) else None,
+    }
+
+
+__all__ = ["headcount_need", "hiring_plan", "hiring_by_quarter", "planned_hires", "with_hires", "economics",
+           "ramp_fraction", "plan_summary"]

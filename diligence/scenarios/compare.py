@@ -1,0 +1,142 @@
+"""Today against the scenarios, on the SPEC's own metrics and flags.
+
+Each scenario is a modified copy of the run's tables (new owners; planned
+hires as extra reps), measured by :func:`diligence.coverage.metrics`,
+:func:`diligence.balance.metrics` and :func:`diligence.capacity.metrics` and
+judged by :func:`diligence.flags.evaluate`: the functions that measure today,
+so there is no second implementation to drift.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from diligence import balance, capacity, coverage, flags
+
+#: Metrics a reassignment or hires can change, in the order shown.
+KEY_METRICS: tuple[str, ...] = (
+    "rep_assigned_pct",
+    "unassigned_pct",
+    "orphaned_accounts",
+    "unassigned_potential_pct",
+    "assigned_not_worked_pct",
+    "white_space_cells",
+    "potential_max_min_ratio",
+    "potential_zero_books",
+    "junior_on_enterprise_pct",
+    "headcount_shortfall_pct",
+    "quota_headcount",
+)
+
+#: Flags whose metrics a reassignment or hires can change; the others judge
+#: opportunities, history or surveys, which a new plan does not rewrite.
+SCENARIO_FLAGS: tuple[str, ...] = ("RF1", "RF6", "W1", "W3", "W4", "W6")
+
+
+def scenario_metrics(tables: dict, params: dict, recorded: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Coverage, balance and capacity metrics of ``tables``, over ``recorded``
+    (the run's other metrics, kept as they are)."""
+    return {
+        **(recorded or {}),
+        **coverage.metrics(tables, params),
+        **balance.metrics(tables, params),
+        **capacity.metrics(tables, params),
+    }
+
+
+def compare(scenarios: dict[str, dict], params: dict, recorded: dict[str, Any] | None = None
+            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, Any]]]:
+    """Side-by-side metrics and flags of named scenarios (``name -> tables``).
+
+    Returns ``(metrics, flag_status, all_metrics)``: ``metrics`` has a
+    ``metric`` column and one column per scenario (rows :data:`KEY_METRICS`);
+    ``flag_status`` has ``id, name`` and one status column per scenario (rows
+    :data:`SCENARIO_FLAGS`); ``all_metrics`` maps each scenario to every
+    metric computed.
+    """
+    every = {name: scenario_metrics(t, params, recorded) for name, t in scenarios.items()}
+    judged = {name: {f["id"]: f for f in flags.evaluate(m, params, scenarios[name])} for name, m in every.items()}
+    metrics = pd.DataFrame({"metric": pd.array(list(KEY_METRICS), dtype="string")})
+    for name, m in every.items():
+        metrics[name] = pd.array([m.get(k) for k in KEY_METRICS], dtype="Float64")
+    first = next(iter(judged.values()))
+    status = pd.DataFrame({
+        "id": pd.array(list(SCENARIO_FLAGS), dtype="string"),
+        "name": pd.array([first[f]["name"] for f in SCENARIO_FLAGS], dtype="string"),
+    })
+    for name, fl in judged.items():
+        status[name] = pd.array([fl[f]["status"] for f in SCENARIO_FLAGS], dtype="string")
+    return metrics, status, every
+
+
+TODAY, REBALANCED, WITH_HIRES = "today", "rebalanced", "rebalanced + hires"
+
+
+def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the scenario step shows: both plans, the comparison, the capacity plan.
+
+    Returns a dict with ``plan`` (today's reps rebalanced), ``plan_hires``
+    (rebalanced with the hires now added as reps), ``hires`` (their rows),
+    ``metrics`` and ``flags`` (:func:`compare` over today / rebalanced /
+    rebalanced + hires), ``books`` (:func:`~diligence.scenarios.rebalance.book_changes`),
+    ``need``, ``hiring``, ``hiring_by_quarter``, ``economics``
+    (:mod:`~diligence.scenarios.capacity_plan`), ``solvers`` (both solvers'
+    figures) and ``summary`` (the ``scenario_*`` metrics to record).
+    """
+    from diligence.scenarios import capacity_plan as cp
+    from diligence.scenarios.rebalance import apply_plan, book_changes, rebalance
+
+    plan = rebalance(tables, params, settings)
+    hires = cp.planned_hires(tables, params, settings)
+    hired = cp.with_hires(tables, hires)
+    plan_hires = rebalance(hired, params, settings) if len(hires) else plan
+    scenarios = {TODAY: tables, REBALANCED: apply_plan(tables, plan), WITH_HIRES: apply_plan(hired, plan_hires)}
+    metrics, status, every = compare(scenarios, params, recorded)
+    need = cp.headcount_need(tables, params, settings)
+    hiring = cp.hiring_plan(tables, params, settings)
+    solvers = pd.DataFrame([
+        {"scenario": name, "solver": solver, "moves": c["moves"], "potential_moved": c["potential_moved"],
+         "within_tolerance": c["within_tolerance"], "balance_violation": c["violation"], "seconds": c["seconds"],
+         "kept": solver == p.solver}
+        for name, p in ((REBALANCED, plan), (WITH_HIRES, plan_hires)) for solver, c in p.comparison.items()
+    ])
+    summary = {**plan.summary(), **cp.plan_summary(need, hiring)}
+    for prefix, name in (("scenario_rebalanced_", REBALANCED), ("scenario_hires_", WITH_HIRES)):
+        for key in ("unassigned_pct", "potential_max_min_ratio", "headcount_shortfall_pct"):
+            summary[prefix + key] = every[name].get(key)
+    summary["scenario_hires_accounts_moved"] = plan_hires.score.moves
+    return {
+        "plan": plan, "plan_hires": plan_hires, "hires": hires, "metrics": metrics, "flags": status,
+        "books": book_changes(tables, params, scenarios[REBALANCED]),
+        "need": need, "hiring": hiring, "hiring_by_quarter": cp.hiring_by_quarter(hiring),
+        "economics": cp.economics(tables, params, settings, hiring), "solvers": solvers, "summary": summary,
+    }
+
+
+def findings(result: dict[str, Any]) -> list[str]:
+    """Plain-English sentences on the scenarios, for the report."""
+    plan, status = result["plan"], result["flags"].set_index("id")
+    out = [
+        f"The rebalanced plan moves {plan.score.moves:,} accounts between reps and gives an owner to "
+        f"{plan.score.newly_assigned:,} unassigned accounts (found by the {plan.solver}"
+        + (f", optimality gap {plan.gap:.2%}" if plan.gap is not None else ", optimality not proven") + ")."
+    ]
+    outside = plan.books_outside_band()
+    if outside:
+        out.append(f"{outside:,} books cannot be brought within the balance band under the rules "
+                   "(capacity, seniority, locks); the plan keeps them as close as it can.")
+    cleared = [f for f in status.index if status.loc[f, TODAY] == "triggered" and status.loc[f, REBALANCED] == "clear"]
+    if cleared:
+        out.append("Rebalancing alone clears " + ", ".join(cleared) + ".")
+    more = [f for f in status.index if status.loc[f, REBALANCED] == "triggered" and status.loc[f, WITH_HIRES] == "clear"]
+    hires = len(result["hires"])
+    if hires:
+        out.append(f"Adding the {hires:,} hires the norms call for now"
+                   + (" also clears " + ", ".join(more) if more else "") + ".")
+    econ = result["economics"].set_index("item")
+    uplift = econ.loc["Revenue uplift from better territory design, a year"]
+    if pd.notna(uplift["low"]):
+        out.append(f"Better territory design is worth {uplift['low']:,.0f} to {uplift['high']:,.0f} a year "
+                   "(2–7% of last year's bookings), a range rather than a forecast.")
+    return out

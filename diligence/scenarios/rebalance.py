@@ -1,0 +1,222 @@
+"""The rebalancer: from today's assignment, a proposed one that balances books,
+gives unassigned accounts an owner where capacity allows, keeps the rules and
+moves as few accounts as possible.
+
+:func:`rebalance` builds the problem (:mod:`~diligence.scenarios.instance`),
+always runs the heuristic and, when the problem has at most
+``milp_max_accounts`` movable accounts, the exact MILP within
+``milp_time_limit_s``. It keeps the better answer by the MILP's own objective
+(balance first, then moves, then potential moved) and reports the solver and
+its optimality gap: HiGHS's gap for the MILP, and for the heuristic the gap to
+the MILP's proven bound when the MILP ran (unknown otherwise).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from diligence import balance
+from diligence.coverage import as_of_date, classify_accounts, column_or_blank, lookup, ORPHANED
+from diligence.scenarios import heuristic, milp
+from diligence.scenarios.instance import ASSIGNED, FORCED, NEW, Instance, Score, band, build_instance, loads, score
+
+MILP, HEURISTIC = "MILP (HiGHS)", "heuristic"
+
+
+@dataclass
+class Plan:
+    """A proposed assignment and how it was found.
+
+    ``owner`` is the proposed ``owner_rep_id`` of every account (indexed like
+    ``accounts``); ``moves`` lists each account whose owner changes (see
+    :func:`move_list`); ``score`` judges it; ``solver`` names the answer kept,
+    ``gap`` its relative optimality gap (None when unknown); ``comparison``
+    holds both solvers' figures when both ran.
+    """
+
+    owner: pd.Series
+    moves: pd.DataFrame
+    score: Score
+    solver: str
+    gap: float | None
+    optimal: bool
+    seconds: float
+    instance: Instance = field(repr=False)
+    comparison: dict[str, Any] = field(default_factory=dict)
+
+    def books_outside_band(self) -> int:
+        """Reps of a comparable group whose planned book lies outside the band."""
+        inst = self.instance
+        owner = inst.rep_ids.searchsorted(self.owner.iloc[inst.account_pos].to_numpy(dtype=object)) \
+            if inst.n_accounts else np.zeros(0, np.int64)
+        load = loads(inst, owner)
+        lo, hi = band(inst, load)
+        slack = 1e-6 * inst.scale()[np.maximum(inst.rep_group, 0)]
+        return int(((inst.rep_group >= 0) & ((load < lo - slack) | (load > hi + slack))).sum())
+
+    def summary(self) -> dict[str, Any]:
+        """Headline figures, named as the scenario step records them."""
+        return {
+            "scenario_solver_milp": int(self.solver == MILP),
+            "scenario_optimality_gap": self.gap,
+            "scenario_proven_optimal": int(self.optimal),
+            "scenario_accounts_moved": self.score.moves,
+            "scenario_potential_moved": self.score.potential_moved,
+            "scenario_accounts_newly_assigned": self.score.newly_assigned,
+            "scenario_potential_newly_assigned": float(
+                np.sort(self.instance.potential[self.instance.kind == NEW]).sum()),
+            "scenario_books_within_tolerance": int(self.score.within_tolerance),
+            "scenario_books_outside_band": self.books_outside_band(),
+        }
+
+
+def _relative_gap(objective: float, bound: float | None) -> float | None:
+    if bound is None:
+        return None
+    return max(0.0, objective - bound) / max(abs(objective), 1e-9)
+
+
+def rebalance(tables: dict, params: dict, settings: dict, *, solver: str = "auto") -> Plan:
+    """Propose a rebalanced assignment of ``tables``.
+
+    Parameters
+    ----------
+    tables, params
+        The run's tables and resolved SPEC §6 parameters.
+    settings
+        Resolved scenario settings (:func:`diligence.scenarios.resolve_settings`).
+    solver
+        ``"auto"`` (heuristic always, MILP too when small enough; the better
+        kept), ``"milp"`` or ``"heuristic"`` to force one.
+
+    Returns
+    -------
+    Plan
+    """
+    inst = build_instance(tables, params, settings)
+    runs: dict[str, tuple[np.ndarray, float, bool, float | None]] = {}
+    bound = None
+    if solver in ("auto", "heuristic"):
+        h = heuristic.solve(inst)
+        runs[HEURISTIC] = (h.owner, h.seconds, False, None)
+    if solver == "milp" or (solver == "auto" and inst.n_accounts <= settings["milp_max_accounts"]):
+        m = milp.solve(inst, settings["milp_time_limit_s"])
+        bound = m.bound
+        if m.owner is not None:
+            runs[MILP] = (m.owner, m.seconds, m.optimal, m.gap)
+    if not runs:  # a forced MILP without a solution in time
+        h = heuristic.solve(inst)
+        runs[HEURISTIC] = (h.owner, h.seconds, False, None)
+    scores = {name: score(inst, run[0]) for name, run in runs.items()}
+    # the MILP wins ties: its answer carries a proof
+    name = min(runs, key=lambda k: (round(scores[k].objective, 9), k != MILP))
+    owner, seconds, optimal, gap = runs[name]
+    if name == HEURISTIC:
+        gap = _relative_gap(scores[name].objective, bound)
+        optimal = gap is not None and gap <= 1e-6
+    comparison = {
+        k: {"moves": s.moves, "potential_moved": s.potential_moved, "within_tolerance": s.within_tolerance,
+            "violation": s.violation, "objective": s.objective, "seconds": runs[k][1]}
+        for k, s in scores.items()
+    }
+    new_owner = apply_owner(tables["accounts"], inst, owner)
+    return Plan(
+        owner=new_owner,
+        moves=move_list(tables, params, inst, owner),
+        score=scores[name],
+        solver=name,
+        gap=gap,
+        optimal=bool(optimal),
+        seconds=float(sum(r[1] for r in runs.values())),
+        instance=inst,
+        comparison=comparison,
+    )
+
+
+def apply_owner(accounts: pd.DataFrame, inst: Instance, owner: np.ndarray) -> pd.Series:
+    """``owner_rep_id`` of every account once ``owner`` (rep index per movable
+    account) is applied; other accounts keep theirs."""
+    out = column_or_blank(accounts, "owner_rep_id").astype("string").to_numpy(dtype=object).copy()
+    out[inst.account_pos] = inst.rep_ids[owner]
+    return pd.Series(pd.array(out, dtype="string"), index=accounts.index, name="owner_rep_id")
+
+
+def apply_plan(tables: dict, plan: Plan) -> dict:
+    """A copy of ``tables`` with the plan's owners (the frames not touched are shared)."""
+    out = dict(tables)
+    out["accounts"] = tables["accounts"].assign(owner_rep_id=plan.owner)
+    return out
+
+
+MOVE_COLUMNS = ["account_id", "account_name", "segment", "region", "potential", "from_rep_id", "from_rep",
+                "to_rep_id", "to_rep", "reason"]
+
+
+def move_list(tables: dict, params: dict, inst: Instance, owner: np.ndarray) -> pd.DataFrame:
+    """Every account whose owner changes: ``account_id, account_name, segment,
+    region, potential, from_rep_id, from_rep, to_rep_id, to_rep, reason``.
+
+    Reasons: ``owner departed or unknown`` / ``no owner`` (newly assigned),
+    ``enterprise account held by a junior rep`` (a rule), ``rebalance: from a
+    book above the band`` / ``rebalance: to a book below the band`` (today's
+    book of the giver or taker lies outside the band of the plan's group
+    mean), else ``rebalance``. Highest potential first, ties by account_id.
+    """
+    accounts = tables["accounts"]
+    moved = ((inst.kind == ASSIGNED) & (owner != inst.current)) | (inst.kind != ASSIGNED)
+    idx = np.flatnonzero(moved)
+    pos = inst.account_pos[idx]
+    acc = accounts.iloc[pos]
+    names = tables["reps"].drop_duplicates("rep_id").set_index("rep_id")["rep_name"]
+    from_id = column_or_blank(acc, "owner_rep_id").astype("string")
+    to_id = pd.Series(pd.array(inst.rep_ids[owner[idx]], dtype="string"), index=acc.index)
+    today = loads(inst, np.where(inst.kind == ASSIGNED, inst.current, owner))
+    lo, hi = band(inst, loads(inst, owner))
+    cur = np.maximum(inst.current[idx], 0)
+    src_over = (inst.current[idx] >= 0) & (today[cur] > hi[cur])
+    dst_under = today[owner[idx]] < lo[owner[idx]]
+    state = classify_accounts(acc, tables["reps"], as_of_date(params)).to_numpy(dtype=object)
+    reason = np.select(
+        [inst.kind[idx] == FORCED, (inst.kind[idx] == NEW) & (state == ORPHANED), inst.kind[idx] == NEW,
+         src_over, dst_under],
+        ["enterprise account held by a junior rep", "owner departed or unknown", "no owner",
+         "rebalance: from a book above the band", "rebalance: to a book below the band"],
+        default="rebalance",
+    )
+    out = pd.DataFrame({
+        "account_id": acc["account_id"].astype("string"),
+        "account_name": acc["account_name"].astype("string"),
+        "segment": column_or_blank(acc, "segment").astype("string"),
+        "region": column_or_blank(acc, "region").astype("string"),
+        "potential": inst.potential[idx],
+        "from_rep_id": from_id,
+        "from_rep": lookup(from_id, names).astype("string"),
+        "to_rep_id": to_id,
+        "to_rep": lookup(to_id, names).astype("string"),
+        "reason": pd.array(reason, dtype="string"),
+    })
+    return out.sort_values(["potential", "account_id"], ascending=[False, True], kind="stable")[MOVE_COLUMNS] \
+        .reset_index(drop=True)
+
+
+def crm_load(plan: Plan) -> pd.DataFrame:
+    """The move list as a CRM load file: ``account_id, new_owner_rep_id``, by account_id."""
+    return (plan.moves.rename(columns={"to_rep_id": "new_owner_rep_id"})[["account_id", "new_owner_rep_id"]]
+            .sort_values("account_id", kind="stable").reset_index(drop=True))
+
+
+def book_changes(tables: dict, params: dict, plan_tables: dict) -> pd.DataFrame:
+    """Each quota-carrying rep's book today and in the plan, from
+    :func:`diligence.balance.book_potential` on both: ``rep_id, rep_name,
+    group, accounts_today, potential_today, accounts_plan, potential_plan,
+    potential_change_pct``."""
+    today = balance.book_potential(tables, params)
+    plan = balance.book_potential(plan_tables, params)
+    out = plan[["rep_id", "rep_name", "group", "accounts", "potential"]].merge(
+        today[["rep_id", "accounts", "potential"]], on="rep_id", how="left", suffixes=("_plan", "_today"))
+    out["potential_change_pct"] = (out["potential_plan"] / out["potential_today"].where(out["potential_today"] > 0)) - 1
+    return out[["rep_id", "rep_name", "group", "accounts_today", "potential_today", "accounts_plan",
+                "potential_plan", "potential_change_pct"]]

@@ -1,0 +1,151 @@
+"""The scenario engine: rebalancer (both solvers), rules, capacity plan."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from diligence import balance, coverage
+from diligence.contract import typed
+from diligence.errors import InputError
+from diligence.params import resolve_params
+from diligence.scenarios import capacity_plan as cp
+from diligence.scenarios import heuristic, instance, milp, rebalance, resolve_settings
+from diligence.scenarios.compare import compare
+from diligence.scenarios.rebalance import apply_plan, crm_load
+
+AS_OF = "2026-06-30"
+PARAMS = resolve_params({"as_of": AS_OF, "accounts_per_rep": {"SMB": 100, "Enterprise": 100}})
+
+
+def _reps(rows):
+    frame = pd.DataFrame(rows, columns=["rep_id", "rep_name", "role", "level", "segment", "region", "quota"])
+    frame["hire_date"] = pd.Timestamp("2020-01-01")
+    return typed("reps", frame)
+
+
+def _accounts(rows):
+    frame = pd.DataFrame(rows, columns=["account_id", "owner_rep_id", "segment", "region", "potential"])
+    frame["account_name"] = "Name " + frame["account_id"]
+    return typed("accounts", frame)
+
+
+def _rep(i, level="mid", segment="SMB", region="East"):
+    return (f"R{i}", f"Rep {i}", "AE", level, segment, region, 100.0)
+
+
+def test_one_move_balances_two_books_with_both_solvers():
+    reps = _reps([_rep(1), _rep(2)])
+    accounts = _accounts([("A1", "R1", "SMB", "East", 15.0), ("A2", "R1", "SMB", "East", 10.0),
+                          ("A3", "R1", "SMB", "East", 10.0), ("A4", "R1", "SMB", "East", 5.0),
+                          ("A5", "R2", "SMB", "East", 10.0)])
+    tables = {"accounts": accounts, "reps": reps}
+    for solver in ("milp", "heuristic"):
+        plan = rebalance(tables, PARAMS, resolve_settings(), solver=solver)
+        assert plan.score.moves == 1 and plan.score.within_tolerance
+        assert plan.moves["account_id"].tolist() == ["A1"]
+        assert plan.moves["to_rep_id"].tolist() == ["R2"]
+        books = balance.book_potential(apply_plan(tables, plan), PARAMS)
+        assert books["potential"].tolist() == [25.0, 25.0]
+    assert crm_load(plan).columns.tolist() == ["account_id", "new_owner_rep_id"]
+
+
+def test_rules_locks_seniority_region_and_capacity():
+    reps = _reps([_rep(1, "junior", "Enterprise"), _rep(2, "senior", "Enterprise"),
+                  _rep(3, "senior", "Enterprise", "West")])
+    accounts = _accounts([
+        ("E1", None, "Enterprise", "East", 50.0),  # unowned: must go to the senior East rep with affinity
+        ("E2", "R2", "Enterprise", "East", 40.0),  # locked: stays although R2's book is heavy
+        ("E3", "GONE", "Enterprise", "West", 5.0),  # orphaned
+        ("E4", "R1", "Enterprise", "East", 10.0),
+    ])
+    tables = {"accounts": accounts, "reps": reps}
+    settings = resolve_settings({"locked_accounts": ["E2"], "region_affinity": True})
+    for solver in ("milp", "heuristic"):
+        plan = rebalance(tables, PARAMS, settings, solver=solver)
+        owner = dict(zip(accounts["account_id"], plan.owner))
+        assert owner["E2"] == "R2"
+        assert owner["E1"] == "R2"  # not junior R1, not West R3
+        assert owner["E3"] == "R3"  # West account to the West rep
+    # capacity: room for one more account in total, highest potential first
+    params = resolve_params({"as_of": AS_OF, "accounts_per_rep": {"Enterprise": 1}})
+    plan = rebalance(tables, params, resolve_settings(), solver="heuristic")
+    newly = plan.moves.loc[plan.moves["from_rep_id"].isna() | (plan.moves["from_rep_id"] == "GONE")]
+    # 3 reps x 1 = 3 slots, 2 accounts rep-assigned today: one slot, for E1 (50) before E3 (5)
+    assert newly["account_id"].tolist() == ["E1"]
+
+
+def test_junior_enterprise_accounts_move_only_when_asked():
+    reps = _reps([_rep(1, "junior", "Enterprise"), _rep(2, "senior", "Enterprise")])
+    accounts = _accounts([("E1", "R1", "Enterprise", "East", 10.0), ("E2", "R2", "Enterprise", "East", 10.0)])
+    tables = {"accounts": accounts, "reps": reps}
+    kept = rebalance(tables, PARAMS, resolve_settings(), solver="milp")
+    assert kept.owner.tolist() == ["R1", "R2"]
+    forced = rebalance(tables, PARAMS, resolve_settings({"reassign_junior_enterprise": True}), solver="heuristic")
+    assert forced.owner.tolist() == ["R2", "R2"]
+    assert forced.moves["reason"].tolist() == ["enterprise account held by a junior rep"]
+
+
+def _random_tables(seed: int):
+    rng = np.random.default_rng(seed)
+    n_reps = int(rng.integers(3, 6))
+    reps = _reps([_rep(i, level=str(rng.choice(["mid", "senior"]))) for i in range(n_reps)])
+    n = int(rng.integers(20, 40))
+    owner = rng.choice([f"R{i}" for i in range(n_reps)] + [None], size=n, p=None)
+    pot = np.round(rng.lognormal(2.0, 0.6, size=n), 1)
+    return {"accounts": _accounts([(f"A{i:03d}", owner[i], "SMB", "East", pot[i]) for i in range(n)]), "reps": reps}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_heuristic_close_to_the_proven_optimum(seed):
+    tables = _random_tables(seed)
+    settings = resolve_settings({"balance_tolerance": 0.2})
+    inst = instance.build_instance(tables, PARAMS, settings)
+    exact = milp.solve(inst, 20)
+    assert exact.optimal
+    best = instance.score(inst, exact.owner)
+    greedy = instance.score(inst, heuristic.solve(inst).owner)
+    if best.within_tolerance:
+        assert greedy.within_tolerance
+        assert greedy.moves <= math.ceil(best.moves * 1.02) + 1
+    # the heuristic never beats a proven optimum
+    assert greedy.objective >= best.objective - 1e-6 * max(1.0, abs(best.objective))
+
+
+def test_scenario_metrics_are_the_concern_modules_own():
+    tables = _random_tables(3)
+    plan = rebalance(tables, PARAMS, resolve_settings())
+    planned = apply_plan(tables, plan)
+    metrics, status, every = compare({"today": tables, "plan": planned}, PARAMS)
+    assert every["plan"]["unassigned_pct"] == coverage.metrics(planned, PARAMS)["unassigned_pct"]
+    assert every["plan"]["potential_max_min_ratio"] == balance.metrics(planned, PARAMS)["potential_max_min_ratio"]
+    assert set(status.columns) == {"id", "name", "today", "plan"}
+
+
+def test_capacity_plan_ramp_and_hires():
+    reps = _reps([_rep(1), _rep(2)])
+    accounts = _accounts([(f"A{i}", "R1", "SMB", "East", 1.0) for i in range(350)])  # need 4 at 100 per rep
+    tables = {"accounts": accounts, "reps": reps}
+    settings = resolve_settings({"annual_attrition": 0.0, "ramp_months": 6, "quota_per_ramped_rep": 400.0})
+    need = cp.headcount_need(tables, PARAMS, settings)
+    assert need[["capacity_need", "headcount", "hires_now"]].iloc[0].tolist() == [4, 2, 2]
+    plan = cp.hiring_plan(tables, PARAMS, settings)
+    assert plan["hires"].tolist() == [2, 0, 0, 0]
+    # months 0.5, 1.5, 2.5 of a 6-month ramp: 25% productive on average in the first quarter
+    assert plan["productive_fte"].tolist() == pytest.approx([2 + 2 * 0.25, 2 + 2 * 0.75, 4, 4])
+    hires = cp.planned_hires(tables, PARAMS, settings)
+    assert hires["rep_id"].tolist() == ["PLANNED-SMB-01", "PLANNED-SMB-02"]
+    hired = cp.with_hires(tables, hires)
+    assert len(coverage.active_quota_reps(hired["reps"], pd.Timestamp(AS_OF))) == 4
+    econ = cp.economics(tables, PARAMS, settings, plan).set_index("item")
+    assert econ.loc["Hires in the plan", "high"] == 2
+
+
+def test_settings_are_validated():
+    with pytest.raises(InputError):
+        resolve_settings({"balance_tolerence": 0.1})
+    with pytest.raises(InputError):
+        resolve_settings({"balance_tolerance": 1.5})
+    assert resolve_settings()["revenue_uplift_range"] == [0.02, 0.07]
