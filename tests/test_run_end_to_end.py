@@ -83,6 +83,9 @@ def test_bad_arguments_exit_2(small_company, tmp_path):
     result = run_cli("run", small_company, "--company", "A", "--out", tmp_path / "o", "--params", params)
     assert result.returncode == 2
     assert "active_window_dayz" in result.stderr and "Traceback" not in result.stderr
+    params.write_text("scenarios: {balance_tolerance: 2.5, ramp_monthz: 3}\n")
+    result = run_cli("run", small_company, "--company", "A", "--out", tmp_path / "o", "--params", params)
+    assert result.returncode == 2 and "ramp_monthz" in result.stderr, result.stderr
     result = run_cli("run", small_company, "--company", "A", "--as-of", "30/06/2026", "--out", tmp_path / "o")
     assert result.returncode == 2 and "YYYY-MM-DD" in result.stderr
     assert not (tmp_path / "o").exists()
