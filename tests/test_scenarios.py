@@ -149,3 +149,20 @@ def test_settings_are_validated():
     with pytest.raises(InputError):
         resolve_settings({"balance_tolerance": 1.5})
     assert resolve_settings()["revenue_uplift_range"] == [0.02, 0.07]
+
+
+def test_readable_metrics_formats_each_row_by_its_kind():
+    import pandas as pd
+
+    from diligence.scenarios.compare import readable_metrics
+
+    metrics = pd.DataFrame({
+        "metric": pd.array(["unassigned_pct", "orphaned_accounts", "potential_max_min_ratio", "quota_headcount"],
+                           dtype="string"),
+        "today": pd.array([0.255, 479, 3.66, 23], dtype="Float64"),
+        "rebalanced": pd.array([0.13, None, 1.55, 25], dtype="Float64"),
+    })
+    shown = readable_metrics(metrics)
+    assert shown["today"].tolist() == ["25.5%", "479", "3.7×", "23"]
+    assert shown["rebalanced"].tolist() == ["13.0%", "—", "1.6×", "25"]
+    assert shown["metric"].iloc[0] == "Unassigned %"

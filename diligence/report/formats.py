@@ -234,6 +234,8 @@ def infer_kind(name: Any, dtype: Any = None) -> str:
         return "num"
     if "attainment" in tokens:
         return "pct"
+    if "headcount" in tokens:  # "quota_headcount" counts people, not money
+        return "int"
     if tokens & _MONEY_TOKENS:
         return "money"
     if "months" in tokens:

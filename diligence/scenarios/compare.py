@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from diligence import balance, capacity, coverage, flags
+from diligence.report.formats import fmt_money, format_value, humanize, value_kind
 
 #: Metrics a reassignment or hires can change, in the order shown.
 KEY_METRICS: tuple[str, ...] = (
@@ -137,6 +138,20 @@ def findings(result: dict[str, Any]) -> list[str]:
     econ = result["economics"].set_index("item")
     uplift = econ.loc["Revenue uplift from better territory design, a year"]
     if pd.notna(uplift["low"]):
-        out.append(f"Better territory design is worth {uplift['low']:,.0f} to {uplift['high']:,.0f} a year "
+        out.append(f"Better territory design is worth {fmt_money(uplift['low'])} to {fmt_money(uplift['high'])} a year "
                    "(2–7% of last year's bookings), a range rather than a forecast.")
     return out
+
+
+def readable_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The side-by-side metrics of :func:`compare` as a reader sees them:
+    metric names in words, each value formatted by its kind (percent, ratio,
+    count). For display only; the workbook keeps the numbers."""
+    scenario_columns = [c for c in metrics.columns if c != "metric"]
+    shown = {"metric": metrics["metric"].map(humanize)}
+    for column in scenario_columns:
+        shown[column] = [
+            format_value(None if pd.isna(v) else float(v), value_kind(name, 0.0 if pd.isna(v) else float(v)))
+            for name, v in zip(metrics["metric"], metrics[column])
+        ]
+    return pd.DataFrame(shown)
