@@ -27,6 +27,15 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 900) -> subproce
     )
 
 
+@pytest.fixture
+def params() -> dict:
+    """The default parameters at the hand-built frames' as-of date (tests.helpers.T)."""
+    from diligence.params import resolve_params
+    from tests.helpers import T
+
+    return resolve_params({"as_of": T})
+
+
 @pytest.fixture(scope="session")
 def small_company(tmp_path_factory) -> Path:
     """A 400-account synthetic company written as SPEC-named CSVs."""

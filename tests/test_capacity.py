@@ -5,15 +5,8 @@ import pandas as pd
 import pytest
 
 from diligence import capacity
-from diligence.contract import typed
 from diligence.params import resolve_params
-
-T = "2026-06-30"
-
-
-def frame(table: str, **columns) -> pd.DataFrame:
-    """A frame typed as intake leaves it (contract kinds)."""
-    return typed(table, pd.DataFrame(columns))
+from tests.helpers import T, frame
 
 
 def accounts(segments: list, owners: list | None = None) -> pd.DataFrame:
@@ -25,11 +18,6 @@ def accounts(segments: list, owners: list | None = None) -> pd.DataFrame:
         segment=segments,
         owner_rep_id=owners if owners is not None else [None] * n,
     )
-
-
-@pytest.fixture
-def params():
-    return resolve_params({"as_of": T})
 
 
 @pytest.fixture

@@ -5,24 +5,8 @@ import pandas as pd
 import pytest
 
 from diligence import coverage
-from diligence.contract import typed
 from diligence.params import resolve_params
-
-T = "2026-06-30"
-
-
-def frame(table: str, **columns) -> pd.DataFrame:
-    """A frame typed as intake leaves it (contract kinds)."""
-    return typed(table, pd.DataFrame(columns))
-
-
-def days(n: int) -> str:
-    return (pd.Timestamp(T) + pd.Timedelta(days=n)).date().isoformat()
-
-
-@pytest.fixture
-def params():
-    return resolve_params({"as_of": T})
+from tests.helpers import T, days, frame
 
 
 @pytest.fixture

@@ -5,20 +5,10 @@ import pandas as pd
 import pytest
 
 from diligence import pipeline
-from diligence.contract import typed
 from diligence.params import resolve_params
+from tests.helpers import T, days, frame
 
-T = "2026-06-30"
 QUARTER = 365 / 90  # quota × 90/365 = 1 when quota is this
-
-
-def frame(table: str, **columns) -> pd.DataFrame:
-    """A frame typed as intake leaves it (contract kinds)."""
-    return typed(table, pd.DataFrame(columns))
-
-
-def days(n: int) -> str:
-    return (pd.Timestamp(T) + pd.Timedelta(days=n)).date().isoformat()
 
 
 def opps(rows: list[tuple]) -> pd.DataFrame:
@@ -34,11 +24,6 @@ def opps(rows: list[tuple]) -> pd.DataFrame:
         is_closed=[r[4] for r in rows],
         is_won=[r[5] for r in rows],
     )
-
-
-@pytest.fixture
-def params():
-    return resolve_params({"as_of": T})
 
 
 @pytest.fixture
