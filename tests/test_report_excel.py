@@ -247,3 +247,28 @@ def test_deterministic(book, tmp_path):
         return [(ws.title, c.coordinate, c.value, c.data_type, c.number_format) for ws in w for row in ws.iter_rows() for c in row]
 
     assert snapshot(again) == snapshot(wb)
+
+
+def test_native_charts_beside_the_tables_that_need_them(tmp_path):
+    import zipfile
+
+    import pandas as pd
+
+    from diligence.report.excel import write_workbook
+
+    coverage = pd.DataFrame({
+        "segment": ["Enterprise", "SMB"], "accounts": [10, 40], "rep_assigned": [6, 30],
+        "partner_only": [1, 2], "orphaned": [2, 3], "unowned": [1, 5],
+    })
+    other = pd.DataFrame({"segment": ["SMB"], "whatever": [1]})
+    out = write_workbook(
+        {"company": "Co", "as_of": "2026-06-30", "metrics": {}, "flags": []},
+        {"Market coverage": {"Coverage by segment": coverage, "Something else": other}},
+        tmp_path / "r.xlsx",
+    )
+    with zipfile.ZipFile(out) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 1
+        xml = z.read(charts[0]).decode()
+    assert "percentStacked" in xml and "Accounts by assignment class" in xml
+    assert "'Market coverage'!$B$" in xml or "Market coverage" in xml

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
@@ -221,10 +222,56 @@ def write_tables(
         name = excel_table_name(title, f"{prefix}_{k:02d}", taken)
         header_row, row = write_frame(ws, df, top=row, title=title, table_name=name, widths=widths)
         first_header = first_header or header_row
+        if title in NATIVE_CHARTS and len(df):
+            _add_chart(ws, header_row, len(df), NATIVE_CHARTS[title])
     if first_header is not None:
         ws.freeze_panes = f"A{first_header + 1}"
     _apply_widths(ws, widths)
     return row
+
+
+#: Step tables that get a native Excel chart beside them:
+#: title -> (category column, value columns, grouping, chart title).
+NATIVE_CHARTS: dict[str, tuple[str, tuple[str, ...], str, str]] = {
+    "Coverage by segment": (
+        "segment", ("rep_assigned", "partner_only", "orphaned", "unowned"), "percentStacked",
+        "Accounts by assignment class",
+    ),
+    "Pipeline coverage by rep": ("rep_name", ("coverage",), "clustered", "Pipeline coverage, next 90 days"),
+    "Win rate by segment": ("segment", ("win_rate",), "clustered", "Win rate, last 365 days"),
+    "Capacity need by segment": ("segment", ("capacity_need", "headcount"), "clustered", "Reps needed and in seat"),
+    "Owner changes by month": ("month", ("changes",), "clustered", "Owner changes by month"),
+}
+
+
+def _add_chart(ws: Worksheet, header_row: int, n_rows: int, spec: tuple[str, tuple[str, ...], str, str]) -> None:
+    """A native bar chart over a table just written, anchored to its right.
+
+    Columns are found by their header text (raw or humanized), so the chart follows the table
+    whatever its column order; a missing column means no chart.
+    """
+    category, values, grouping, title = spec
+    headers = {ws.cell(header_row, j).value: j for j in range(1, ws.max_column + 1)}
+    headers = {name: headers.get(name, headers.get(humanize(name))) for name in (category, *values)}
+    if None in headers.values():
+        return
+    chart = BarChart()
+    chart.type = "bar" if n_rows > 8 else "col"
+    chart.grouping = grouping
+    if grouping == "percentStacked":
+        chart.overlap = 100
+    chart.title = title
+    chart.height, chart.width = max(7.5, min(0.5 * n_rows + 3, 20)), 16
+    last = header_row + n_rows
+    for v in values:
+        col = headers[v]
+        chart.add_data(Reference(ws, min_col=col, min_row=header_row, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=headers[category], min_row=header_row + 1, max_row=last))
+    if len(values) == 1:
+        chart.legend = None  # one series: the title says what it is
+    else:
+        chart.legend.position = "b"
+    ws.add_chart(chart, f"{get_column_letter(ws.max_column + 2)}{header_row}")
 
 
 def _write_summary(ws: Worksheet, findings: Mapping[str, Any]) -> None:

@@ -251,9 +251,10 @@ def value_kind(name: Any, value: Any) -> str:
         return "bool"
     if isinstance(value, (dt.date, pd.Timestamp)):
         return "date"
+    if isinstance(value, numbers.Integral):
+        return infer_kind(name, "int64")  # a whole number: a count unless its name says money
     if isinstance(value, numbers.Real):
-        kind = infer_kind(name)
-        return "int" if kind == "num" and isinstance(value, numbers.Integral) else kind
+        return infer_kind(name)
     if is_missing(value):
         return infer_kind(name)
     return "text"
