@@ -266,13 +266,18 @@ def _severity(flag: dict[str, Any]) -> float:
 
 
 def key_findings(flags: list[dict[str, Any]], limit: int = 4) -> list[str]:
-    """The few findings an investment committee should read first: triggered
-    red flags before warnings, each group most severe first, as
-    "headline: evidence" sentences."""
+    """The few findings an investment committee should read first, as
+    "headline. evidence" sentences: triggered red flags in the order of the
+    red-flag list (market coverage first, as the diligence question is whether
+    the market is covered), then triggered warnings, most severe first."""
     triggered = [f for f in flags if f.get("status") == "triggered"]
+    red_order = {fid: i for i, fid in enumerate(f"RF{n}" for n in range(1, 7))}
     ranked = sorted(
         triggered,
-        key=lambda f: (not str(f["id"]).startswith("RF"), -_severity(f), str(f["id"])),
+        key=lambda f: (
+            (0, red_order[f["id"]], 0.0) if f["id"] in red_order else (1, 0, -_severity(f)),
+            str(f["id"]),
+        ),
     )
     return [f"{FLAG_HEADLINES.get(f['id'], f['id'])}. {f['detail']}" for f in ranked[:limit]]
 

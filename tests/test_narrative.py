@@ -7,7 +7,7 @@ def flag(fid, status, value, threshold, detail="d"):
     return {"id": fid, "name": fid, "status": status, "value": value, "threshold": threshold, "detail": detail}
 
 
-def test_key_findings_rank_red_flags_first_then_severity():
+def test_key_findings_rank_red_flags_in_list_order_then_warnings_by_severity():
     flags = [
         flag("W7", "triggered", 40, 0, "w7"),
         flag("RF1", "triggered", 0.22, 0.20, "rf1"),
@@ -16,9 +16,9 @@ def test_key_findings_rank_red_flags_first_then_severity():
         flag("W5", "triggered", 1.0, [3.0, 5.0], "w5"),
         flag("RF4", "not_assessed", None, 0.1, "rf4"),
     ]
-    found = narrative.key_findings(flags, limit=3)
-    assert [s.split(". ")[-1] for s in found] == ["rf3", "rf1", "w7"]
-    assert found[0].startswith(narrative.FLAG_HEADLINES["RF3"])
+    found = narrative.key_findings(flags, limit=4)
+    assert [s.split(". ")[-1] for s in found] == ["rf1", "rf3", "w7", "w5"]
+    assert found[0].startswith(narrative.FLAG_HEADLINES["RF1"])
 
 
 def test_summary_counts_and_names_what_was_not_assessed():
