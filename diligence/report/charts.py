@@ -23,7 +23,7 @@ import pandas as pd
 import seaborn as sns
 from cycler import cycler
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from diligence.report.formats import FORMATTERS, check_kind, humanize, infer_kind
 
@@ -179,6 +179,8 @@ def bar(
         )
         value_axis = ax.xaxis if horizontal else ax.yaxis
         value_axis.set_major_formatter(_axis_formatter(fmt))
+        if fmt == "int":  # no tick at 2.5 hires
+            value_axis.set_major_locator(MaxNLocator(integer=True))
         label = FORMATTERS[fmt]
         crowded = not horizontal and n_bars > 18  # value labels would overlap: the axis reads instead
         for container in ([] if crowded else ax.containers):

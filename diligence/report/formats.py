@@ -188,10 +188,10 @@ def check_kind(kind: str) -> str:
 
 _PCT_TOKENS = {"pct", "share", "rate", "percent", "percentage"}
 _RATIO_TOKENS = {"ratio", "coverage", "multiple"}
-_MONEY_TOKENS = {"potential", "amount", "bookings", "quota", "revenue", "pipeline", "arr", "acv", "tcv", "money"}
+_MONEY_TOKENS = {"potential", "amount", "bookings", "quota", "revenue", "pipeline", "arr", "acv", "tcv", "money", "cost"}
 _COUNT_TOKENS = {
     "count", "n", "accounts", "reps", "opportunities", "activities", "cells", "duplicates",
-    "owners", "employees", "headcount", "need", "rows", "changes", "events", "total",
+    "owners", "employees", "headcount", "need", "rows", "changes", "events", "total", "books",
 }  # fmt: skip
 
 

@@ -150,8 +150,29 @@ def readable_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
     scenario_columns = [c for c in metrics.columns if c != "metric"]
     shown = {"metric": metrics["metric"].map(humanize)}
     for column in scenario_columns:
-        shown[column] = [
-            format_value(None if pd.isna(v) else float(v), value_kind(name, 0.0 if pd.isna(v) else float(v)))
-            for name, v in zip(metrics["metric"], metrics[column])
-        ]
+        shown[column] = [format_value(_number(v), value_kind(name, _number(v))) for name, v in zip(metrics["metric"], metrics[column])]
     return pd.DataFrame(shown)
+
+
+def _number(value: Any) -> float | int | None:
+    """A metric value as Python number: whole numbers as int, so counts read as counts."""
+    if pd.isna(value):
+        return None
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+#: Rows of the economics table that count people rather than money.
+COUNT_ITEMS = ("Hires in the plan",)
+
+
+def readable_economics(economics: pd.DataFrame) -> pd.DataFrame:
+    """The plan's economics as a reader sees them: ``low`` and ``high`` in
+    money, except the rows of :data:`COUNT_ITEMS`, which are head counts."""
+    def fmt(item: str, value: Any) -> str:
+        return format_value(_number(value), "int" if item in COUNT_ITEMS else "money")
+
+    return economics.assign(
+        low=[fmt(i, v) for i, v in zip(economics["item"], economics["low"])],
+        high=[fmt(i, v) for i, v in zip(economics["item"], economics["high"])],
+    )
