@@ -10,12 +10,20 @@
    placed move again for free and are preferred; otherwise the move that
    closes the gap in one go with the least potential, else the largest that
    fits (fewest moves).
-3. **Undo** moves that turned out unnecessary: a moved account goes back to
+3. **Exchange**: each book still outside its band trades with a peer of its
+   group: one account out, one back, or both (a swap), cheapest in moves
+   first; when no exchange keeps the peer in band, one that pushes the peer
+   out by less than it brings the book in (an ejection chain; total
+   violation falls every round). Only (account, rep) pairs the MILP allows
+   are used: eligible reps of the group, or the account's owner of today.
+4. **Undo** moves that turned out unnecessary: a moved account goes back to
    its owner of today when both books stay inside their bands.
+5. **Consolidate**: moves sharing a rep are sent home together and steps 3–4
+   rerun on that group; the trial is kept when balance is no worse and
+   fewer accounts move (one larger account often replaces two).
 
-Moves in step 2 stay inside a group, so a group's mean is fixed there. The
-heuristic does not swap accounts: a book that only a swap could fix stays
-outside its band, and the rebalancer reports it.
+Moves stay inside a group, so a group's mean is fixed; forced and new
+accounts are placed across groups only in step 1.
 """
 from __future__ import annotations
 
@@ -26,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from diligence.scenarios.instance import ASSIGNED, BAND_EPS, Instance, band, loads
+from diligence.scenarios.instance import ASSIGNED, BAND_EPS, Instance, band, loads, score
 
 _INF = float("inf")
 
@@ -172,6 +180,128 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
             stuck.clear()
 
 
+def _move_cost(inst: Instance, owner: np.ndarray, acc: np.ndarray, dst: int) -> np.ndarray:
+    """Change in the move count when accounts ``acc`` go to ``dst``: −1 for an
+    account going back to today's owner, +1 for one leaving it, else 0."""
+    paid = inst.kind[acc] == ASSIGNED
+    was = paid & (owner[acc] != inst.current[acc])
+    now = paid & (inst.current[acc] != dst)
+    return now.astype(np.int64) - was.astype(np.int64)
+
+
+def _receivable(inst: Instance, acc: np.ndarray, dst: int) -> np.ndarray:
+    """Which of ``acc`` may go to ``dst``: an eligible rep, or today's owner."""
+    return inst.eligible[inst.cls[acc], dst] | ((inst.kind[acc] == ASSIGNED) & (inst.current[acc] == dst))
+
+
+def _best_exchange(inst: Instance, owner: np.ndarray, held: dict[int, np.ndarray], rep: int, peer: int,
+                   t_lo: float, t_hi: float) -> tuple | None:
+    """The cheapest exchange between ``rep`` and ``peer`` (same group):
+    account ``a`` (or none) from rep to peer and ``b`` (or none) back, so that
+    the potential going from rep to peer, ``x_a − x_b``, lies in
+    ``[t_lo, t_hi]``. Returns (moves added, potential moved, a, b) or None;
+    −1 stands for "no account"."""
+    if t_lo > t_hi:
+        return None
+    out = held[rep][_receivable(inst, held[rep], peer)]
+    back = held[peer][_receivable(inst, held[peer], rep)]
+    xa = np.concatenate([[0.0], inst.potential[out]])
+    ca = np.concatenate([[0], _move_cost(inst, owner, out, peer)])
+    ia = np.concatenate([[-1], out])
+    xb_all = np.concatenate([[0.0], inst.potential[back]])
+    cb_all = np.concatenate([[0], _move_cost(inst, owner, back, rep)])
+    ib_all = np.concatenate([[-1], back])
+    best = None
+    for tier in (-1, 0, 1):
+        sel = cb_all == tier
+        if not sel.any():
+            continue
+        order = np.lexsort((ib_all[sel], xb_all[sel]))
+        xb, ib = xb_all[sel][order], ib_all[sel][order]
+        # b with x_a − t_hi ≤ x_b ≤ x_a − t_lo; the smallest such b
+        first = np.searchsorted(xb, xa - t_hi, side="left")
+        last = np.searchsorted(xb, xa - t_lo, side="right")
+        ok = np.flatnonzero(first < last)
+        if not len(ok):
+            continue
+        pick = first[ok]
+        cost = ca[ok] + tier
+        moved = np.where(ca[ok] > 0, xa[ok], 0.0) + np.where(tier > 0, xb[pick], 0.0)
+        j = int(np.lexsort((ia[ok], moved, cost))[0])
+        cand = (int(cost[j]), float(moved[j]), int(ia[ok][j]), int(ib[pick][j]))
+        if best is None or cand[:2] < best[:2]:
+            best = cand
+    return best
+
+
+def _exchange(inst: Instance, owner: np.ndarray, load: np.ndarray, max_rounds: int,
+              group: int | None = None) -> None:
+    """Step 3, in place: bring the books step 2 left outside their band
+    inside, one exchange with a peer at a time (an account out, one back, or
+    both), cheapest first. An exchange that keeps the peer in its band (or no
+    farther outside) is preferred; failing that, one that pushes the peer out
+    by less than it brings the book in, so that the next round fixes the peer
+    (an ejection chain). Total violation falls at every round. With
+    ``group``, only that comparable group's books are worked on."""
+    lo, hi = band(inst, load)
+    scale = inst.scale()
+    member = (inst.rep_group >= 0) if group is None else (inst.rep_group == group)
+    margin = 0.5 * BAND_EPS * scale[np.maximum(inst.rep_group, 0)]
+    by_rep = np.argsort(owner, kind="stable")
+    cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
+    held = {r: by_rep[cuts[r]:cuts[r + 1]] for r in range(inst.n_reps)}
+    stuck: set[int] = set()  # reps no exchange fixes until their group changes
+    # best exchange of each (rep, peer, strict), valid while neither book changes
+    version = np.zeros(inst.n_reps, np.int64)
+    cache: dict[tuple[int, int, bool], tuple[int, int, tuple | None]] = {}
+    for _ in range(max_rounds):
+        viol = np.where(member, np.maximum(np.maximum(load - hi, lo - load), 0.0), 0.0)
+        bad = np.flatnonzero(viol > 2 * margin)
+        move = None
+        for rep in bad[np.argsort(-viol[bad], kind="stable")]:
+            if rep in stuck:
+                continue
+            # potential t leaving rep that puts it inside its band
+            r_lo, r_hi = load[rep] - hi[rep] + margin[rep], load[rep] - lo[rep] - margin[rep]
+            peers = np.flatnonzero(inst.rep_group == inst.rep_group[rep])
+            for strict in (True, False):
+                best = None
+                for peer in peers[peers != rep]:
+                    if strict:  # the peer ends no farther outside its band
+                        p_lo = min(lo[peer], load[peer]) - load[peer] + margin[peer]
+                        p_hi = max(hi[peer], load[peer]) - load[peer] - margin[peer]
+                    else:  # the peer ends less outside than the two are now
+                        room = viol[peer] + viol[rep] - 2 * margin[peer]
+                        p_lo, p_hi = lo[peer] - room - load[peer], hi[peer] + room - load[peer]
+                    key = (int(rep), int(peer), strict)
+                    hit = cache.get(key)
+                    if hit is not None and hit[0] == version[rep] and hit[1] == version[peer]:
+                        cand = hit[2]
+                    else:
+                        cand = _best_exchange(inst, owner, held, int(rep), int(peer), max(r_lo, p_lo), min(r_hi, p_hi))
+                        cache[key] = (int(version[rep]), int(version[peer]), cand)
+                    if cand is not None and (best is None or cand[:2] < best[0][:2]):
+                        best = (cand, int(peer))
+                if best is not None:
+                    move = (int(rep), best)
+                    break
+            if move is not None:
+                break
+            stuck.add(int(rep))
+        if move is None:
+            return
+        rep, ((_, _, a, b), peer) = move
+        for acc, dst, src in ((a, peer, rep), (b, rep, peer)):
+            if acc >= 0:
+                owner[acc] = dst
+                load[src] -= inst.potential[acc]
+                load[dst] += inst.potential[acc]
+                held[src] = held[src][held[src] != acc]
+                held[dst] = np.append(held[dst], acc)
+        version[[rep, peer]] += 1
+        stuck -= set(np.flatnonzero(inst.rep_group == inst.rep_group[rep]).tolist())
+
+
 def _undo(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
     """Step 3, in place: send moved accounts home when both books stay in band."""
     lo, hi = band(inst, load)
@@ -188,6 +318,37 @@ def _undo(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
             load[dst] += x
 
 
+def _consolidate(inst: Instance, owner: np.ndarray, load: np.ndarray, max_trials: int = 64) -> None:
+    """Step 4, in place: where two or more accounts moved between the same
+    two reps, or out of one rep, or into one, try sending them home and letting step 3 find fewer moves (often
+    one larger account, with new accounts shuffled for free); keep the trial
+    when it is no worse on balance and strictly fewer moves."""
+    moved = np.flatnonzero((inst.kind == ASSIGNED) & (owner != inst.current))
+    if len(moved) < 2:
+        return
+    # sets of moves tried together: same two reps, same source, same destination
+    n = inst.n_reps
+    labels = [inst.current[moved].astype(np.int64) * n + owner[moved], n * n + inst.current[moved],
+              n * n + n + owner[moved]]
+    sets = [moved[lab == k] for lab in labels for k, c in zip(*np.unique(lab, return_counts=True)) if c >= 2]
+    before = score(inst, owner)
+    for back in sets[:max_trials]:
+        trial, trial_load = owner.copy(), load.copy()
+        back = back[owner[back] != inst.current[back]]  # an earlier trial may have sent some home
+        if len(back) < 2:
+            continue
+        np.add.at(trial_load, trial[back], -inst.potential[back])
+        np.add.at(trial_load, inst.current[back], inst.potential[back])
+        trial[back] = inst.current[back]
+        _exchange(inst, trial, trial_load, inst.n_accounts, int(inst.rep_group[inst.current[back[0]]]))
+        _undo(inst, trial, trial_load)
+        after = score(inst, trial)
+        if after.violation <= before.violation + 1e-12 and after.moves < before.moves:
+            owner[:] = trial
+            load[:] = trial_load
+            before = after
+
+
 def solve(inst: Instance, max_moves: int | None = None) -> HeuristicResult:
     """Rebalance ``inst`` greedily (see the module docstring)."""
     start = time.perf_counter()
@@ -200,5 +361,7 @@ def solve(inst: Instance, max_moves: int | None = None) -> HeuristicResult:
         np.add.at(load, owner[held], inst.potential[held])
     _place(inst, owner, load)
     _balance(inst, owner, load, max_moves or inst.n_accounts)
+    _exchange(inst, owner, load, max_moves or inst.n_accounts)
     _undo(inst, owner, load)
+    _consolidate(inst, owner, load)
     return HeuristicResult(owner, time.perf_counter() - start)
