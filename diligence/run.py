@@ -73,14 +73,16 @@ def execute_step(source: Path, target: Path, parameters: dict[str, Any], cwd: Pa
     """
     for attempt in range(1, KERNEL_START_TRIES + 1):
         sock_dir = Path(tempfile.mkdtemp(prefix="dk-"))
+        km = None
         try:
             with open(log_path, "a", encoding="utf-8") as log:
+                km = make_kernel_manager(sock_dir, log)
                 pm.execute_notebook(
                     str(source),
                     str(target),
                     parameters=parameters,
                     kernel_name=check_kernel(),
-                    km=make_kernel_manager(sock_dir, log),
+                    km=km,
                     progress_bar=False,
                     log_output=False,
                     cwd=str(cwd),
@@ -98,6 +100,10 @@ def execute_step(source: Path, target: Path, parameters: dict[str, Any], cwd: Pa
                 raise StepError(f"Step '{source.stem}' could not run: {type(exc).__name__}: {exc}") from None
             time.sleep(random.uniform(0.5, 2.0) * attempt)
         finally:
+            # A kernel manager handed to papermill is not shut down by it: without
+            # this, every step's kernel (and its copy of the tables) would live on.
+            if km is not None and km.has_kernel:
+                km.shutdown_kernel(now=True)
             shutil.rmtree(sock_dir, ignore_errors=True)
 
 
