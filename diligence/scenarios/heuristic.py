@@ -120,6 +120,21 @@ def _rank(item: tuple[float, int] | None, free: bool, need: float) -> tuple:
     return (1, x) if x >= need else (2, -x)
 
 
+#: Partner books examined per balancing move: in a large group, the ones with
+#: the most room (or surplus) are the only ones worth trying, and scanning all
+#: of them made each move cost a pass over the whole group.
+BALANCE_PARTNERS = 40
+
+
+def _widest(members: np.ndarray, slack: np.ndarray) -> np.ndarray:
+    """The :data:`BALANCE_PARTNERS` members with the most slack (all of them
+    in a small group), most slack first, ties by rep index."""
+    if len(members) <= BALANCE_PARTNERS:
+        return members
+    order = np.lexsort((members, -slack))[:BALANCE_PARTNERS]
+    return members[order]
+
+
 def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int) -> None:
     """Step 2, in place: moves inside each comparable group until every book is in its band."""
     lo, hi = band(inst, load)
@@ -134,7 +149,8 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
             over = load[members] - hi[members]
             under = lo[members] - load[members]
             worst = np.maximum(over, under)
-            worst[[i for i, r in enumerate(members) if r in stuck]] = -np.inf
+            if stuck:
+                worst[np.isin(members, np.fromiter(stuck, np.int64))] = -np.inf
             i = int(np.argmax(worst))
             if worst[i] <= eps:
                 break
@@ -142,8 +158,9 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
             best = None
             if over[i] > eps:  # move one account out of rep
                 need, most = load[rep] - hi[rep], load[rep] - lo[rep]
+                partners = _widest(members, hi[members] - load[members])
                 for cls in sorted(books.classes[rep]):
-                    for r in members:
+                    for r in partners:
                         room = hi[r] - load[r]
                         if r == rep or room <= eps or not eligible[cls, r]:
                             continue
@@ -154,7 +171,7 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
                                 best = (key, item, free, rep, int(r), cls)
             else:  # move one account into rep
                 need, most = lo[rep] - load[rep], hi[rep] - load[rep]
-                for r in members:
+                for r in _widest(members, load[members] - lo[members]):
                     surplus = load[r] - lo[r]
                     if r == rep or surplus <= eps:
                         continue
@@ -234,15 +251,24 @@ def _best_exchange(inst: Instance, owner: np.ndarray, held: dict[int, np.ndarray
     return best
 
 
+#: Exchange candidates (rep, peer) examined at most, over all passes of one
+#: solve: bounds the time on very large instances deterministically (a clock
+#: would make the plan depend on the machine), far above what small ones use.
+EXCHANGE_BUDGET = 200_000
+
+
 def _exchange(inst: Instance, owner: np.ndarray, load: np.ndarray, max_rounds: int,
-              group: int | None = None) -> None:
+              group: int | None = None, budget: list[int] | None = None) -> None:
     """Step 3, in place: bring the books step 2 left outside their band
     inside, one exchange with a peer at a time (an account out, one back, or
     both), cheapest first. An exchange that keeps the peer in its band (or no
     farther outside) is preferred; failing that, one that pushes the peer out
     by less than it brings the book in, so that the next round fixes the peer
     (an ejection chain). Total violation falls at every round. With
-    ``group``, only that comparable group's books are worked on."""
+    ``group``, only that comparable group's books are worked on. ``budget``
+    (a one-item list, shared between calls) counts the candidates examined;
+    the pass stops where it is when it runs out."""
+    budget = budget if budget is not None else [EXCHANGE_BUDGET]
     lo, hi = band(inst, load)
     scale = inst.scale()
     member = (inst.rep_group >= 0) if group is None else (inst.rep_group == group)
@@ -267,6 +293,9 @@ def _exchange(inst: Instance, owner: np.ndarray, load: np.ndarray, max_rounds: i
             for strict in (True, False):
                 best = None
                 for peer in peers[peers != rep]:
+                    if budget[0] <= 0:
+                        return
+                    budget[0] -= 1
                     if strict:  # the peer ends no farther outside its band
                         p_lo = min(lo[peer], load[peer]) - load[peer] + margin[peer]
                         p_hi = max(hi[peer], load[peer]) - load[peer] - margin[peer]
@@ -318,7 +347,8 @@ def _undo(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
             load[dst] += x
 
 
-def _consolidate(inst: Instance, owner: np.ndarray, load: np.ndarray, max_trials: int = 64) -> None:
+def _consolidate(inst: Instance, owner: np.ndarray, load: np.ndarray, max_trials: int = 64,
+                 budget: list[int] | None = None) -> None:
     """Step 4, in place: where two or more accounts moved between the same
     two reps, or out of one rep, or into one, try sending them home and letting step 3 find fewer moves (often
     one larger account, with new accounts shuffled for free); keep the trial
@@ -340,7 +370,9 @@ def _consolidate(inst: Instance, owner: np.ndarray, load: np.ndarray, max_trials
         np.add.at(trial_load, trial[back], -inst.potential[back])
         np.add.at(trial_load, inst.current[back], inst.potential[back])
         trial[back] = inst.current[back]
-        _exchange(inst, trial, trial_load, inst.n_accounts, int(inst.rep_group[inst.current[back[0]]]))
+        if budget is not None and budget[0] <= 0:
+            return
+        _exchange(inst, trial, trial_load, inst.n_accounts, int(inst.rep_group[inst.current[back[0]]]), budget)
         _undo(inst, trial, trial_load)
         after = score(inst, trial)
         if after.violation <= before.violation + 1e-12 and after.moves < before.moves:
@@ -361,7 +393,8 @@ def solve(inst: Instance, max_moves: int | None = None) -> HeuristicResult:
         np.add.at(load, owner[held], inst.potential[held])
     _place(inst, owner, load)
     _balance(inst, owner, load, max_moves or inst.n_accounts)
-    _exchange(inst, owner, load, max_moves or inst.n_accounts)
+    budget = [EXCHANGE_BUDGET]
+    _exchange(inst, owner, load, max_moves or inst.n_accounts, budget=budget)
     _undo(inst, owner, load)
-    _consolidate(inst, owner, load)
+    _consolidate(inst, owner, load, budget=budget)
     return HeuristicResult(owner, time.perf_counter() - start)
