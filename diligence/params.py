@@ -67,6 +67,14 @@ def parse_date(value: Any, what: str = "as_of") -> str:
         ) from None
 
 
+def reject_unknown(names: Mapping[str, Any], known: Mapping[str, Any], what: str) -> None:
+    """Raise InputError listing the ``names`` not in ``known`` (and the known
+    ones), so that a typo never passes silently."""
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise InputError(f"{what} {', '.join(unknown)}. Known: {', '.join(known)}.")
+
+
 def resolve_params(overrides: Mapping[str, Any] | None = None, *, source: str = "parameters") -> dict[str, Any]:
     """Merge ``overrides`` into the defaults and validate every value.
 
@@ -91,12 +99,7 @@ def resolve_params(overrides: Mapping[str, Any] | None = None, *, source: str = 
         of the wrong type.
     """
     overrides = dict(overrides or {})
-    unknown = sorted(set(overrides) - set(DEFAULTS))
-    if unknown:
-        raise InputError(
-            f"{source}: unknown parameter(s) {', '.join(unknown)}. "
-            f"Known parameters: {', '.join(DEFAULTS)}."
-        )
+    reject_unknown(overrides, DEFAULTS, f"{source}: unknown parameter(s)")
     params = copy.deepcopy(DEFAULTS)
     for name, value in overrides.items():
         if value is None and name != "as_of":

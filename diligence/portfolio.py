@@ -131,12 +131,12 @@ def _params_of(entry: Mapping[str, Any], where: str, problems: list[str]) -> dic
     return {str(k): v for k, v in value.items()}
 
 
-def _as_of_of(entry: Mapping[str, Any], where: str, problems: list[str]) -> str | None:
-    value = entry.get("as_of")
+def _date_or_note(value: Any, what: str, problems: list[str]) -> str | None:
+    """``value`` as an ISO date, None when absent; a bad date is noted in ``problems``."""
     if value is None:
         return None
     try:
-        return parse_date(value, f"{where}: as_of")
+        return parse_date(value, what)
     except InputError as exc:
         problems.append(str(exc))
         return None
@@ -201,7 +201,7 @@ def load_portfolio(path: str | Path, *, today: dt.date | None = None) -> Portfol
         defaults = {}
     problems += _unknown_keys(defaults, DEFAULT_KEYS, "defaults")
     default_params = _params_of(defaults, "defaults", problems)
-    default_as_of = _as_of_of(defaults, "defaults", problems)
+    default_as_of = _date_or_note(defaults.get("as_of"), "defaults: as_of", problems)
     default_mapping = _mapping(defaults.get("mapping"), root, "defaults", problems)
 
     companies = doc.get("companies")
@@ -237,10 +237,10 @@ def load_portfolio(path: str | Path, *, today: dt.date | None = None) -> Portfol
             seen_slugs.setdefault(slug, i)
         own = _params_of(entry, where, problems)
         merged = _merge_params(default_params, own)
-        as_of = _as_of_of(entry, where, problems) or (
-            _params_as_of(own.get("as_of"), where, problems)
+        as_of = _date_or_note(entry.get("as_of"), f"{where}: as_of", problems) or (
+            _date_or_note(own.get("as_of"), f"{where}: params.as_of", problems)
             or default_as_of
-            or _params_as_of(default_params.get("as_of"), "defaults", problems)
+            or _date_or_note(default_params.get("as_of"), "defaults: params.as_of", problems)
             or (today or dt.date.today()).isoformat()
         )
         merged["as_of"] = as_of
@@ -266,14 +266,3 @@ def load_portfolio(path: str | Path, *, today: dt.date | None = None) -> Portfol
         head = problems[0] if len(problems) == 1 else f"{len(problems)} problems, first: {problems[0]}"
         raise InputError(f"portfolio {path}: {head}", problems=problems if len(problems) > 1 else [])
     return Portfolio(path=path.resolve(), companies=tuple(specs))
-
-
-def _params_as_of(value: Any, where: str, problems: list[str]) -> str | None:
-    """``params.as_of`` as an ISO date, None when absent; a bad date is noted in ``problems``."""
-    if value is None:
-        return None
-    try:
-        return parse_date(value, f"{where}: params.as_of")
-    except InputError as exc:
-        problems.append(str(exc))
-        return None

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from diligence.errors import InputError
+from diligence.params import reject_unknown
 
 #: Scenario settings and their defaults.
 SCENARIO_DEFAULTS: dict[str, Any] = {
@@ -54,12 +55,7 @@ def resolve_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, An
     value of the wrong type, as SPEC §6 does for run parameters.
     """
     overrides = dict(overrides or {})
-    unknown = sorted(set(overrides) - set(SCENARIO_DEFAULTS))
-    if unknown:
-        raise InputError(
-            f"scenario settings: unknown name(s) {', '.join(unknown)}. "
-            f"Known: {', '.join(SCENARIO_DEFAULTS)}."
-        )
+    reject_unknown(overrides, SCENARIO_DEFAULTS, "scenario settings: unknown name(s)")
     out = copy.deepcopy(SCENARIO_DEFAULTS)
     out.update({k: v for k, v in overrides.items() if v is not None or SCENARIO_DEFAULTS[k] is None})
     for name in _FRACTIONS:
