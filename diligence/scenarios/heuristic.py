@@ -1,9 +1,22 @@
-"""Fast rebalancing: a greedy that scales to 100k accounts and hundreds of reps.
+"""Fast rebalancing: a greedy with local search that scales to 100k accounts
+and hundreds of reps.
 
 1. **Place** the accounts that need an owner (forced off a rule-breaking
    owner, or newly assigned), highest potential first, each to the eligible
    rep whose book is lowest relative to its comparable group's mean at that
-   moment (new accounts fill the thin books before anyone has to move).
+   moment. This fixes which group each lands in, hence every group's mean.
+
+Two starts follow, and the better answer by the MILP's objective is kept:
+
+- *as placed*: the step-1 placement stays and step 2 balances around it;
+- *shed first* (:func:`_shed`): the placed accounts are taken back out; each
+  book above its band sheds the fewest of today's accounts that bring it
+  under the top, to the peers furthest below; the placed accounts then fill
+  the gaps, largest first. Paid moves go where books are too heavy and the
+  free accounts do the fine-tuning, which is how the optimum looks.
+
+On each start:
+
 2. **Balance** each comparable group: while a book lies outside
    ``(1 ± tol) × group mean``, move one account between it and a peer,
    never pushing either outside the band. Accounts already moved or newly
@@ -14,16 +27,23 @@
    group: one account out, one back, or both (a swap), cheapest in moves
    first; when no exchange keeps the peer in band, one that pushes the peer
    out by less than it brings the book in (an ejection chain; total
-   violation falls every round). Only (account, rep) pairs the MILP allows
-   are used: eligible reps of the group, or the account's owner of today.
+   violation falls every round).
 4. **Undo** moves that turned out unnecessary: a moved account goes back to
    its owner of today when both books stay inside their bands.
 5. **Consolidate**: moves sharing a rep are sent home together and steps 3–4
    rerun on that group; the trial is kept when balance is no worse and
    fewer accounts move (one larger account often replaces two).
+6. **Pair repair**: a book still outside its band (a tight band over a few
+   large accounts, where one-for-one exchanges cannot reach) is re-split
+   exactly with one peer at a time (:func:`_resplit`, a two-sided knapsack).
+7. **Pair improvement**: two reps an account moved between are re-split
+   exactly when that needs fewer moves.
 
-Moves stay inside a group, so a group's mean is fixed; forced and new
-accounts are placed across groups only in step 1.
+Only (account, rep) pairs the MILP allows are ever used: eligible reps of the
+group, or the account's owner of today. Moves after step 1 stay inside a
+group, so a group's mean is fixed from then on. Everything is deterministic:
+ties break by account and rep index, and the work done on very large
+instances is bounded by counts, never by a clock.
 """
 from __future__ import annotations
 
@@ -34,7 +54,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from diligence.scenarios.instance import ASSIGNED, BAND_EPS, Instance, band, loads, score
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from diligence.scenarios.instance import ASSIGNED, BAND_EPS, POTENTIAL_WEIGHT, Instance, band, score
 
 _INF = float("inf")
 
@@ -68,6 +90,74 @@ def _place(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
         load[r] += inst.potential[a]
         if g[r] >= 0:
             gsum[g[r]] += inst.potential[a]
+
+
+def _receiver(x: float, cand: np.ndarray, load: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> int:
+    """Where an account of potential ``x`` goes among ``cand``: of the books it
+    fits under the top of their band, the one furthest below its band (the
+    lowest relative to it); when it fits nowhere, the book with the most room."""
+    room = hi[cand] - load[cand]
+    fits = room >= x
+    if fits.any():
+        c = cand[fits]
+        return int(c[int(np.argmax(lo[c] - load[c]))])
+    return int(cand[int(np.argmax(room))])
+
+
+def _fewest_covering(x: np.ndarray, need: float) -> np.ndarray:
+    """Positions of the fewest values of ``x`` summing to at least ``need``:
+    the largest ones but the last, then the smallest that completes the sum
+    (all of them when even that falls short)."""
+    order = np.lexsort((np.arange(len(x)), -x))
+    cum = np.cumsum(x[order])
+    k = int(np.searchsorted(cum, need, side="left"))
+    if k >= len(x):
+        return order
+    top = order[:k]
+    rest = order[k:]
+    short = need - (cum[k - 1] if k else 0.0)
+    ok = rest[x[rest] >= short]  # never empty: order[k] qualifies
+    return np.concatenate([top, ok[[int(np.argmin(x[ok]))]] if len(ok) else rest[:1]])
+
+
+def _shed(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
+    """The *shed first* start, in place: in each comparable group the
+    accounts step 1 placed are taken back out; every book above its band then
+    sheds the fewest of today's accounts that bring it under the top (the
+    largest ones, the last as small as will do), each to the eligible peer
+    furthest below its band; the placed accounts then go back, largest first,
+    to the books furthest below theirs. Moves cost only where today's books
+    are too heavy, and the accounts that move for free fill the gaps."""
+    lo, hi = band(inst, load)  # the group means include the placed accounts
+    scale = inst.scale()
+    placed = inst.kind != ASSIGNED
+    eligible = inst.eligible
+    for g in range(inst.n_groups):
+        members = np.flatnonzero(inst.rep_group == g)
+        eps = BAND_EPS * scale[g]
+        fluid = np.flatnonzero(placed & (inst.rep_group[owner] == g))
+        np.subtract.at(load, owner[fluid], inst.potential[fluid])
+        for r in members[np.lexsort((members, -(load[members] - hi[members])))]:
+            excess = load[r] - hi[r]
+            if excess <= eps:
+                continue
+            mine = np.flatnonzero((owner == r) & ~placed)
+            peers = members[members != r]
+            mine = mine[eligible[inst.cls[mine]][:, peers].any(axis=1)] if len(peers) else mine[:0]
+            if not len(mine):
+                continue
+            pick = mine[_fewest_covering(inst.potential[mine], excess)]
+            for a in pick[np.lexsort((pick, -inst.potential[pick]))]:
+                cand = peers[eligible[inst.cls[a], peers]]
+                dst = _receiver(inst.potential[a], cand, load, lo, hi)
+                owner[a] = dst
+                load[r] -= inst.potential[a]
+                load[dst] += inst.potential[a]
+        for a in fluid[np.lexsort((fluid, -inst.potential[fluid]))]:
+            cand = members[eligible[inst.cls[a], members]]
+            dst = _receiver(inst.potential[a], cand, load, lo, hi) if len(cand) else int(owner[a])
+            owner[a] = dst
+            load[dst] += inst.potential[a]
 
 
 class _Books:
@@ -331,8 +421,21 @@ def _exchange(inst: Instance, owner: np.ndarray, load: np.ndarray, max_rounds: i
         stuck -= set(np.flatnonzero(inst.rep_group == inst.rep_group[rep]).tolist())
 
 
+def _added_moves(inst: Instance, owner: np.ndarray, acc: np.ndarray, dst: np.ndarray) -> int:
+    """Change in the move count when accounts ``acc`` go to reps ``dst``."""
+    paid = inst.kind[acc] == ASSIGNED
+    return int((paid & (dst != inst.current[acc])).sum() - (paid & (owner[acc] != inst.current[acc])).sum())
+
+
+def _reassign(inst: Instance, owner: np.ndarray, load: np.ndarray, acc: np.ndarray, dst: np.ndarray) -> None:
+    """Give accounts ``acc`` to reps ``dst``, in place, books following."""
+    np.subtract.at(load, owner[acc], inst.potential[acc])
+    np.add.at(load, dst, inst.potential[acc])
+    owner[acc] = dst
+
+
 def _undo(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
-    """Step 3, in place: send moved accounts home when both books stay in band."""
+    """Step 4, in place: send moved accounts home when both books stay in band."""
     lo, hi = band(inst, load)
     member = inst.rep_group >= 0
     moved = np.flatnonzero((inst.kind == ASSIGNED) & (owner != inst.current))
@@ -349,10 +452,11 @@ def _undo(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
 
 def _consolidate(inst: Instance, owner: np.ndarray, load: np.ndarray, max_trials: int = 64,
                  budget: list[int] | None = None) -> None:
-    """Step 4, in place: where two or more accounts moved between the same
-    two reps, or out of one rep, or into one, try sending them home and letting step 3 find fewer moves (often
-    one larger account, with new accounts shuffled for free); keep the trial
-    when it is no worse on balance and strictly fewer moves."""
+    """Step 5, in place: where two or more accounts moved between the same
+    two reps, or out of one rep, or into one, try sending them home and
+    letting steps 3–4 find fewer moves (often one larger account, with new
+    accounts shuffled for free); keep the trial when it is no worse on
+    balance and strictly fewer moves."""
     moved = np.flatnonzero((inst.kind == ASSIGNED) & (owner != inst.current))
     if len(moved) < 2:
         return
@@ -367,9 +471,7 @@ def _consolidate(inst: Instance, owner: np.ndarray, load: np.ndarray, max_trials
         back = back[owner[back] != inst.current[back]]  # an earlier trial may have sent some home
         if len(back) < 2:
             continue
-        np.add.at(trial_load, trial[back], -inst.potential[back])
-        np.add.at(trial_load, inst.current[back], inst.potential[back])
-        trial[back] = inst.current[back]
+        _reassign(inst, trial, trial_load, back, inst.current[back])
         if budget is not None and budget[0] <= 0:
             return
         _exchange(inst, trial, trial_load, inst.n_accounts, int(inst.rep_group[inst.current[back[0]]]), budget)
@@ -381,20 +483,131 @@ def _consolidate(inst: Instance, owner: np.ndarray, load: np.ndarray, max_trials
             before = after
 
 
+#: Largest pair problem :func:`_resplit` solves (accounts the two reps hold
+#: that could sit with either), and HiGHS's branch-and-bound node cap on it: a
+#: node count, not a clock, so that the answer never depends on the machine.
+RESPLIT_MAX_ACCOUNTS = 400
+RESPLIT_NODE_LIMIT = 2_000
+
+
+def _resplit(inst: Instance, owner: np.ndarray, load: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+             r: int, s: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The best split of two books of one group: of the accounts ``r`` and
+    ``s`` hold that either may have (eligible, or its owner of today), which
+    go to ``r`` so that both books end inside their bands with the fewest
+    moves (then the least potential moved). A knapsack with two sides, solved
+    exactly by HiGHS; the band stays put because the two share a group.
+    Returns (accounts, new owners) or None when no split is in band."""
+    held = np.flatnonzero((owner == r) | (owner == s))
+    both = _receivable(inst, held, r) & _receivable(inst, held, s)
+    acc = held[both]
+    if not len(acc) or len(acc) > RESPLIT_MAX_ACCOUNTS:
+        return None
+    unit = float(inst.potential[acc].mean()) or 1.0
+    p = inst.potential[acc] / unit
+    base_r = (load[r] - inst.potential[acc][owner[acc] == r].sum()) / unit
+    base_s = (load[s] - inst.potential[acc][owner[acc] == s].sum()) / unit
+    margin = 0.5 * BAND_EPS * inst.scale()[inst.rep_group[r]] / unit
+    paid = inst.kind[acc] == ASSIGNED
+    home_r = paid & (inst.current[acc] == r)
+    home_s = paid & (inst.current[acc] == s)
+    weight = 1.0 + POTENTIAL_WEIGHT * inst.potential[acc] / (float(inst.potential.sum()) or 1.0)
+    # y = 1 puts the account with r: a move when its home is s, none when r
+    cost = np.where(home_s, weight, 0.0) - np.where(home_r, weight, 0.0)
+    total = float(p.sum())
+    rows = np.vstack([p, p])
+    lower = np.array([lo[r] / unit - base_r + margin, base_s + total - hi[s] / unit + margin])
+    upper = np.array([hi[r] / unit - base_r - margin, base_s + total - lo[s] / unit - margin])
+    res = milp(cost, constraints=LinearConstraint(rows, lower, upper), integrality=np.ones(len(acc)),
+               bounds=Bounds(0, 1), options={"node_limit": RESPLIT_NODE_LIMIT, "time_limit": 60.0,
+                                              "disp": False})
+    if res.x is None:
+        return None
+    return acc, np.where(res.x > 0.5, r, s).astype(np.int64)
+
+
+def _pair_repair(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs: int = 2 * BALANCE_PARTNERS) -> None:
+    """Step 6, in place: a book still outside its band after steps 2–5 (a tight
+    band with few, large accounts) is re-split exactly with one peer at a time
+    (:func:`_resplit`), peers with the most slack first; the cheapest split
+    that puts both books inside is kept."""
+    lo, hi = band(inst, load)
+    scale = inst.scale()
+    member = inst.rep_group >= 0
+    tried = 0
+    while tried < max_pairs:
+        viol = np.where(member, np.maximum(np.maximum(load - hi, lo - load), 0.0), 0.0)
+        bad = np.flatnonzero(viol > BAND_EPS * scale[np.maximum(inst.rep_group, 0)])
+        fixed = False
+        for rep in bad[np.lexsort((bad, -viol[bad]))]:
+            peers = np.flatnonzero(inst.rep_group == inst.rep_group[rep])
+            peers = peers[peers != rep]
+            slack = np.minimum(hi[peers] - load[peers], load[peers] - lo[peers])
+            best = None
+            for peer in _widest(peers, slack):
+                if tried >= max_pairs:
+                    break
+                tried += 1
+                split = _resplit(inst, owner, load, lo, hi, int(rep), int(peer))
+                if split is None:
+                    continue
+                added = _added_moves(inst, owner, *split)
+                if best is None or added < best[0]:
+                    best = (added, split)
+            if best is not None:
+                _reassign(inst, owner, load, *best[1])
+                fixed = True
+                break
+        if not fixed:
+            return
+
+
+def _pair_improve(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs: int = 2 * BALANCE_PARTNERS) -> None:
+    """Step 7, in place: for two reps an account moved between, the exact
+    re-split of their books (:func:`_resplit`) when it needs fewer moves."""
+    lo, hi = band(inst, load)
+    moved = np.flatnonzero((inst.kind == ASSIGNED) & (owner != inst.current))
+    pairs = np.unique(np.stack([inst.current[moved], owner[moved]], axis=1), axis=0) if len(moved) else []
+    for r, s_ in list(pairs)[:max_pairs]:
+        r, s_ = int(r), int(s_)
+        if inst.rep_group[r] != inst.rep_group[s_] or inst.rep_group[r] < 0:
+            continue
+        split = _resplit(inst, owner, load, lo, hi, r, s_)
+        if split is None:
+            continue
+        if _added_moves(inst, owner, *split) < 0:
+            _reassign(inst, owner, load, *split)
+
+
+def _improve(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int) -> None:
+    """Steps 2–7 on one start, in place."""
+    _balance(inst, owner, load, max_moves)
+    budget = [EXCHANGE_BUDGET]
+    _exchange(inst, owner, load, max_moves, budget=budget)
+    _undo(inst, owner, load)
+    _consolidate(inst, owner, load, budget=budget)
+    _pair_repair(inst, owner, load)
+    _pair_improve(inst, owner, load)
+
+
 def solve(inst: Instance, max_moves: int | None = None) -> HeuristicResult:
     """Rebalance ``inst`` greedily (see the module docstring)."""
     start = time.perf_counter()
     owner = np.where(inst.kind == ASSIGNED, inst.current, -1).astype(np.int64)
     if inst.n_accounts == 0:
         return HeuristicResult(owner, 0.0)
+    load = inst.base.copy()
     held = owner >= 0
-    load = loads(inst, owner) if held.all() else inst.base.copy()
-    if not held.all():
-        np.add.at(load, owner[held], inst.potential[held])
+    np.add.at(load, owner[held], inst.potential[held])
     _place(inst, owner, load)
-    _balance(inst, owner, load, max_moves or inst.n_accounts)
-    budget = [EXCHANGE_BUDGET]
-    _exchange(inst, owner, load, max_moves or inst.n_accounts, budget=budget)
-    _undo(inst, owner, load)
-    _consolidate(inst, owner, load, budget=budget)
-    return HeuristicResult(owner, time.perf_counter() - start)
+    limit = max_moves or inst.n_accounts
+    best = None
+    for shed_first in (False, True):
+        trial, trial_load = owner.copy(), load.copy()
+        if shed_first:
+            _shed(inst, trial, trial_load)
+        _improve(inst, trial, trial_load, limit)
+        key = round(score(inst, trial).objective, 9)
+        if best is None or key < best[0]:
+            best = (key, trial)
+    return HeuristicResult(best[1], time.perf_counter() - start)
