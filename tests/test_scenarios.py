@@ -109,7 +109,7 @@ def test_heuristic_close_to_the_proven_optimum(seed):
     greedy = instance.score(inst, heuristic.solve(inst).owner)
     if best.within_tolerance:
         assert greedy.within_tolerance
-        assert greedy.moves <= math.ceil(best.moves * 1.02) + 1
+        assert greedy.moves <= math.floor(best.moves * 1.02)
     # the heuristic never beats a proven optimum
     assert greedy.objective >= best.objective - 1e-6 * max(1.0, abs(best.objective))
 
@@ -235,3 +235,36 @@ def test_readable_metrics_formats_each_row_by_its_kind():
     assert shown["today"].tolist() == ["25.5%", "479", "3.7×", "23"]
     assert shown["rebalanced"].tolist() == ["13.0%", "—", "1.6×", "25"]
     assert shown["metric"].iloc[0] == "Unassigned %"
+
+
+def _two_group_instance(owner_of_new: int) -> tuple[instance.Instance, np.ndarray, np.ndarray]:
+    """Group 0: a junior (R1) and a senior (R2) at 10 each; group 1: three
+    seniors at 10, 10 and 8; one new account of 3 any senior may take."""
+    inst = instance.Instance(
+        rep_ids=np.array(["R1", "R2", "R3", "R4", "R5"], dtype=object),
+        rep_group=np.array([0, 0, 1, 1, 1]), group_labels=np.array(["AE", "AM"], dtype=object),
+        base=np.array([10.0, 10.0, 10.0, 10.0, 8.0]), account_pos=np.array([0]),
+        account_ids=np.array(["N1"], dtype=object), potential=np.array([3.0]), current=np.array([-1]),
+        kind=np.array([instance.NEW]), cls=np.array([0]),
+        eligible=np.array([[False, True, True, True, True]]), tolerance=0.1,
+    )
+    owner = np.array([owner_of_new])
+    return inst, owner, instance.loads(inst, owner)
+
+
+def test_rehome_takes_a_new_account_out_of_a_group_whose_band_it_breaks():
+    # In group 0 the account lifts the mean above what the junior can reach
+    # (10 vs 13); in group 1 it tops up the thin book (10, 10, 11: in band).
+    inst, owner, load = _two_group_instance(1)
+    before = instance.score(inst, owner)
+    assert heuristic._rehome(inst, owner, load)
+    assert owner.tolist() == [4]
+    after = instance.score(inst, owner)
+    assert after.within_tolerance and after.violation < before.violation
+    assert load.tolist() == instance.loads(inst, owner).tolist()
+    # Already where it does no harm: nothing moves.
+    inst, owner, load = _two_group_instance(4)
+    assert not heuristic._rehome(inst, owner, load)
+    assert owner.tolist() == [4]
+    # The whole heuristic lands on the same answer.
+    assert heuristic.solve(inst).owner.tolist() == [4]
