@@ -123,7 +123,7 @@ def _fewest_covering(x: np.ndarray, need: float) -> np.ndarray:
     top = order[:k]
     rest = order[k:]
     short = need - (cum[k - 1] if k else 0.0)
-    ok = rest[x[rest] >= short]  # never empty: order[k] qualifies
+    ok = rest[x[rest] >= short]  # order[k] qualifies, but for round-off
     return np.concatenate([top, ok[[int(np.argmin(x[ok]))]] if len(ok) else rest[:1]])
 
 
