@@ -268,3 +268,27 @@ def test_rehome_takes_a_new_account_out_of_a_group_whose_band_it_breaks():
     assert owner.tolist() == [4]
     # The whole heuristic lands on the same answer.
     assert heuristic.solve(inst).owner.tolist() == [4]
+
+
+def test_books_left_outside_the_band_are_marked_and_explained():
+    # One junior among enterprise accounts (may receive none) and two seniors
+    # each holding one large account: no plan reaches the ±10% band.
+    reps = _reps([_rep(1, "junior", "Enterprise"), _rep(2, "senior", "Enterprise"), _rep(3, "senior", "Enterprise")])
+    accounts = _accounts([("E1", "R1", "Enterprise", "East", 10.0), ("E2", "R2", "Enterprise", "East", 30.0),
+                          ("E3", "R3", "Enterprise", "East", 30.0)])
+    tables = {"accounts": accounts, "reps": reps}
+    plan = rebalance(tables, PARAMS, resolve_settings({"balance_tolerance": 0.1}))
+    assert plan.score.moves == 0
+    position = plan.band_position().set_index("rep_id")
+    assert position["band"].tolist() == ["below", "above", "above"]
+    assert position["can_receive"].tolist() == [False, True, True]
+    mean = 70 / 3
+    assert position.loc["R1", "off_band_pct"] == pytest.approx(1 - 10 / (0.9 * mean))
+    assert position.loc["R2", "off_band_pct"] == pytest.approx(30 / (1.1 * mean) - 1)
+    assert plan.books_outside_band() == 3
+    from diligence.scenarios.compare import _outside_band
+    sentence = _outside_band(plan.band_position())
+    assert sentence.startswith("3 books outside the balance band")
+    assert "1 stays below it because the rules let the rep receive none" in sentence
+    assert "2 stay above it (at most 16.9% over its top)" in sentence
+    assert _outside_band(plan.band_position().assign(band="within")) == ""

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from diligence import balance, capacity, coverage, flags
-from diligence.report.formats import fmt_money, format_value, humanize, value_kind
+from diligence.report.formats import fmt_money, fmt_pct, format_value, humanize, value_kind
 
 #: Metrics a reassignment or hires can change, in the order shown.
 KEY_METRICS: tuple[str, ...] = (
@@ -109,10 +109,19 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     summary["scenario_hires_accounts_moved"] = plan_hires.score.moves
     return {
         "plan": plan, "plan_hires": plan_hires, "hires": hires, "metrics": metrics, "flags": status,
-        "books": book_changes(tables, params, scenarios[REBALANCED]),
+        "books": _books_against_band(book_changes(tables, params, scenarios[REBALANCED]), plan),
         "need": need, "hiring": hiring, "hiring_by_quarter": cp.hiring_by_quarter(hiring),
         "economics": cp.economics(tables, params, settings, hiring), "solvers": solvers, "summary": summary,
     }
+
+
+def _books_against_band(books: pd.DataFrame, plan) -> pd.DataFrame:
+    """The books table with each planned book's place against its band, the
+    books left outside first (furthest out first), then by rep."""
+    out = books.merge(plan.band_position()[["rep_id", "band", "off_band_pct"]], on="rep_id", how="left")
+    order = out["band"].map({"below": 0, "above": 0, "within": 1}).fillna(2)
+    return (out.assign(_o=order, _d=-out["off_band_pct"].fillna(0))
+            .sort_values(["_o", "_d", "rep_id"], kind="stable").drop(columns=["_o", "_d"]).reset_index(drop=True))
 
 
 def findings(result: dict[str, Any]) -> list[str]:
@@ -123,10 +132,9 @@ def findings(result: dict[str, Any]) -> list[str]:
         f"{plan.score.newly_assigned:,} unassigned accounts (found by the {plan.solver}"
         + (f", optimality gap {plan.gap:.2%}" if plan.gap is not None else ", optimality not proven") + ")."
     ]
-    outside = plan.books_outside_band()
+    outside = _outside_band(plan.band_position())
     if outside:
-        out.append(f"{outside:,} books cannot be brought within the balance band under the rules "
-                   "(capacity, seniority, locks); the plan keeps them as close as it can.")
+        out.append(outside)
     cleared = [f for f in status.index if status.loc[f, TODAY] == "triggered" and status.loc[f, REBALANCED] == "clear"]
     if cleared:
         out.append("Rebalancing alone clears " + ", ".join(cleared) + ".")
@@ -141,6 +149,38 @@ def findings(result: dict[str, Any]) -> list[str]:
         out.append(f"Better territory design is worth {fmt_money(uplift['low'])} to {fmt_money(uplift['high'])} a year "
                    "(2–7% of last year's bookings), a range rather than a forecast.")
     return out
+
+
+def _outside_band(position: pd.DataFrame) -> str:
+    """One sentence on the planned books left outside the band, and why
+    (empty when every book of a comparable group is inside)."""
+    band = position["band"].fillna("")
+    stuck = band.eq("below") & ~position["can_receive"]
+    below = band.eq("below") & position["can_receive"]
+    above = band.eq("above")
+
+    def count(mask: pd.Series) -> str:
+        n = int(mask.sum())
+        return f"{n:,} {'stays' if n == 1 else 'stay'}"
+
+    def furthest(mask: pd.Series) -> str:
+        return fmt_pct(position.loc[mask, "off_band_pct"].max())
+
+    parts = []
+    if stuck.any():
+        parts.append(f"{count(stuck)} below it because the rules let {'the rep' if stuck.sum() == 1 else 'their reps'} "
+                     "receive none of the accounts (a junior rep among enterprise accounts, say)")
+    if below.any():
+        parts.append(f"{count(below)} below it (at most {furthest(below)} under its bottom)")
+    if above.any():
+        parts.append(f"{count(above)} above it (at most {furthest(above)} over its top)"
+                     + (", as the group means count the books that cannot grow" if stuck.any() else ""))
+    if not parts:
+        return ""
+    total = int((stuck | below | above).sum())
+    return (f"{total:,} {'book' if total == 1 else 'books'} outside the balance band under the rules "
+            "(capacity, seniority, locks): " + "; ".join(parts)
+            + ". The plan keeps each as close as it can; they head the table “Books today and in the plan”.")
 
 
 def readable_metrics(metrics: pd.DataFrame) -> pd.DataFrame:

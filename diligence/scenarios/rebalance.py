@@ -47,15 +47,36 @@ class Plan:
     instance: Instance = field(repr=False)
     comparison: dict[str, Any] = field(default_factory=dict)
 
-    def books_outside_band(self) -> int:
-        """Reps of a comparable group whose planned book lies outside the band."""
+    def band_position(self) -> pd.DataFrame:
+        """Where each quota rep's planned book sits against its group's band.
+
+        Columns: ``rep_id``; ``band``: "below", "within" or "above" (blank
+        for a rep in no comparable group); ``can_receive``: whether any
+        account of the problem may go to the rep under the rules (a junior
+        rep among enterprise accounts may not); ``off_band_pct``: how far
+        outside, relative to the nearer edge of the band.
+        """
         inst = self.instance
         owner = inst.rep_ids.searchsorted(self.owner.iloc[inst.account_pos].to_numpy(dtype=object)) \
             if inst.n_accounts else np.zeros(0, np.int64)
         load = loads(inst, owner)
         lo, hi = band(inst, load)
         slack = 1e-6 * inst.scale()[np.maximum(inst.rep_group, 0)]
-        return int(((inst.rep_group >= 0) & ((load < lo - slack) | (load > hi + slack))).sum())
+        grouped = inst.rep_group >= 0
+        below, above = grouped & (load < lo - slack), grouped & (load > hi + slack)
+        where = np.select([below, above, grouped], ["below", "above", "within"], None)
+        off = np.where(below, 1 - load / np.where(below, lo, 1.0), np.where(above, load / np.where(above, hi, 1.0) - 1, 0.0))
+        classes = np.unique(inst.cls)
+        return pd.DataFrame({
+            "rep_id": pd.array(inst.rep_ids, dtype="string"),
+            "band": pd.array(where, dtype="string"),
+            "can_receive": inst.eligible[classes].any(axis=0) if len(classes) else np.zeros(inst.n_reps, bool),
+            "off_band_pct": pd.array(np.where(grouped, off, np.nan), dtype="Float64"),
+        })
+
+    def books_outside_band(self) -> int:
+        """Reps of a comparable group whose planned book lies outside the band."""
+        return int(self.band_position()["band"].isin(["below", "above"]).sum())
 
     def summary(self) -> dict[str, Any]:
         """Headline figures, named as the scenario step records them."""
