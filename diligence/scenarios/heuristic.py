@@ -63,7 +63,7 @@ import numpy as np
 
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from diligence.scenarios.instance import ASSIGNED, BAND_EPS, POTENTIAL_WEIGHT, Instance, band, score
+from diligence.scenarios.instance import ASSIGNED, BAND_EPS, POTENTIAL_WEIGHT, Instance, band, outside, score
 
 _INF = float("inf")
 
@@ -294,9 +294,10 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
             stuck.clear()
 
 
-def _move_cost(inst: Instance, owner: np.ndarray, acc: np.ndarray, dst: int) -> np.ndarray:
-    """Change in the move count when accounts ``acc`` go to ``dst``: −1 for an
-    account going back to today's owner, +1 for one leaving it, else 0."""
+def _move_cost(inst: Instance, owner: np.ndarray, acc: np.ndarray, dst: int | np.ndarray) -> np.ndarray:
+    """Change in the move count when accounts ``acc`` go to ``dst`` (one rep,
+    or one per account): −1 for an account going back to today's owner, +1
+    for one leaving it, else 0."""
     paid = inst.kind[acc] == ASSIGNED
     was = paid & (owner[acc] != inst.current[acc])
     now = paid & (inst.current[acc] != dst)
@@ -378,7 +379,7 @@ def _exchange(inst: Instance, owner: np.ndarray, load: np.ndarray, max_rounds: i
     version = np.zeros(inst.n_reps, np.int64)
     cache: dict[tuple[int, int, bool], tuple[int, int, tuple | None]] = {}
     for _ in range(max_rounds):
-        viol = np.where(member, np.maximum(np.maximum(load - hi, lo - load), 0.0), 0.0)
+        viol = np.where(member, outside(load, lo, hi), 0.0)
         bad = np.flatnonzero(viol > 2 * margin)
         move = None
         for rep in bad[np.argsort(-viol[bad], kind="stable")]:
@@ -426,12 +427,6 @@ def _exchange(inst: Instance, owner: np.ndarray, load: np.ndarray, max_rounds: i
                 held[dst] = np.append(held[dst], acc)
         version[[rep, peer]] += 1
         stuck -= set(np.flatnonzero(inst.rep_group == inst.rep_group[rep]).tolist())
-
-
-def _added_moves(inst: Instance, owner: np.ndarray, acc: np.ndarray, dst: np.ndarray) -> int:
-    """Change in the move count when accounts ``acc`` go to reps ``dst``."""
-    paid = inst.kind[acc] == ASSIGNED
-    return int((paid & (dst != inst.current[acc])).sum() - (paid & (owner[acc] != inst.current[acc])).sum())
 
 
 def _reassign(inst: Instance, owner: np.ndarray, load: np.ndarray, acc: np.ndarray, dst: np.ndarray) -> None:
@@ -540,10 +535,9 @@ def _pair_repair(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs:
     that puts both books inside is kept."""
     lo, hi = band(inst, load)
     scale = inst.scale()
-    member = inst.rep_group >= 0
     tried = 0
     while tried < max_pairs:
-        viol = np.where(member, np.maximum(np.maximum(load - hi, lo - load), 0.0), 0.0)
+        viol = outside(load, lo, hi)
         bad = np.flatnonzero(viol > BAND_EPS * scale[np.maximum(inst.rep_group, 0)])
         fixed = False
         for rep in bad[np.lexsort((bad, -viol[bad]))]:
@@ -558,7 +552,7 @@ def _pair_repair(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs:
                 split = _resplit(inst, owner, load, lo, hi, int(rep), int(peer))
                 if split is None:
                     continue
-                added = _added_moves(inst, owner, *split)
+                added = int(_move_cost(inst, owner, *split).sum())
                 if best is None or added < best[0]:
                     best = (added, split)
             if best is not None:
@@ -582,7 +576,7 @@ def _pair_improve(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs
         split = _resplit(inst, owner, load, lo, hi, r, s_)
         if split is None:
             continue
-        if _added_moves(inst, owner, *split) < 0:
+        if _move_cost(inst, owner, *split).sum() < 0:
             _reassign(inst, owner, load, *split)
 
 
@@ -592,8 +586,7 @@ def _group_violation(inst: Instance, load: np.ndarray, members: np.ndarray, scal
         return 0.0
     books = load[members]
     mean = books.mean()
-    out = np.maximum(books - (1 + inst.tolerance) * mean, 0) + np.maximum((1 - inst.tolerance) * mean - books, 0)
-    return float(out.sum()) / scale
+    return float(outside(books, (1 - inst.tolerance) * mean, (1 + inst.tolerance) * mean).sum()) / scale
 
 
 #: Placed accounts :func:`_rehome` examines at most (a count, not a clock).

@@ -266,6 +266,12 @@ def band(inst: Instance, load: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+def outside(load: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Distance of each book outside its band ``[lo, hi]``: 0 inside, and 0
+    for a rep in no comparable group (its band is unbounded)."""
+    return np.maximum(np.maximum(load - hi, lo - load), 0.0)
+
+
 def slack_weight(inst: Instance) -> float:
     """Objective weight of one group-scale of balance slack: large enough that
     any balance gain outweighs every possible move."""
@@ -283,7 +289,7 @@ def score(inst: Instance, owner: np.ndarray) -> Score:
     lo, hi = band(inst, load)
     member = inst.rep_group >= 0
     scale = inst.scale()
-    out = np.where(member, np.maximum(load - hi, 0) + np.maximum(lo - load, 0), 0.0)
+    out = outside(load, lo, hi)
     rel = np.where(member, out / scale[np.maximum(inst.rep_group, 0)], 0.0)
     violation = float(rel.sum())
     objective = float(moved.sum()) + POTENTIAL_WEIGHT * pot_moved / total + slack_weight(inst) * violation
