@@ -272,3 +272,15 @@ def test_native_charts_beside_the_tables_that_need_them(tmp_path):
         xml = z.read(charts[0]).decode()
     assert "percentStacked" in xml and "Accounts by assignment class" in xml
     assert "'Market coverage'!$B$" in xml or "Market coverage" in xml
+
+
+def test_a_flag_in_months_reads_with_its_unit(tmp_path):
+    # RF3's value and threshold are durations: "19.4 months", as in the HTML report
+    rf3 = {"id": "RF3", "name": "stale_rebalancing", "status": "triggered", "value": 19.4, "threshold": 12,
+           "detail": "The last rebalance was 19.4 months ago."}
+    path = write_workbook({**FINDINGS, "flags": [rf3]}, STEPS, tmp_path / "report.xlsx")
+    ws = load_workbook(path)["Summary"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=2).value == "RF3")
+    assert ws.cell(row=row, column=4).value == 19.4
+    assert ws.cell(row=row, column=4).number_format == '0.0" months"'
+    assert ws.cell(row=row, column=5).number_format == '0.0" months"'

@@ -30,7 +30,7 @@ EXCEL_NUMBER_FORMATS: dict[str, str] = {
     "ratio": '0.00"×"',
     "int": "#,##0",
     "num": "#,##0.00",
-    "months": "0.0",
+    "months": '0.0" months"',
     "date": "yyyy-mm-dd",
 }
 
