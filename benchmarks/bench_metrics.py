@@ -36,7 +36,7 @@ def _reset_peak() -> None:
 
 def measure(n_accounts: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from diligence import balance, capacity, channels, coverage, flags, governance, merger, pipeline
+    from diligence.metrics import balance, capacity, channels, coverage, flags, governance, merger, pipeline
     from diligence.params import resolve_params
     from diligence.synth import DEMO_AS_OF, make_company
 

@@ -26,7 +26,7 @@ def _params_from(path: str | None) -> dict:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from diligence.run import run_company
+    from diligence.execution.run import run_company
 
     result = run_company(
         args.data,
@@ -74,7 +74,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from diligence.run import run_company
+    from diligence.execution.run import run_company
     from diligence.synth import DEMO_AS_OF, make_company, write_company
 
     started = time.perf_counter()
@@ -95,7 +95,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from diligence.batch import BatchProgress, run_batch
+    from diligence.execution.batch import BatchProgress, run_batch
 
     progress = BatchProgress(err)
     try:

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from diligence import batch
-from diligence.batch import (
+from diligence.execution import batch
+from diligence.execution.batch import (
     FINGERPRINT_FILE,
     input_fingerprint,
     make_job,
@@ -24,7 +24,7 @@ from diligence.batch import (
     run_company_task,
     write_rollup,
 )
-from diligence.portfolio import CompanySpec
+from diligence.execution.portfolio import CompanySpec
 from tests.conftest import run_cli
 
 FLAG_IDS = ["RF1", "RF2", "RF3", "RF4", "RF5", "RF6", "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"]

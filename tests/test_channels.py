@@ -4,8 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from diligence import channels
-
+from diligence.metrics import channels
 T = "2025-06-30"
 PARAMS = {"as_of": T}
 

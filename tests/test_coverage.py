@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from diligence import coverage
+from diligence.metrics import coverage
 from diligence.params import resolve_params
 from tests.helpers import T, days, frame
 

@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from diligence import flags
+from diligence.metrics import flags
 from diligence.params import resolve_params
 
 PARAMS = resolve_params({"as_of": "2025-06-30"})
@@ -188,8 +188,7 @@ def test_w4_needs_one_of_its_dimensions():
 
 
 def _all_metrics(tables: dict, params: dict) -> dict:
-    from diligence import balance, capacity, channels, coverage, governance, merger, pipeline
-
+    from diligence.metrics import balance, capacity, channels, coverage, governance, merger, pipeline
     metrics: dict = {}
     for module in (coverage, balance, pipeline, channels, governance, capacity, merger):
         metrics.update(module.metrics(tables, params))

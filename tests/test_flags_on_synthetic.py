@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from diligence import balance, capacity, channels, coverage, flags, governance, merger, pipeline
+from diligence.metrics import balance, capacity, channels, coverage, flags, governance, merger, pipeline
 from diligence.params import resolve_params
 from diligence.synth import DEMO_AS_OF, PLANTED, make_company
 from tests.conftest import run_cli

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from diligence import merger
-
+from diligence.metrics import merger
 PARAMS = {"as_of": "2025-06-30"}
 
 

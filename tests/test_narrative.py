@@ -1,5 +1,5 @@
 """Narrative sentences come from the numbers, never from placeholders."""
-from diligence import narrative
+from diligence.report import narrative
 from diligence.params import resolve_params
 
 

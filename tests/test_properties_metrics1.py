@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diligence import balance, capacity, coverage, pipeline
+from diligence.metrics import balance, capacity, coverage, pipeline
 from diligence.contract import TABLES, typed
 from diligence.params import resolve_params
 

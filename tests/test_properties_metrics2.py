@@ -13,7 +13,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diligence import channels, flags, governance, merger
+from diligence.metrics import channels, flags, governance, merger
 from diligence.params import resolve_params
 
 AS_OF = pd.Timestamp("2025-06-30")

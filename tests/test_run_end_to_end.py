@@ -5,8 +5,8 @@ import json
 
 import nbformat
 
-from diligence.findings import METRIC_NAMES
-from diligence.flags import FLAGS
+from diligence.execution.findings import METRIC_NAMES
+from diligence.metrics.flags import FLAGS
 from tests.conftest import run_cli
 
 

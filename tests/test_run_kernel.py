@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from diligence.errors import StepError
-from diligence.run import execute_step
+from diligence.execution.run import execute_step
 
 
 def _notebook(path, *sources):

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diligence import balance, coverage
+from diligence.metrics import balance, coverage
 from diligence.contract import typed
 from diligence.errors import InputError
 from diligence.params import resolve_params

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from diligence.contract import BOOL, DATE, INTEGER, NUMBER, TABLE_ORDER, TABLES
-from diligence.coverage import active_rep_ids, classify_accounts
+from diligence.metrics.coverage import active_rep_ids, classify_accounts
 from diligence.synth import DEMO_AS_OF, PLANTED, make_company, write_company
 
 T = pd.Timestamp(DEMO_AS_OF)
@@ -363,7 +363,6 @@ def test_sizes_scale_with_accounts(n):
 
 def test_names_are_distinct_up_to_legal_suffix_in_healthy_company():
     from diligence import synth
-
     compounds = [(f + s).lower() for f in synth._NAME_FIRST for s in synth._NAME_SECOND]
     assert len(set(compounds)) == len(compounds)
     a = make_company(n_accounts=20_000, seed=9, profile="healthy")["accounts"]

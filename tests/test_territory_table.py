@@ -1,7 +1,7 @@
 """Per-territory table: book, results and effort-to-return, on a hand-built company."""
 import pandas as pd
 
-from diligence import balance
+from diligence.metrics import balance
 from diligence.contract import typed
 from diligence.params import resolve_params
 

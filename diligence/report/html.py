@@ -21,7 +21,7 @@ from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
 import diligence
-from diligence.narrative import key_findings
+from diligence.report.narrative import key_findings
 from diligence.report.definitions import FLAG_RULES, METRIC_DEFINITIONS
 from diligence.report.formats import fmt_int, flag_rows, format_value, humanize, is_missing, value_kind
 from diligence.report.safe import slugify

@@ -27,8 +27,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 import diligence
-from diligence.findings import METRIC_NAMES
-from diligence.flags import FLAGS
+from diligence.execution.findings import METRIC_NAMES
+from diligence.metrics.flags import FLAGS
 from diligence.report.definitions import METRIC_DEFINITIONS
 from diligence.report.excel import TONE_COLORS, put, write_tables
 from diligence.report.formats import MISSING, STATUS_LABELS, flag_tone, format_value, humanize, value_kind

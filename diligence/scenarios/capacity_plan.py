@@ -5,7 +5,7 @@ Definitions:
 
 - **Need** per segment is SPEC §3's capacity need, ``ceil(accounts /
   accounts_per_rep)``, and headcount its active quota-carrying reps
-  (:func:`diligence.capacity.capacity_table`); **hires now** = need −
+  (:func:`diligence.metrics.capacity.capacity_table`); **hires now** = need −
   headcount when positive.
 - **Attrition** ``a`` a year is spread evenly: each quarter loses
   ``1 − (1 − a)^¼`` of its opening headcount (expected, fractional).
@@ -29,9 +29,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from diligence import balance, capacity
+from diligence.metrics import balance, capacity
 from diligence.contract import typed
-from diligence.coverage import active_quota_reps, as_of_date, column_or_blank
+from diligence.metrics.coverage import active_quota_reps, as_of_date, column_or_blank
 
 PLANNED_PREFIX = "PLANNED"
 

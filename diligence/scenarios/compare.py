@@ -1,9 +1,9 @@
 """Today against the scenarios, on the SPEC's own metrics and flags.
 
 Each scenario is a modified copy of the run's tables (new owners; planned
-hires as extra reps), measured by :func:`diligence.coverage.metrics`,
-:func:`diligence.balance.metrics` and :func:`diligence.capacity.metrics` and
-judged by :func:`diligence.flags.evaluate`: the functions that measure today,
+hires as extra reps), measured by :func:`diligence.metrics.coverage.metrics`,
+:func:`diligence.metrics.balance.metrics` and :func:`diligence.metrics.capacity.metrics` and
+judged by :func:`diligence.metrics.flags.evaluate`: the functions that measure today,
 so there is no second implementation to drift.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from diligence import balance, capacity, coverage, flags
+from diligence.metrics import balance, capacity, coverage, flags
 from diligence.report.formats import fmt_money, fmt_pct, format_value, humanize, value_kind
 
 #: Metrics a reassignment or hires can change, in the order shown.

@@ -8,7 +8,7 @@ judges any such answer the same way, so the two can be compared.
 Who is in the problem (SPEC §3 words):
 
 - **reps**: active, quota-carrying reps; their comparable group is the one
-  :func:`diligence.balance.book_potential` gives (groups of ≥ 2 reps);
+  :func:`diligence.metrics.balance.book_potential` gives (groups of ≥ 2 reps);
 - **assigned** accounts: owned by one of those reps, not locked; they may stay
   (free) or move to an eligible rep (one move each);
 - **forced** accounts (only with ``reassign_junior_enterprise``): owned by an
@@ -37,8 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from diligence import balance, capacity
-from diligence.coverage import (
+from diligence.metrics import balance, capacity
+from diligence.metrics.coverage import (
     ORPHANED,
     UNOWNED,
     account_potential,

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diligence import balance
-from diligence.coverage import as_of_date, classify_accounts, column_or_blank, lookup, ORPHANED
+from diligence.metrics import balance
+from diligence.metrics.coverage import as_of_date, classify_accounts, column_or_blank, lookup, ORPHANED
 from diligence.scenarios import heuristic, milp
 from diligence.scenarios.instance import ASSIGNED, FORCED, NEW, Instance, Score, band, build_instance, loads, score
 
@@ -231,7 +231,7 @@ def crm_load(plan: Plan) -> pd.DataFrame:
 
 def book_changes(tables: dict, params: dict, plan_tables: dict) -> pd.DataFrame:
     """Each quota-carrying rep's book today and in the plan, from
-    :func:`diligence.balance.book_potential` on both: ``rep_id, rep_name,
+    :func:`diligence.metrics.balance.book_potential` on both: ``rep_id, rep_name,
     group, accounts_today, potential_today, accounts_plan, potential_plan,
     potential_change_pct``."""
     today = balance.book_potential(tables, params)

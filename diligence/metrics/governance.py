@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from diligence.coverage import active_rep_ids
+from diligence.metrics.coverage import active_rep_ids
 
 DAYS_PER_MONTH = 30.44
 #: ``change_type`` values (trimmed, lower-cased) that mark a rebalance event.

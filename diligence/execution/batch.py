@@ -7,7 +7,7 @@ task is :func:`run_company_task`: a module-level function that takes and returns
 plain dicts, so it pickles to any worker, and that never raises.
 
 Inside the task the company runs exactly as ``diligence run`` does
-(:func:`diligence.run.run_company`), but in a child process of the worker: the
+(:func:`diligence.execution.run.run_company`), but in a child process of the worker: the
 worker waits for it at most ``timeout`` seconds and kills it (with its kernels)
 after that, so a hung kernel cannot hold the batch. A company whose outputs are
 complete and whose inputs have not changed since its last successful run (same
@@ -39,7 +39,7 @@ from typing import Any
 
 import diligence
 from diligence.errors import DiligenceError, InputError
-from diligence.portfolio import CompanySpec, Portfolio, load_portfolio
+from diligence.execution.portfolio import CompanySpec, Portfolio, load_portfolio
 
 #: Outputs that make a company's run complete (SPEC §7).
 REQUIRED_OUTPUTS = ("report.html", "report.xlsx", "findings.json")
@@ -52,7 +52,7 @@ DEFAULT_TIMEOUT = 1800.0
 SCHEDULER_CONNECT_TIMEOUT = "15s"
 _CHUNK = 1 << 20
 _PACKAGE_ROOT = Path(diligence.__file__).resolve().parents[1]
-_CHILD = "from diligence.batch import _child_main; _child_main()"
+_CHILD = "from diligence.execution.batch import _child_main; _child_main()"
 
 
 # --- fingerprints ------------------------------------------------------------------
@@ -313,7 +313,7 @@ def _child_main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl+C: run_company removes its build folder
     job = json.loads(sys.stdin.read())
     try:
-        from diligence.run import run_company
+        from diligence.execution.run import run_company
 
         run_company(
             job["data"], job["company"], job["out"], as_of=job["as_of"], params=job["params"], mapping=job["mapping"]

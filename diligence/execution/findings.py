@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from diligence.results import StepResult, to_jsonable
+from diligence.execution.results import StepResult, to_jsonable
 
 SCHEMA_VERSION = 1
 

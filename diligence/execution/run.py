@@ -21,17 +21,17 @@ from typing import Any
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
-from diligence import store
+from diligence.execution import store
 from diligence.errors import DiligenceError, InputError, StepError
-from diligence.findings import build_findings
+from diligence.execution.findings import build_findings
 from diligence.intake import load_company
-from diligence.kernel import check_kernel, make_kernel_manager
+from diligence.execution.kernel import check_kernel, make_kernel_manager
 from diligence.params import resolve_params
-from diligence.quality import data_period
-from diligence.results import load_results
+from diligence.report.quality import data_period
+from diligence.execution.results import load_results
 from diligence.scenarios import resolve_settings
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 WORK = "work"  # the run's work folder, relative to the output folder
 OUTPUTS = ("report.html", "report.xlsx", "findings.json", "notebooks", WORK)
 CELL_TIMEOUT = int(os.environ.get("DILIGENCE_CELL_TIMEOUT", "1800"))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from diligence.coverage import (
+from diligence.metrics.coverage import (
     BLANK,
     REP_ASSIGNED,
     account_potential,

@@ -16,7 +16,7 @@ from diligence.report.display import fmt_int
 
 def load(run) -> dict[str, Any]:
     """The run's data-quality summary."""
-    from diligence.notebook import data_quality
+    from diligence.execution.notebook import data_quality
 
     return data_quality(run)
 

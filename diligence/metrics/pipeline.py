@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from diligence.coverage import (
+from diligence.metrics.coverage import (
     active_quota_reps,
     as_of_date,
     column_or_blank,

@@ -8,7 +8,7 @@ Definitions follow SPEC §3:
   all such reps form one group. A rep blank in a grouping column belongs to no
   group (its peers are unknown). A group needs at least two reps.
 - **Book** of a rep: the accounts it owns; book potential per
-  :func:`diligence.coverage.account_potential`.
+  :func:`diligence.metrics.coverage.account_potential`.
 - **Attainment**: bookings / quota, bookings = amount of won opportunities
   owned by the rep with ``close_date`` in ``(T - 365d, T]``. Only reps employed
   for that whole window are *eligible*: ``hire_date`` blank or on/before
@@ -27,7 +27,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from diligence.coverage import (
+from diligence.metrics.coverage import (
     account_potential,
     active_quota_reps,
     as_of_date,
@@ -36,7 +36,7 @@ from diligence.coverage import (
     sorted_by_value,
     within_days_before,
 )
-from diligence.pipeline import LOOKBACK_DAYS, closed_in_window, open_mask, outcomes_known, pipeline_coverage, won_mask
+from diligence.metrics.pipeline import LOOKBACK_DAYS, closed_in_window, open_mask, outcomes_known, pipeline_coverage, won_mask
 
 GROUP_SEPARATOR = " / "
 
@@ -317,7 +317,7 @@ def territory_table(tables: dict, params: dict) -> pd.DataFrame:
 
     Columns: the :func:`rep_balance` columns (book ``accounts`` and
     ``potential``, ``bookings``, ``quota``, ``attainment``), then
-    ``pipeline_coverage`` (see :func:`diligence.pipeline.pipeline_coverage`),
+    ``pipeline_coverage`` (see :func:`diligence.metrics.pipeline.pipeline_coverage`),
     ``closed`` and ``won`` (the rep's opportunities closed in the 365 days
     before T), ``win_rate`` (won / closed, counts), ``activities`` (logged by
     the rep in those 365 days) and ``activities_per_won_deal`` — the effort a

@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from diligence import store
+from diligence.execution import store
 from diligence.params import resolve_params
-from diligence.results import StepResult, record_step
+from diligence.execution.results import StepResult, record_step
 
 DEMO_COMPANY = "Demo Company"
 
@@ -38,8 +38,8 @@ class Run:
 
     def metrics(self) -> dict[str, Any]:
         """Every metric recorded so far by this run's steps (for the summary)."""
-        from diligence.findings import collect_metrics
-        from diligence.results import load_results
+        from diligence.execution.findings import collect_metrics
+        from diligence.execution.results import load_results
 
         return collect_metrics(load_results(self.work_dir, with_tables=False))
 

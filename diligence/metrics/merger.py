@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
-from diligence.coverage import REP_ASSIGNED, classify_accounts
+from diligence.metrics.coverage import REP_ASSIGNED, classify_accounts
 
 #: Legal-form words dropped from the end of a name (after punctuation is removed,
 #: so ``L.L.C.`` reads ``llc`` and ``S.A.`` reads ``sa``).
@@ -170,7 +170,7 @@ def metrics(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> dict[str
     - ``cross_crm_duplicates``: pairs of accounts from different source
       companies with the same normalised domain or name (once per pair).
     - ``cross_crm_conflicting_owners``: of those, pairs whose two accounts are
-      both rep-assigned (:func:`diligence.coverage.classify_accounts`) to
+      both rep-assigned (:func:`diligence.metrics.coverage.classify_accounts`) to
       different reps: all such assigned pairs minus those with the same owner.
     - extra ``source_companies``: distinct non-blank source companies.
 

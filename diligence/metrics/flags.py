@@ -208,7 +208,7 @@ def _rf2(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
 def _rf3(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
     if "assignment_history" not in tables:
         return _not_assessed(tables, ["assignment_history"], "")
-    from diligence.governance import rebalance_basis  # the basis only words the finding
+    from diligence.metrics.governance import rebalance_basis  # the basis only words the finding
 
     value = _clean(m.get("months_since_rebalance"))
     if value is None:
