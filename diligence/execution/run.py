@@ -29,9 +29,9 @@ from diligence.execution.kernel import check_kernel, make_kernel_manager
 from diligence.params import resolve_params
 from diligence.report.quality import data_period
 from diligence.execution.results import load_results
+from diligence.resources import notebooks_dir
 from diligence.scenarios import resolve_settings
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 WORK = "work"  # the run's work folder, relative to the output folder
 OUTPUTS = ("report.html", "report.xlsx", "findings.json", "notebooks", WORK)
 CELL_TIMEOUT = int(os.environ.get("DILIGENCE_CELL_TIMEOUT", "1800"))
@@ -49,8 +49,9 @@ class RunResult:
     seconds: float
 
 
-def step_notebooks(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
+def step_notebooks(notebook_dir: Path | None = None) -> list[Path]:
     """The step notebooks, in run order (``NN_name.ipynb``)."""
+    notebook_dir = notebook_dir or notebooks_dir()
     steps = sorted(p for p in notebook_dir.glob("[0-9][0-9]_*.ipynb"))
     if not steps:
         raise DiligenceError(f"No step notebooks found in {notebook_dir}.")

@@ -22,11 +22,12 @@ from nbformat import NotebookNode
 
 import diligence
 from diligence.report.narrative import key_findings
+from diligence.resources import templates_dir
 from diligence.report.definitions import FLAG_RULES, METRIC_DEFINITIONS
 from diligence.report.formats import fmt_int, flag_rows, format_value, humanize, is_missing, value_kind
 from diligence.report.safe import slugify
 
-TEMPLATES_DIR = Path(diligence.__file__).resolve().parents[1] / "templates"
+TEMPLATES_DIR = templates_dir()
 TEMPLATE_NAME = "report"
 
 #: Cells with these tags never reach the report.

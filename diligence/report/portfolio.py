@@ -30,11 +30,12 @@ import diligence
 from diligence.execution.findings import METRIC_NAMES
 from diligence.metrics.flags import FLAGS
 from diligence.report.definitions import METRIC_DEFINITIONS
+from diligence.resources import templates_dir
 from diligence.report.excel import TONE_COLORS, put, write_tables
 from diligence.report.formats import MISSING, STATUS_LABELS, flag_tone, format_value, humanize, value_kind
 from diligence.report.safe import slugify
 
-TEMPLATES_DIR = Path(diligence.__file__).resolve().parents[1] / "templates"
+TEMPLATES_DIR = templates_dir()
 REPORT_CSS = TEMPLATES_DIR / "report" / "static" / "report.css"
 TEMPLATE = "portfolio.html.j2"
 
