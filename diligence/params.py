@@ -3,35 +3,31 @@
 Every parameter has a default. Overrides come from ``--params FILE.yaml``, the
 portfolio file, or a notebook's ``parameters`` cell, and use the same names.
 An unknown name is an error, so a typo never passes silently.
+
+The validated set is one typed object, :class:`Params`. The run writes it to
+``work/params.json``; every step notebook reads it back from there
+(:func:`diligence.execution.notebook.open_run`), so a parameter reaches every
+notebook by being a field here, and nowhere else. Flag thresholds default to
+the flag registry's (:mod:`diligence.registry`); scenario settings
+(:data:`SCENARIO_DEFAULTS`) travel inside it as ``scenarios``.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from diligence.errors import InputError
+from diligence.registry import FLAG_IDS, default_thresholds, threshold_ok
 
-FLAG_THRESHOLDS: dict[str, Any] = {
-    "RF1": 0.20,  # unassigned_pct above
-    "RF2": 2.0,  # max / min attainment above, in some comparable group
-    "RF3": 12,  # months without a rebalance event
-    "RF4": 0.10,  # survey_mismatch_pct above
-    "RF5": 0,  # channel_conflict_accounts above (without documented rules)
-    "RF6": 0.25,  # headcount_shortfall_pct above
-    "W1": 0.30,  # assigned_not_worked_pct above
-    "W2": 0.40,  # attainment_cv_max above
-    "W3": 3.0,  # potential_max_min_ratio above
-    "W4": 0,  # white_space_cells above
-    "W5": [3.0, 5.0],  # pipeline_coverage_median outside this band
-    "W6": 0.10,  # junior_on_enterprise_pct above
-    "W7": 0,  # multi_rep_accounts above
-    "W8": 0,  # cross_crm_conflicting_owners above
-}
+FLAG_THRESHOLDS: dict[str, Any] = default_thresholds()
 
 DEFAULTS: dict[str, Any] = {
     "as_of": None,  # resolved to today's date when not given
@@ -45,10 +41,11 @@ DEFAULTS: dict[str, Any] = {
     "rules_of_engagement_documented": False,
     "thresholds": FLAG_THRESHOLDS,
     # Assumptions of the scenario step (rebalancing tolerance, ramp, attrition, ...):
-    # a mapping validated by diligence.scenarios.resolve_settings.
+    # a mapping over SCENARIO_DEFAULTS, validated by resolve_settings.
     "scenarios": {},
 }
 
+_MERGED = ("thresholds", "accounts_per_rep", "scenarios")  # mappings merged key by key into the defaults
 _LIST_OF_STR = ("comparable_by", "white_space_dimensions", "enterprise_segments", "junior_levels")
 _POSITIVE_INT = ("active_window_days", "white_space_min_accounts")
 
@@ -90,7 +87,8 @@ def resolve_params(overrides: Mapping[str, Any] | None = None, *, source: str = 
     -------
     dict
         A complete, JSON-serialisable parameter set with ``as_of`` as an ISO
-        date string.
+        date string and ``scenarios`` resolved over :data:`SCENARIO_DEFAULTS`
+        (:class:`Params` holds the same, typed).
 
     Raises
     ------
@@ -107,17 +105,17 @@ def resolve_params(overrides: Mapping[str, Any] | None = None, *, source: str = 
         if name == "scenarios":
             if not isinstance(value, Mapping):
                 raise InputError(f"{source}: scenarios must be a mapping of scenario settings, got {value!r}.")
-            params[name] = {str(k): v for k, v in value.items()}
+            params[name].update({str(k): v for k, v in value.items()})
             continue
         if name in ("thresholds", "accounts_per_rep"):
             if not isinstance(value, Mapping):
                 raise InputError(f"{source}: {name} must be a mapping, got {value!r}.")
             if name == "thresholds":
-                bad = sorted(set(map(str, value)) - set(FLAG_THRESHOLDS))
+                bad = sorted(set(map(str, value)) - set(FLAG_IDS))
                 if bad:
                     raise InputError(
                         f"{source}: thresholds names unknown flag id(s) {', '.join(bad)}; "
-                        f"flag ids are {', '.join(FLAG_THRESHOLDS)}."
+                        f"flag ids are {', '.join(FLAG_IDS)}."
                     )
             params[name].update({str(k): v for k, v in value.items()})
         else:
@@ -143,14 +141,90 @@ def resolve_params(overrides: Mapping[str, Any] | None = None, *, source: str = 
         if isinstance(n, bool) or not isinstance(n, (int, float)) or n <= 0:
             raise InputError(f"{source}: accounts_per_rep.{seg} must be a positive number, got {n!r}.")
     for fid, t in params["thresholds"].items():
-        ok = (
-            isinstance(t, list) and len(t) == 2 and all(isinstance(x, (int, float)) for x in t)
-            if fid == "W5"
-            else isinstance(t, (int, float)) and not isinstance(t, bool)
-        )
-        if not ok:
-            raise InputError(f"{source}: threshold {fid} has the wrong type: {t!r}.")
+        if not threshold_ok(fid, t):
+            shape = "a band [low, high] with low ≤ high" if isinstance(FLAG_THRESHOLDS[fid], list) else "a number"
+            raise InputError(f"{source}: threshold {fid} must be {shape}, got {t!r}.")
+        if isinstance(t, tuple):
+            params["thresholds"][fid] = list(t)
+    try:
+        params["scenarios"] = resolve_settings(params["scenarios"])
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
     return params
+
+
+@dataclass(frozen=True, eq=False)
+class Params(Mapping[str, Any]):
+    """The validated run parameters (SPEC §6), one typed object.
+
+    Built only by :meth:`resolve` (or :meth:`load`, which validates again), so
+    holding a ``Params`` means holding a complete, checked set. It reads like
+    the mapping of SPEC names it came from (``params["thresholds"]``,
+    ``params.get("active_window_days")``), which is how the metric functions
+    take it, and :meth:`as_dict` gives the JSON form that ``work/params.json``,
+    the portfolio fingerprints and the notebooks exchange.
+    """
+
+    as_of: str
+    active_window_days: int
+    comparable_by: list[str]
+    white_space_dimensions: list[str]
+    white_space_min_accounts: int
+    accounts_per_rep: dict[str, float]
+    enterprise_segments: list[str]
+    junior_levels: list[str]
+    rules_of_engagement_documented: bool
+    thresholds: dict[str, Any]
+    scenarios: dict[str, Any]
+
+    @classmethod
+    def resolve(cls, overrides: Mapping[str, Any] | None = None, *, source: str = "parameters") -> Params:
+        """The defaults with ``overrides`` applied and validated (:func:`resolve_params`)."""
+        return cls(**resolve_params(overrides, source=source))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Params:
+        """Read a ``params.json`` written by :meth:`save`, validating it again."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{path}: cannot read the run's parameters ({exc}).") from None
+        return cls.resolve(data, source=str(path.name))
+
+    def save(self, path: str | Path) -> None:
+        """Write the parameters as stable JSON (the run's ``work/params.json``)."""
+        Path(path).write_text(json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    def replace(self, overrides: Mapping[str, Any] | None = None, *, source: str = "parameters") -> Params:
+        """These parameters with ``overrides`` applied on top, validated again
+        (``thresholds``, ``accounts_per_rep`` and ``scenarios`` merge key by key)."""
+        overrides = dict(overrides or {})
+        reject_unknown(overrides, DEFAULTS, f"{source}: unknown parameter(s)")
+        merged = self.as_dict()
+        for name, value in overrides.items():
+            if value is None:
+                continue
+            if name in _MERGED and isinstance(value, Mapping):
+                merged[name] = {**merged[name], **value}
+            else:
+                merged[name] = value
+        return Params.resolve(merged, source=source)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A deep copy as a plain dict of SPEC names, JSON-ready."""
+        return copy.deepcopy({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(DEFAULTS)
+
+    def __len__(self) -> int:
+        return len(DEFAULTS)
 
 
 def load_params_file(path: str | Path) -> dict[str, Any]:
@@ -167,3 +241,71 @@ def load_params_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(f"--params: {path} must hold a mapping of parameter names to values.")
     return data
+
+
+#: Scenario settings and their defaults.
+SCENARIO_DEFAULTS: dict[str, Any] = {
+    "balance_tolerance": 0.10,  # every book within ±10% of its comparable group's mean potential
+    "ramp_months": 6,  # months for a new hire to reach full productivity (linear ramp)
+    "annual_attrition": 0.15,  # expected share of quota-carrying reps leaving per year
+    "plan_quarters": 4,  # length of the hiring plan
+    "locked_accounts": [],  # account_ids the rebalancer must not move
+    "region_affinity": False,  # new owners only from the account's region
+    "reassign_junior_enterprise": False,  # also move enterprise accounts junior reps hold today
+    "milp_time_limit_s": 20.0,  # HiGHS time limit per solve (two solves per run)
+    "milp_max_accounts": 4000,  # above this many movable accounts the heuristic is used alone
+    "fully_loaded_cost_per_rep": None,  # None: cost_to_quota_ratio x quota per ramped rep
+    "cost_to_quota_ratio": 0.35,  # fully loaded cost of a rep as a share of its quota, when no cost is given
+    "quota_per_ramped_rep": None,  # None: median quota of the segment's active quota-carrying reps
+    "revenue_uplift_range": [0.02, 0.07],  # revenue gain from better territory design (background documents)
+}
+
+_FRACTIONS = ("balance_tolerance", "annual_attrition", "cost_to_quota_ratio")
+_POSITIVE = ("milp_time_limit_s", "milp_max_accounts", "plan_quarters")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def resolve_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """:data:`SCENARIO_DEFAULTS` with ``overrides`` applied, validated.
+
+    ``fully_loaded_cost_per_rep`` and ``quota_per_ramped_rep`` are a number
+    or a mapping segment -> number (or None for the documented default).
+    Raises :class:`~diligence.errors.InputError` for an unknown name or a
+    value of the wrong type, as SPEC §6 does for run parameters.
+    """
+    overrides = dict(overrides or {})
+    reject_unknown(overrides, SCENARIO_DEFAULTS, "scenario settings: unknown name(s)")
+    out = copy.deepcopy(SCENARIO_DEFAULTS)
+    out.update({k: v for k, v in overrides.items() if v is not None or SCENARIO_DEFAULTS[k] is None})
+    for name in _FRACTIONS:
+        if not _number(out[name]) or not 0 <= out[name] < 1:
+            raise InputError(f"scenario settings: {name} must be a fraction in [0, 1), got {out[name]!r}.")
+    for name in _POSITIVE:
+        if not _number(out[name]) or out[name] <= 0:
+            raise InputError(f"scenario settings: {name} must be a positive number, got {out[name]!r}.")
+    if not _number(out["ramp_months"]) or out["ramp_months"] < 0:
+        raise InputError(f"scenario settings: ramp_months must be ≥ 0, got {out['ramp_months']!r}.")
+    if isinstance(out["locked_accounts"], str):
+        out["locked_accounts"] = [out["locked_accounts"]]
+    if not isinstance(out["locked_accounts"], list) or not all(isinstance(a, str) for a in out["locked_accounts"]):
+        raise InputError("scenario settings: locked_accounts must be a list of account ids.")
+    for name in ("region_affinity", "reassign_junior_enterprise"):
+        if not isinstance(out[name], bool):
+            raise InputError(f"scenario settings: {name} must be true or false.")
+    low_high = out["revenue_uplift_range"]
+    if not (isinstance(low_high, (list, tuple)) and len(low_high) == 2 and all(_number(x) for x in low_high)
+            and 0 <= low_high[0] <= low_high[1]):
+        raise InputError("scenario settings: revenue_uplift_range must be [low, high] with 0 ≤ low ≤ high.")
+    out["revenue_uplift_range"] = [float(x) for x in low_high]
+    for name in ("fully_loaded_cost_per_rep", "quota_per_ramped_rep"):
+        value = out[name]
+        ok = value is None or (_number(value) and value >= 0) or (
+            isinstance(value, Mapping) and all(_number(v) and v >= 0 for v in value.values()))
+        if not ok:
+            raise InputError(f"scenario settings: {name} must be a number, a mapping segment -> number, or null.")
+    out["plan_quarters"] = int(out["plan_quarters"])
+    out["milp_max_accounts"] = int(out["milp_max_accounts"])
+    return out

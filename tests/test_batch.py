@@ -8,6 +8,8 @@ local worker processes and with a real Dask LocalCluster.
 from __future__ import annotations
 
 import json
+import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -15,16 +17,18 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from diligence.execution import batch
+from diligence.execution.batch import child as child_process
 from diligence.execution.batch import (
     FINGERPRINT_FILE,
     input_fingerprint,
+    kit_fingerprint,
     make_job,
     rollup_entry,
+    run_batch,
     run_company_task,
     write_rollup,
 )
-from diligence.execution.portfolio import CompanySpec
+from diligence.execution.batch.portfolio_file import CompanySpec
 from tests.conftest import run_cli
 
 FLAG_IDS = ["RF1", "RF2", "RF3", "RF4", "RF5", "RF6", "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"]
@@ -60,7 +64,7 @@ def child(monkeypatch):
     """Replace the child program that runs a company by a snippet of Python."""
 
     def use(code: str) -> None:
-        monkeypatch.setattr(batch, "_CHILD", code)
+        monkeypatch.setattr(child_process, "_CHILD", code)
 
     return use
 
@@ -166,6 +170,109 @@ def test_real_child_reports_bad_data_as_input_error(tmp_path):
     assert result["status"] == "failed" and result["exit_code"] == 2
     assert "account_id" in result["error"] and "A1" in result["error"]
     assert not Path(job["out"]).exists()
+
+
+def test_kit_fingerprint_follows_the_shipped_folders_wherever_they_are(tmp_path, monkeypatch):
+    """The notebooks and templates are found through diligence.resources (a checkout or
+    an installed package alike); caches and hidden files do not count, contents do,
+    and the place the folders are in does not."""
+    from diligence import resources
+
+    shipped = tmp_path / "one"
+    (shipped / "notebooks").mkdir(parents=True)
+    (shipped / "templates" / "report").mkdir(parents=True)
+    (shipped / "notebooks" / "01_data_intake.ipynb").write_text('{"cells": []}')
+    (shipped / "templates" / "report" / "index.html.j2").write_text("<html>{{ body }}</html>")
+
+    def use(root: Path) -> str:
+        monkeypatch.setattr(resources, "notebooks_dir", lambda: root / "notebooks")
+        monkeypatch.setattr(resources, "templates_dir", lambda: root / "templates")
+        kit_fingerprint.cache_clear()
+        return kit_fingerprint()
+
+    try:
+        first = use(shipped)
+        (shipped / "notebooks" / ".ipynb_checkpoints").mkdir()
+        (shipped / "notebooks" / ".ipynb_checkpoints" / "01_data_intake-checkpoint.ipynb").write_text("{}")
+        (shipped / "templates" / "__pycache__").mkdir()
+        (shipped / "templates" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\x00")
+        (shipped / "templates" / "report" / ".index.html.j2.swp").write_bytes(b"\x01")
+        assert use(shipped) == first, "caches and hidden files do not count"
+        elsewhere = tmp_path / "two"
+        shutil.copytree(shipped, elsewhere)
+        assert use(elsewhere) == first, "the same files in another place: the same kit"
+        (elsewhere / "templates" / "report" / "index.html.j2").write_text("<html>{{ body }}!</html>")
+        assert use(elsewhere) != first, "a changed template is a changed kit"
+    finally:
+        kit_fingerprint.cache_clear()
+
+
+@pytest.mark.parametrize("where", ["local", "dask"])
+def test_a_lost_worker_reports_how_long_its_company_ran(tmp_path, small_company, where):
+    """A worker process killed mid-run fails its company alone, and the company's
+    seconds count from when it was taken up, not from when the loss was noticed."""
+    psutil = pytest.importorskip("psutil")
+    from contextlib import ExitStack
+
+    from diligence.synth import DEMO_AS_OF
+
+    path = tmp_path / "lost.yaml"
+    path.write_text(f"defaults:\n  as_of: {DEMO_AS_OF}\ncompanies:\n  - name: Lost Co\n    data: {small_company}\n")
+    ran_for: list[float] = []
+
+    def run_processes() -> list:
+        found = []
+        for proc in psutil.Process().children(recursive=True):
+            try:
+                if "child_main" in " ".join(proc.cmdline()):
+                    found.append(proc)
+            except psutil.Error:
+                pass
+        return found
+
+    def kill_its_worker(started: float) -> None:
+        """Wait for the company's run, let it work 3 s, then kill the worker process
+        that waits for it (and, so that nothing is left behind, the run itself)."""
+        deadline = time.monotonic() + 120
+        while not (runs := run_processes()):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
+        time.sleep(3)
+        run = runs[0]
+        try:
+            run.suspend()
+            worker = run.parent()
+        except psutil.NoSuchProcess:
+            return  # the run ended by itself within 3 s: nothing to test
+        ran_for.append(time.perf_counter() - started)
+        worker.kill()
+        for proc in [*run.children(recursive=True), run]:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+
+    def on_start(jobs, slots) -> None:
+        threading.Thread(target=kill_its_worker, args=(time.perf_counter(),), daemon=True).start()
+
+    with ExitStack() as stack:
+        scheduler = None
+        if where == "dask":
+            distributed = pytest.importorskip("distributed")
+            import dask
+
+            stack.enter_context(dask.config.set({"distributed.scheduler.allowed-failures": 0}))  # no retry elsewhere
+            cluster = stack.enter_context(
+                distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, dashboard_address=":0")
+            )
+            scheduler = cluster.scheduler_address
+        result = run_batch(path, tmp_path / "out", workers=1, scheduler=scheduler, on_start=on_start)
+    assert ran_for, "the company's run never started, or ended within 3 s"
+    (lost,) = result.results
+    assert lost["status"] == "failed" and lost["error"].startswith("the worker was lost"), lost
+    assert result.companies[0]["status"] == "failed" and result.exit_code == 1
+    assert ran_for[0] - 1 <= lost["seconds"] <= result.seconds, (lost["seconds"], ran_for)
 
 
 # --- the roll-up ---------------------------------------------------------------------

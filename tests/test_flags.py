@@ -50,7 +50,7 @@ def _by_id(result: list[dict]) -> dict[str, dict]:
 
 
 def test_flags_are_the_spec_list_in_order():
-    assert flags.FLAGS == SPEC_FLAGS
+    assert [(s.id, s.name) for s in flags.FLAGS] == SPEC_FLAGS
     result = flags.evaluate({}, PARAMS, _full_tables())
     assert [(f["id"], f["name"]) for f in result] == SPEC_FLAGS
     assert all(set(f) == {"id", "name", "status", "value", "threshold", "detail"} for f in result)

@@ -1,6 +1,8 @@
 """Narrative sentences come from the numbers, never from placeholders."""
-from diligence.report import narrative
+from diligence.metrics import flags as flag_rules
 from diligence.params import resolve_params
+from diligence.registry import spec
+from diligence.report import narrative
 
 
 def flag(fid, status, value, threshold, detail="d"):
@@ -18,7 +20,7 @@ def test_key_findings_rank_red_flags_in_list_order_then_warnings_by_severity():
     ]
     found = narrative.key_findings(flags, limit=4)
     assert [s.split(". ")[-1] for s in found] == ["rf1", "rf3", "w7", "w5"]
-    assert found[0].startswith(narrative.FLAG_HEADLINES["RF1"])
+    assert found[0].startswith(spec("RF1").headline)
 
 
 def test_summary_counts_and_names_what_was_not_assessed():
@@ -32,7 +34,7 @@ def test_market_coverage_sentences_quote_the_metrics():
     params = resolve_params({"as_of": "2026-06-30"})
     m = {"unassigned_pct": 0.255, "accounts_total": 3000, "orphaned_accounts": 0, "assigned_not_worked_pct": 0.1,
          "white_space_cells": 1, "white_space_potential_pct": 0.033, "unassigned_potential_pct": None}
-    text = " ".join(narrative.market_coverage(m, params))
-    assert "25.5% of the 3,000 accounts" in text and "above the 20.0%" in text
+    text = " ".join(narrative.market_coverage(m, params, flag_rules.evaluate(m, params, {})))
+    assert "25.5% of the 3,000 accounts" in text and "above the 20% threshold (red flag RF1)" in text
     assert "1 market cell has" in text and "3.3%" in text
     assert "orphan" not in text.lower() and "departed" not in text  # 0 orphans: no sentence

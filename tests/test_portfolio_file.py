@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from diligence.errors import InputError
-from diligence.execution.portfolio import load_portfolio
+from diligence.execution.batch.portfolio_file import load_portfolio
 
 
 def write(tmp_path: Path, text: str, name: str = "portfolio.yaml") -> Path:

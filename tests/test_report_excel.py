@@ -228,7 +228,7 @@ def test_data_quality_and_definitions(book):
     defs = wb["Definitions"]
     texts = [c.value for row in defs.iter_rows() for c in row if isinstance(c.value, str)]
     assert "accounts_total" in texts and "Rows of the accounts table." in texts
-    assert "RF1" in texts and "20.0%" in texts
+    assert "RF1" in texts and "20%" in texts
 
 
 def test_custom_definitions_and_minimal_findings(tmp_path):

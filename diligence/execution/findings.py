@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import diligence
 from diligence.execution.results import StepResult, to_jsonable
 
 SCHEMA_VERSION = 1
@@ -81,6 +82,7 @@ def build_findings(
         to_jsonable(
             {
                 "schema_version": SCHEMA_VERSION,
+                "kit_version": diligence.__version__,
                 "company": company,
                 "as_of": as_of,
                 "metrics": collect_metrics(steps),

@@ -1,7 +1,10 @@
 """What a step notebook needs: its run's tables and parameters, and a way to record results.
 
-A notebook's ``parameters`` cell names the run's work folder and every SPEC §6
-parameter. ``open_run`` validates them once and loads the tables. With
+A notebook's ``parameters`` cell names the run's work folder, the company, and
+whatever a person wants to change for that notebook (``as_of``, ``params``).
+``open_run`` reads the run's validated parameters from ``work/params.json``
+(written by the run, so every parameter reaches every notebook the same way),
+applies the cell's overrides, validated again, and loads the tables. With
 ``work_dir = None`` it uses the bundled demo company, so every notebook runs
 top to bottom in JupyterLab as it is.
 """
@@ -17,10 +20,11 @@ from typing import Any
 import pandas as pd
 
 from diligence.execution import store
-from diligence.params import resolve_params
+from diligence.params import Params
 from diligence.execution.results import StepResult, record_step
 
 DEMO_COMPANY = "Demo Company"
+WARNINGS_FILE = "warnings.log"
 
 
 @dataclass
@@ -29,7 +33,7 @@ class Run:
 
     work_dir: Path
     company: str
-    params: dict[str, Any]
+    params: Params
     tables: dict[str, pd.DataFrame]
 
     @property
@@ -44,8 +48,25 @@ class Run:
         return collect_metrics(load_results(self.work_dir, with_tables=False))
 
     def record(self, step: str, title: str, **results: Any) -> None:
-        """Record this step's metrics, flags, findings and tables for the report."""
-        record_step(self.work_dir, StepResult(step=step, title=title, **results))
+        """Record this step's metrics, flags, findings and tables for the report,
+        with the parameters the step ran with."""
+        record_step(self.work_dir, StepResult(step=step, title=title, params=self.params.as_dict(), **results))
+
+
+def log_warnings(work_dir: Path) -> None:
+    """Send Python warnings raised in this kernel to ``work_dir/warnings.log``.
+
+    The report shows findings, not library chatter, so warnings must not reach
+    a cell's output; they are kept in the run's work folder for whoever audits
+    the run instead of being switched off.
+    """
+    log = Path(work_dir) / WARNINGS_FILE
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings' signature
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    warnings.showwarning = show
 
 
 def demo_work_dir() -> Path:
@@ -67,32 +88,41 @@ def demo_work_dir() -> Path:
     return work
 
 
-def open_run(work_dir: str | Path | None, company: str | None = None, **params: Any) -> Run:
+def open_run(
+    work_dir: str | Path | None,
+    company: str | None = None,
+    *,
+    as_of: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> Run:
     """Load a run for a notebook.
 
     Parameters
     ----------
     work_dir
-        The run's work folder (``tables/*.parquet``, ``data_quality.json``), or
-        ``None`` for the bundled demo company.
+        The run's work folder (``tables/*.parquet``, ``params.json``,
+        ``data_quality.json``), or ``None`` for the bundled demo company.
     company
         The company's name, shown in headings.
-    **params
-        SPEC §6 parameters from the notebook's ``parameters`` cell; validated
-        here exactly as ``--params`` is (an unknown name is an error).
+    as_of, params
+        Overrides from the notebook's ``parameters`` cell, on top of the run's
+        parameters (SPEC §6 names; validated exactly as ``--params`` is, so an
+        unknown name is an error).
     """
-    warnings.filterwarnings("ignore")  # the report shows findings, not library chatter
+    overrides = {**(params or {}), **({"as_of": as_of} if as_of else {})}
     if work_dir is None:
         from diligence.synth import DEMO_AS_OF
 
         work_dir = demo_work_dir()
         company = company or DEMO_COMPANY
-        params["as_of"] = params.get("as_of") or DEMO_AS_OF
-    resolved = resolve_params(params, source="notebook parameters")
+        base = Params.resolve({"as_of": DEMO_AS_OF})
+    else:
+        base = Params.load(Path(work_dir) / store.PARAMS_FILE)
+    log_warnings(Path(work_dir))
     return Run(
         work_dir=Path(work_dir),
         company=company or "",
-        params=resolved,
+        params=base.replace(overrides, source="notebook parameters") if overrides else base,
         tables=store.load_tables(work_dir),
     )
 

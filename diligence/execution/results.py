@@ -32,6 +32,7 @@ class StepResult:
     findings: list[str] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -82,6 +83,7 @@ def record_step(work_dir: str | Path, result: StepResult) -> Path:
         "findings": list(result.findings),
         "tables": table_index,
         "extra": to_jsonable(result.extra),
+        "params": to_jsonable(result.params),
     }
     path = root / f"{result.step}.json"
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -108,6 +110,7 @@ def load_results(work_dir: str | Path, *, with_tables: bool = True) -> list[Step
                 findings=data.get("findings", []),
                 tables=tables,
                 extra=data.get("extra", {}),
+                params=data.get("params", {}),
             )
         )
     return steps

@@ -26,11 +26,10 @@ from diligence.errors import DiligenceError, InputError, StepError
 from diligence.execution.findings import build_findings
 from diligence.intake import load_company
 from diligence.execution.kernel import check_kernel, make_kernel_manager
-from diligence.params import resolve_params
+from diligence.params import Params
 from diligence.report.quality import data_period
 from diligence.execution.results import load_results
 from diligence.resources import notebooks_dir
-from diligence.scenarios import resolve_settings
 
 WORK = "work"  # the run's work folder, relative to the output folder
 OUTPUTS = ("report.html", "report.xlsx", "findings.json", "notebooks", WORK)
@@ -173,8 +172,7 @@ def run_company(
     params = dict(params or {})
     if as_of:
         params["as_of"] = as_of
-    resolved = resolve_params(params, source="--params")
-    resolve_settings(resolved["scenarios"])  # scenario assumptions fail here, before any notebook
+    resolved = Params.resolve(params, source="--params")  # scenario assumptions too, before any notebook
     intake = load_company(data, mapping=mapping, as_of=resolved["as_of"])
     intake.raise_for_errors()
     notebooks = step_notebooks()
@@ -190,8 +188,8 @@ def run_company(
         store.save_tables(intake.tables, work)
         data_quality = intake.data_quality()
         store.write_json(data_quality, work / store.DATA_QUALITY_FILE)
-        store.write_json(resolved, work / store.PARAMS_FILE)
-        nb_params = {"work_dir": WORK, "company": company, **resolved}
+        resolved.save(work / store.PARAMS_FILE)  # what every notebook reads
+        nb_params = {"work_dir": WORK, "company": company}
         executed = []
         for source in notebooks:
             if on_step:
@@ -215,6 +213,7 @@ def run_company(
             findings,
             {s.title: s.tables for s in steps if s.tables},
             build / "report.xlsx",
+            parameters=resolved,
         )
         _publish(build, out)
     except BaseException:

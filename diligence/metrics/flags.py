@@ -13,89 +13,22 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from diligence.params import FLAG_THRESHOLDS
-
-#: Flag ids and names, in SPEC §5 order.
-FLAGS: list[tuple[str, str]] = [
-    ("RF1", "unassigned_accounts"),
-    ("RF2", "attainment_disparity"),
-    ("RF3", "stale_rebalancing"),
-    ("RF4", "territory_perception_gap"),
-    ("RF5", "channel_conflict_without_rules"),
-    ("RF6", "headcount_driven_design"),
-    ("W1", "coverage_gap"),
-    ("W2", "attainment_variance"),
-    ("W3", "opportunity_imbalance"),
-    ("W4", "white_space"),
-    ("W5", "pipeline_coverage_off_band"),
-    ("W6", "seniority_mismatch"),
-    ("W7", "rep_overlap"),
-    ("W8", "merger_overlap"),
-]
+from diligence.registry import BELOW, FLAGS, OUTSIDE, FlagSpec, default_thresholds, spec
+from diligence.text import counted
 
 TRIGGERED, CLEAR, NOT_ASSESSED = "triggered", "clear", "not_assessed"
-
-_ATTAINMENT_NEEDS = (
-    "reps.quota",
-    "opportunities",
-    "opportunities.owner_rep_id",
-    "opportunities.close_date",
-    "opportunities.is_won",
-)
 
 #: Why a column may be needed, when its name alone does not say.
 _COLUMN_HINTS = {
     "opportunities.is_won": "opportunities.is_won (or a stage column to derive it from)",
     "opportunities.is_closed": "opportunities.is_closed (or a stage column to derive it from)",
 }
-
-
-# --- Formatting -----------------------------------------------------------
-
-def _num(x: float) -> str:
-    """A threshold without needless decimals: 2.0 -> "2", 0.125 -> "0.125"."""
-    return f"{x:g}"
-
-
-def _pct(x: float) -> str:
-    return f"{x * 100:.1f}%"
-
-
-def _pct_t(x: float) -> str:
-    return f"{x * 100:.10g}%"
-
-
-def _ratio(x: float) -> str:
-    return f"{x:,.1f}×"
-
-
-def _count(n: float, one: str, many: str) -> str:
-    """A counted phrase: ``1 account had``, ``3 accounts had``, ``No accounts had``."""
-    n = int(n)
-    if n == 0:
-        return f"No {many}"
-    return f"{n:,} {one if n == 1 else many}"
-
-
-def _above(value: float, threshold: float) -> bool:
-    """``value > threshold``, with values within rounding of it counted as equal."""
-    return value > threshold and not math.isclose(value, threshold, rel_tol=1e-9, abs_tol=1e-12)
-
-
-def _clean(value: Any) -> float | int | None:
-    """A metric as a plain Python number; NaN, missing and non-numbers become None."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    value = float(value)
-    return None if math.isnan(value) else value
 
 
 # --- What is missing ------------------------------------------------------
@@ -127,6 +60,56 @@ def missing_input(tables: dict[str, pd.DataFrame], needs: Sequence[str]) -> str 
 
 # --- The rules ------------------------------------------------------------
 
+def _above(value: float, threshold: float) -> bool:
+    """``value > threshold``, with values within rounding of it counted as equal."""
+    return value > threshold and not math.isclose(value, threshold, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _clean(value: Any) -> float | int | None:
+    """A metric as a plain Python number; NaN, missing and non-numbers become None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def is_triggered(spec: FlagSpec, value: float, threshold: Any) -> bool:
+    """The comparison of ``spec.test`` (the only place a value meets its threshold)."""
+    if spec.test == OUTSIDE:
+        lo, hi = float(threshold[0]), float(threshold[1])
+        return _above(lo, value) or _above(value, hi)
+    if spec.test == BELOW:
+        return _above(threshold, value)
+    return _above(value, threshold)
+
+
+def words(params: Mapping[str, Any]) -> dict[str, Any]:
+    """What the registry's sentences take from the run's parameters."""
+    dims = list(params.get("comparable_by") or [])
+    return {
+        "window_days": params.get("active_window_days", 90),
+        "grid": " × ".join(params.get("white_space_dimensions") or ["segment", "region"]),
+        "min_accounts": params.get("white_space_min_accounts", 5),
+        "segments": " / ".join(params.get("enterprise_segments") or ["Enterprise"]),
+        "levels": " / ".join(params.get("junior_levels") or ["junior"]),
+        "groups": f" (same {' and '.join(dims)})" if dims else "",
+    }
+
+
+def _needs(spec: FlagSpec, params: Mapping[str, Any]) -> list[str]:
+    """``spec.needs`` with ``table.*parameter`` spelt out as its alternatives."""
+    out = []
+    for need in spec.needs:
+        table, _, column = need.partition(".")
+        if column.startswith("*"):
+            names = params.get(column[1:]) or []
+            need = "|".join(f"{table}.{name}" for name in names) or table
+        out.append(need)
+    return out
+
+
 @dataclass(frozen=True)
 class _Verdict:
     status: str
@@ -134,255 +117,75 @@ class _Verdict:
     detail: str
 
 
-def _not_assessed(tables: dict, needs: Sequence[str], otherwise: str) -> _Verdict:
-    return _Verdict(NOT_ASSESSED, None, missing_input(tables, needs) or otherwise)
-
-
-def _judge_above(
-    value: Any,
-    t: float,
-    sentence: Callable[[Any], str],
-    threshold_text: str,
-    tables: dict,
-    needs: Sequence[str],
-    otherwise: str,
+def judge(
+    spec: FlagSpec,
+    metrics: Mapping[str, Any],
+    params: Mapping[str, Any],
+    tables: Mapping[str, pd.DataFrame],
+    threshold: Any,
 ) -> _Verdict:
-    """The common rule: triggered when ``value > t``; not assessed when None."""
-    value = _clean(value)
+    """Judge one flag as its registry entry says (see :func:`evaluate`)."""
+    ctx = words(params)
+    value = _clean(metrics.get(spec.metric))
     if value is None:
-        return _not_assessed(tables, needs, otherwise)
-    hit = _above(value, t)
-    if hit:
-        relation = f"above the {threshold_text} threshold"
+        reason = missing_input(tables, _needs(spec, params))
+        if reason is None and spec.missing_triggers:
+            from diligence.metrics.governance import rebalance_basis  # the basis only words the finding
+
+            relation = spec.relation(TRIGGERED, None, threshold)
+            return _Verdict(
+                TRIGGERED, None,
+                spec.missing_triggers.format(basis=rebalance_basis(tables), relation=relation, **ctx),
+            )
+    unbounded = max((_clean(metrics.get(m)) or 0 for m in spec.unbounded_by), default=0)
+    if unbounded > 0 and (value is None or not is_triggered(spec, value, threshold)):
+        one, many, rest = spec.unbounded
+        relation = spec.relation(TRIGGERED, None, threshold)
+        return _Verdict(TRIGGERED, value, f"{unbounded:,} {one if unbounded == 1 else many} {rest}, {relation}.")
+    if value is None:
+        return _Verdict(NOT_ASSESSED, None, reason or spec.otherwise.format(**ctx))
+    hit = is_triggered(spec, value, threshold)
+    if isinstance(spec.says, tuple):
+        one, many = (s.format(**ctx) for s in spec.says)
+        said = counted(value, one, many)
+    elif value == 0 and spec.says_zero:
+        said = spec.says_zero.format(**ctx)
     else:
-        relation = f"at or below the {threshold_text} threshold"
-    return _Verdict(TRIGGERED if hit else CLEAR, value, f"{sentence(value)}, {relation}.")
+        said = spec.says.format(value=spec.value_text(value), **ctx)
+    if spec.unless is not None:
+        param, clear_text, tail = spec.unless
+        if params.get(param):
+            return _Verdict(CLEAR, value, f"{said}; {clear_text}.")
+        if hit:
+            return _Verdict(TRIGGERED, value, f"{said}, {spec.relation(TRIGGERED, value, threshold)}, {tail}.")
+    status = TRIGGERED if hit else CLEAR
+    relation = spec.relation(status, value, threshold)
+    return _Verdict(status, value, f"{said}, {relation}." if relation else f"{said}.")
 
 
-def _judge_count(value: Any, t: float, what: tuple[str, str], tables: dict, needs: Sequence[str], otherwise: str) -> _Verdict:
-    """Counts: "3 accounts have X, above the threshold of 0." / "No accounts have X."."""
-    value = _clean(value)
-    if value is None:
-        return _not_assessed(tables, needs, otherwise)
-    one, many = what
-    text = _count(value, one, many)
-    hit = _above(value, t)
-    if value == 0 and not hit:
-        return _Verdict(CLEAR, value, f"{text}.")
-    relation = "above" if hit else "at or below"
-    return _Verdict(TRIGGERED if hit else CLEAR, value, f"{text}, {relation} the threshold of {_num(t)}.")
+def severity(flag: Mapping[str, Any]) -> float:
+    """How far past its threshold a flag's value is, for ranking findings: value /
+    threshold (threshold / value for a "below" test, the distance outside a band
+    relative to its nearer end, the value itself for a threshold of 0); 1.0 when
+    there is no number to compare."""
+    value, threshold = flag.get("value"), flag.get("threshold")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return 1.0
+    if isinstance(threshold, (list, tuple)):
+        lo, hi = threshold
+        return max(lo / value if value else float("inf"), value / hi if hi else 1.0)
+    if spec(flag["id"]).test == BELOW:
+        return threshold / value if value else float("inf")
+    return value / threshold if threshold else float(value)
 
 
-def _groups_phrase(params: dict) -> str:
-    dims = params.get("comparable_by") or []
-    return f" (same {' and '.join(dims)})" if dims else ""
-
-
-def _rf1(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
-    return _judge_above(
-        m.get("unassigned_pct"), t,
-        lambda v: f"{_pct(v)} of accounts have no active rep or partner",
-        _pct_t(t), tables, ["accounts.owner_rep_id"], "the accounts table has no rows.",
-    )
-
-
-def _rf2(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
-    ratio = _clean(m.get("attainment_max_min_ratio"))
-    zero = _clean(m.get("attainment_zero_min_groups")) or 0
-    if zero > 0 and (ratio is None or not _above(ratio, t)):
-        groups = "comparable group has" if zero == 1 else "comparable groups have"
-        return _Verdict(
-            TRIGGERED, ratio,
-            f"{zero:,} {groups} a rep at 0% attainment while a peer booked business, so max/min "
-            f"attainment is unbounded, above the {_ratio(t)} threshold.",
-        )
-    return _judge_above(
-        ratio, t,
-        lambda v: f"In the worst comparable group the highest attainment is {_ratio(v)} the lowest",
-        _ratio(t), tables, _ATTAINMENT_NEEDS,
-        f"no comparable group{_groups_phrase(params)} has two or more quota-carrying reps employed for the "
-        "whole year with attainment above zero.",
-    )
-
-
-def _rf3(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
-    if "assignment_history" not in tables:
-        return _not_assessed(tables, ["assignment_history"], "")
-    from diligence.metrics.governance import rebalance_basis  # the basis only words the finding
-
-    value = _clean(m.get("months_since_rebalance"))
-    if value is None:
-        basis = rebalance_basis(tables)
-        return _Verdict(
-            TRIGGERED, None,
-            f"No rebalance event is recorded in assignment_history on or before the as-of date ({basis}), "
-            f"which counts as more than the {_num(t)}-month threshold.",
-        )
-    hit = _above(value, t)
-    relation = "more than" if hit else "within"
-    return _Verdict(
-        TRIGGERED if hit else CLEAR, value,
-        f"The last rebalance event was {value:.1f} months before the as-of date, {relation} the {_num(t)}-month threshold.",
-    )
-
-
-def _rf4(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
-    return _judge_above(
-        m.get("survey_mismatch_pct"), t,
-        lambda v: f"{_pct(v)} of surveyed active reps describe their territory differently from what they own in the CRM",
-        _pct_t(t), tables, ["rep_survey", "accounts.owner_rep_id"],
-        "no surveyed rep is active at the as-of date with an answer that can be compared with the CRM.",
-    )
-
-
-def _rf5(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
-    value = _clean(m.get("channel_conflict_accounts"))
-    if value is None:
-        return _not_assessed(
-            tables, ["opportunities", "opportunities.channel"],
-            "the opportunities do not allow channel conflicts to be measured.",
-        )
-    what = (
-        _count(value, "account had", "accounts had")
-        + " direct and partner deals open at the same time in the 365 days before the as-of date"
-    )
-    hit = _above(value, t)
-    if params.get("rules_of_engagement_documented"):
-        return _Verdict(CLEAR, value, f"{what}; rules of engagement between the channels are documented.")
-    if not hit:
-        tail = "" if value == 0 else f", at or below the threshold of {_num(t)}"
-        return _Verdict(CLEAR, value, f"{what}{tail}.")
-    return _Verdict(
-        TRIGGERED, value,
-        f"{what}, above the threshold of {_num(t)}, and no rules of engagement are documented.",
-    )
-
-
-def _rf6(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
-    return _judge_above(
-        m.get("headcount_shortfall_pct"), t,
-        lambda v: (
-            f"The most short-staffed segment has {_pct(v)} fewer quota-carrying reps than its capacity need"
-            if v > 0 else "No segment has fewer quota-carrying reps than its capacity need (0.0% shortfall)"
-        ),
-        _pct_t(t), tables, ["accounts.segment", "reps.segment", "reps.quota"],
-        "no segment has a capacity need.",
-    )
-
-
-def _w1(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
-    days = params.get("active_window_days", 90)
-    return _judge_above(
-        m.get("assigned_not_worked_pct"), t,
-        lambda v: f"{_pct(v)} of rep-assigned accounts had no logged activity in the {days} days before the as-of date",
-        _pct_t(t), tables, ["activities", "accounts.owner_rep_id"], "no account is rep-assigned.",
-    )
-
-
-def _w2(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
-    return _judge_above(
-        m.get("attainment_cv_max"), t,
-        lambda v: f"The largest coefficient of variation of attainment within a comparable group is {v:.2f}",
-        f"{t:.2f}", tables, _ATTAINMENT_NEEDS,
-        f"no comparable group{_groups_phrase(params)} has two or more quota-carrying reps employed for the "
-        "whole year with bookings.",
-    )
-
-
-def _w3(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
-    ratio = _clean(m.get("potential_max_min_ratio"))
-    zero = max(_clean(m.get("potential_zero_books")) or 0, _clean(m.get("potential_zero_min_groups")) or 0)
-    if zero > 0 and (ratio is None or not _above(ratio, t)):
-        books = "rep has" if zero == 1 else "reps have"
-        return _Verdict(
-            TRIGGERED, ratio,
-            f"{zero:,} {books} a book with no potential while comparable peers hold some, so max/min book "
-            f"potential is unbounded, above the {_ratio(t)} threshold.",
-        )
-    return _judge_above(
-        ratio, t,
-        lambda v: f"In the worst comparable group the largest book holds {_ratio(v)} the potential of the smallest",
-        _ratio(t), tables, ["reps.quota", "accounts.owner_rep_id"],
-        f"no comparable group{_groups_phrase(params)} has two or more active quota-carrying reps.",
-    )
-
-
-def _w4(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
-    dims = params.get("white_space_dimensions") or ["segment", "region"]
-    grid = " × ".join(dims)
-    n = params.get("white_space_min_accounts", 5)
-    return _judge_count(
-        m.get("white_space_cells"), t,
-        (
-            f"{grid} cell holds {n} or more accounts with none covered by a rep or partner",
-            f"{grid} cells hold {n} or more accounts with none covered by a rep or partner",
-        ),
-        tables, ["accounts.owner_rep_id", "|".join(f"accounts.{d}" for d in dims)],
-        "the white-space grid could not be built.",
-    )
-
-
-def _w5(m: dict, params: dict, tables: dict, band: Sequence[float]) -> _Verdict:
-    value = _clean(m.get("pipeline_coverage_median"))
-    if value is None:
-        return _not_assessed(
-            tables, ["opportunities", "opportunities.owner_rep_id", "opportunities.close_date", "reps.quota"],
-            "no active quota-carrying rep to measure pipeline coverage for.",
-        )
-    lo, hi = float(band[0]), float(band[1])
-    band_text = f"{_ratio(lo)}–{_ratio(hi)} band"
-    if _above(lo, value):
-        status, relation = TRIGGERED, f"below the {band_text}"
-    elif _above(value, hi):
-        status, relation = TRIGGERED, f"above the {band_text}"
-    else:
-        status, relation = CLEAR, f"inside the {band_text}"
-    return _Verdict(
-        status, value,
-        f"The median pipeline coverage of active quota-carrying reps (open pipeline closing in the next 90 days "
-        f"over a quarter's quota) is {_ratio(value)}, {relation}.",
-    )
-
-
-def _w6(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
-    segments = " / ".join(params.get("enterprise_segments") or ["Enterprise"])
-    levels = " / ".join(params.get("junior_levels") or ["junior"])
-    return _judge_above(
-        m.get("junior_on_enterprise_pct"), t,
-        lambda v: f"{_pct(v)} of {segments} accounts are owned by active {levels} reps",
-        _pct_t(t), tables, ["accounts.segment", "accounts.owner_rep_id", "reps.level"],
-        f"no account is in the enterprise segments ({segments}).",
-    )
-
-
-def _w7(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
-    return _judge_count(
-        m.get("multi_rep_accounts"), t,
-        (
-            "account had direct deals of two or more reps open at the same time in the 365 days before the as-of date",
-            "accounts had direct deals of two or more reps open at the same time in the 365 days before the as-of date",
-        ),
-        tables, ["opportunities", "opportunities.owner_rep_id"],
-        "the opportunities do not allow rep overlaps to be measured.",
-    )
-
-
-def _w8(m: dict, params: dict, tables: dict, t: float) -> _Verdict:
-    return _judge_count(
-        m.get("cross_crm_conflicting_owners"), t,
-        (
-            "pair of accounts duplicated across the merged CRMs is owned by two different active reps",
-            "pairs of accounts duplicated across the merged CRMs are owned by two different active reps",
-        ),
-        tables, ["accounts.source_company"],
-        "accounts.source_company names fewer than two source companies.",
-    )
-
-
-_RULES: dict[str, Callable[..., _Verdict]] = {
-    "RF1": _rf1, "RF2": _rf2, "RF3": _rf3, "RF4": _rf4, "RF5": _rf5, "RF6": _rf6,
-    "W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "W5": _w5, "W6": _w6, "W7": _w7, "W8": _w8,
-}
+def relation(flag: Mapping[str, Any]) -> str:
+    """How an evaluated flag's value stands against its threshold, as a phrase
+    ("above the 20% threshold", "inside the 3.0×–5.0× band"), for sentences that
+    speak of a flag without judging it again; "" when not assessed."""
+    if flag.get("status") not in (TRIGGERED, CLEAR):
+        return ""
+    return spec(flag["id"]).relation(flag["status"], flag.get("value"), flag.get("threshold"))
 
 
 def evaluate(metrics: dict[str, Any], params: dict[str, Any], tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
@@ -417,46 +220,22 @@ def evaluate(metrics: dict[str, Any], params: dict[str, Any], tables: dict[str, 
     a group where others hold potential; W5 triggers outside the band, the
     band's ends included as inside.
     """
-    thresholds = {**FLAG_THRESHOLDS, **(params.get("thresholds") or {})}
+    thresholds = {**default_thresholds(), **(params.get("thresholds") or {})}
     out = []
-    for fid, name in FLAGS:
-        t = thresholds[fid]
-        verdict = _RULES[fid](metrics, params, tables, t)
-        threshold = [float(x) for x in t] if isinstance(t, (list, tuple)) else t
+    for entry in FLAGS:
+        t = thresholds[entry.id]
+        verdict = judge(entry, metrics, params, tables, t)
         out.append(
             {
-                "id": fid,
-                "name": name,
+                "id": entry.id,
+                "name": entry.name,
                 "status": verdict.status,
                 "value": verdict.value,
-                "threshold": threshold,
+                "threshold": [float(x) for x in t] if isinstance(t, (list, tuple)) else t,
                 "detail": verdict.detail,
             }
         )
     return out
-
-
-_DISPLAY_KIND = {
-    "RF1": "pct", "RF2": "ratio", "RF3": "months", "RF4": "pct", "RF5": "count", "RF6": "pct",
-    "W1": "pct", "W2": "num", "W3": "ratio", "W4": "count", "W5": "ratio", "W6": "pct",
-    "W7": "count", "W8": "count",
-}
-
-
-def _display(value: Any, kind: str, threshold: bool = False) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, (list, tuple)):
-        return "–".join(_display(v, kind, threshold) for v in value)
-    if kind == "pct":
-        return _pct_t(value) if threshold else _pct(value)
-    if kind == "ratio":
-        return _ratio(value)
-    if kind == "months":
-        return f"{value:.1f} months" if not threshold else f"{_num(value)} months"
-    if kind == "count":
-        return f"{int(value):,}"
-    return f"{value:.2f}"
 
 
 def scorecard(flags: list[dict[str, Any]]) -> pd.DataFrame:
@@ -472,8 +251,8 @@ def scorecard(flags: list[dict[str, Any]]) -> pd.DataFrame:
             "id": f["id"],
             "name": f["name"],
             "status": f["status"],
-            "value": _display(f.get("value"), _DISPLAY_KIND.get(f["id"], "num")),
-            "threshold": _display(f.get("threshold"), _DISPLAY_KIND.get(f["id"], "num"), threshold=True),
+            "value": spec(f["id"]).value_text(f.get("value")),
+            "threshold": spec(f["id"]).threshold_text(f.get("threshold")),
             "detail": f["detail"],
         }
         for f in flags

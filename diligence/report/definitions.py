@@ -1,6 +1,19 @@
-"""Plain-language definitions of the metrics and flags (SPEC §4, §5), for the workbook's
-Definitions sheet when the run passes none of its own."""
+"""Plain-language definitions and labels of the metrics (SPEC §4), for the
+methodology appendix, the workbook's Definitions and Summary sheets.
+
+Definitions that depend on a parameter are templates (``{window_days}``,
+``{band}``) filled from the run's parameters by :func:`metric_definitions`, so a
+report never states a default the run did not use. The flags' rules live in
+the flag registry (:mod:`diligence.registry`).
+"""
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from diligence.params import DEFAULTS
+from diligence.registry import spec
+from diligence.report.formats import humanize
 
 METRIC_DEFINITIONS: dict[str, str] = {
     "accounts_total": "Rows of the accounts table.",
@@ -9,13 +22,13 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "unassigned_pct": "Accounts neither rep-assigned nor partner-only (orphans included) / all accounts.",
     "orphaned_accounts": "Accounts whose owner is a departed or unknown rep.",
     "unassigned_potential_pct": "Potential of unassigned accounts / total potential.",
-    "contacted_90d_pct": "Accounts with at least one activity in the active window before the as-of date / all accounts.",
-    "assigned_not_worked_pct": "Rep-assigned accounts with no activity in the active window / rep-assigned accounts.",
+    "contacted_90d_pct": "Accounts with at least one activity in the {window_days} days before the as-of date / all accounts.",
+    "assigned_not_worked_pct": "Rep-assigned accounts with no activity in the {window_days} days before the as-of date / rep-assigned accounts.",
     "attainment_max_min_ratio": "Worst comparable group's highest / lowest attainment (bookings / quota); empty when that lowest is 0.",
     "attainment_cv_max": "Largest coefficient of variation (population std / mean) of attainment over comparable groups.",
     "potential_max_min_ratio": "Worst comparable group's largest / smallest book potential.",
     "pipeline_coverage_median": "Median over active quota-carrying reps of open pipeline closing in the next 90 days / (quota × 90 / 365).",
-    "pipeline_coverage_out_of_band_pct": "Share of active quota-carrying reps whose pipeline coverage is outside 3–5×.",
+    "pipeline_coverage_out_of_band_pct": "Share of active quota-carrying reps whose pipeline coverage is outside the {band} band.",
     "win_rate": "Won / closed opportunities, closed in the 365 days before the as-of date (counts).",
     "channel_conflict_accounts": "Accounts with a direct and a partner opportunity whose lifetimes overlap in the last 365 days.",
     "multi_rep_accounts": "Accounts with direct opportunities of two or more reps whose lifetimes overlap in the last 365 days.",
@@ -30,19 +43,29 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "cross_crm_conflicting_owners": "Duplicate pairs whose two rows are rep-assigned to different reps.",
 }
 
-FLAG_RULES: dict[str, str] = {
-    "RF1": "unassigned_pct above the threshold",
-    "RF2": "in some comparable group, max attainment above threshold × min attainment",
-    "RF3": "no rebalance event within the threshold (months) before the as-of date",
-    "RF4": "survey_mismatch_pct above the threshold",
-    "RF5": "channel_conflict_accounts above the threshold and rules of engagement not documented",
-    "RF6": "headcount_shortfall_pct above the threshold",
-    "W1": "assigned_not_worked_pct above the threshold",
-    "W2": "attainment_cv_max above the threshold",
-    "W3": "potential_max_min_ratio above the threshold",
-    "W4": "white_space_cells above the threshold",
-    "W5": "pipeline_coverage_median outside the band",
-    "W6": "junior_on_enterprise_pct above the threshold",
-    "W7": "multi_rep_accounts above the threshold",
-    "W8": "cross_crm_conflicting_owners above the threshold",
+
+#: Labels of metrics whose SPEC name would mislead once humanized (the name is fixed, the window is a parameter).
+_LABELS: dict[str, str] = {
+    "contacted_90d_pct": "Accounts worked in the last {window_days} days",
 }
+
+
+def _words(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    p = params or {}
+    band = (p.get("thresholds") or {}).get("W5") or DEFAULTS["thresholds"]["W5"]
+    return {
+        "window_days": p.get("active_window_days", DEFAULTS["active_window_days"]),
+        "band": spec("W5").threshold_text(band),
+    }
+
+
+def metric_definitions(params: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Metric name → its definition, in SPEC order, with this run's windows and bands."""
+    words = _words(params)
+    return {name: text.format(**words) for name, text in METRIC_DEFINITIONS.items()}
+
+
+def metric_label(name: str, params: Mapping[str, Any] | None = None) -> str:
+    """A metric's name for a reader: "Unassigned %", "Accounts worked in the last 60 days"."""
+    label = _LABELS.get(name)
+    return label.format(**_words(params)) if label else humanize(name)

@@ -29,13 +29,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from diligence.report.definitions import FLAG_RULES, METRIC_DEFINITIONS
+from diligence.registry import BY_ID
+from diligence.report.definitions import metric_definitions, metric_label
 from diligence.report.formats import (
     EXCEL_NUMBER_FORMATS,
-    FLAG_VALUE_KIND,
     STATUS_LABELS,
     flag_tone,
-    format_threshold,
+    flag_threshold_text,
     humanize,
     infer_kind,
     is_missing,
@@ -274,7 +274,7 @@ def _add_chart(ws: Worksheet, header_row: int, n_rows: int, spec: tuple[str, tup
     ws.add_chart(chart, f"{get_column_letter(ws.max_column + 2)}{header_row}")
 
 
-def _write_summary(ws: Worksheet, findings: Mapping[str, Any]) -> None:
+def _write_summary(ws: Worksheet, findings: Mapping[str, Any], parameters: Mapping[str, Any] | None) -> None:
     """Company, as-of date, the flag scorecard (status filled by colour), key metrics."""
     put(ws, 1, 1, findings.get("company") or "Company", font=_TITLE)
     put(ws, 2, 1, "Coverage diligence", font=Font(italic=True, color="616E7C"))
@@ -287,7 +287,8 @@ def _write_summary(ws: Worksheet, findings: Mapping[str, Any]) -> None:
         put(ws, 6, j, text, font=_HEADER).fill = _HEADER_FILL
     row = 7
     for flag in findings.get("flags") or []:
-        kind = FLAG_VALUE_KIND.get(str(flag.get("id", "")), "num")
+        entry = BY_ID.get(str(flag.get("id", "")))
+        kind = entry.kind if entry else "num"
         fill, color = TONE_COLORS[flag_tone(flag)]
         threshold = flag.get("threshold")
         put(ws, row, 1, humanize(flag.get("name") or ""))
@@ -296,7 +297,7 @@ def _write_summary(ws: Worksheet, findings: Mapping[str, Any]) -> None:
         status.fill = PatternFill("solid", fgColor=fill)
         put(ws, row, 4, flag.get("value"), number_format=EXCEL_NUMBER_FORMATS.get(kind))
         if isinstance(threshold, (list, tuple)):
-            put(ws, row, 5, format_threshold(threshold, kind))
+            put(ws, row, 5, flag_threshold_text(flag))
         else:
             put(ws, row, 5, threshold, number_format=EXCEL_NUMBER_FORMATS.get(kind))
         detail = put(ws, row, 6, flag.get("detail"))
@@ -317,7 +318,7 @@ def _write_summary(ws: Worksheet, findings: Mapping[str, Any]) -> None:
         put(ws, row + 1, j, text, font=_HEADER).fill = _HEADER_FILL
     row += 2
     for name, value in (findings.get("metrics") or {}).items():
-        put(ws, row, 1, humanize(name))
+        put(ws, row, 1, metric_label(name, parameters))
         put(ws, row, 2, value, number_format=EXCEL_NUMBER_FORMATS.get(value_kind(name, value)))
         put(ws, row, 3, name)
         row += 1
@@ -353,18 +354,20 @@ def _write_definitions(
     findings: Mapping[str, Any],
     definitions: Sequence[tuple[str, str]] | None,
     taken: set[str],
+    parameters: Mapping[str, Any] | None = None,
 ) -> None:
     if definitions is None:
-        names = list(findings.get("metrics") or METRIC_DEFINITIONS)
-        definitions = [(n, METRIC_DEFINITIONS.get(n, "")) for n in names]
+        known = metric_definitions(parameters)
+        names = list(findings.get("metrics") or known)
+        definitions = [(n, known.get(n, "")) for n in names]
     metrics = pd.DataFrame(list(definitions), columns=["term", "definition"])
     flags = pd.DataFrame(
         [
             {
                 "id": f.get("id"),
                 "flag": f.get("name"),
-                "triggered_when": FLAG_RULES.get(str(f.get("id")), ""),
-                "threshold": format_threshold(f.get("threshold"), FLAG_VALUE_KIND.get(str(f.get("id")), "num")),
+                "triggered_when": BY_ID[f["id"]].rule if f.get("id") in BY_ID else "",
+                "threshold": flag_threshold_text(f),
             }
             for f in findings.get("flags") or []
         ],
@@ -395,6 +398,7 @@ def write_workbook(
     out_path: Path,
     *,
     definitions: list[tuple[str, str]] | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write report.xlsx.
 
@@ -422,13 +426,13 @@ def write_workbook(
     summary.title = "Summary"
     sheet_names = {"summary", "data quality", "definitions"}
     table_names: set[str] = set()
-    _write_summary(summary, findings)
+    _write_summary(summary, findings, parameters)
     for k, (step, tables) in enumerate(step_tables.items(), start=1):
         ws = wb.create_sheet(excel_sheet_name(step, sheet_names))
         put(ws, 1, 1, step, font=_TITLE)
         write_tables(ws, tables, top=3, prefix=f"t{k:02d}", taken=table_names)
     _write_data_quality(wb.create_sheet("Data Quality"), findings.get("data_quality") or {}, table_names)
-    _write_definitions(wb.create_sheet("Definitions"), findings, definitions, table_names)
+    _write_definitions(wb.create_sheet("Definitions"), findings, definitions, table_names, parameters)
     for ws in wb.worksheets:
         _print_setup(ws)
     out_path = Path(out_path)

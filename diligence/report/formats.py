@@ -16,11 +16,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-MISSING = "—"
-
-#: Kinds a value can be shown as; ``text`` and ``bool`` are not numbers.
-KINDS = ("pct", "money", "ratio", "int", "num", "months", "date", "bool", "text")
-NUMERIC_KINDS = frozenset({"pct", "money", "ratio", "int", "num", "months"})
+from diligence.registry import BY_ID
+from diligence.text import (  # noqa: F401 - the report's formatters, re-exported for its modules
+    FORMATTERS,
+    KINDS,
+    MISSING,
+    NUMERIC_KINDS,
+    check_kind,
+    fmt_bool,
+    fmt_date,
+    fmt_int,
+    fmt_money,
+    fmt_months,
+    fmt_num,
+    fmt_pct,
+    fmt_ratio,
+    fmt_text,
+    format_value,
+    is_missing,
+)
 
 #: Excel number formats of each kind (money stays currency-neutral: SPEC §2 fixes one
 #: currency but not which).
@@ -34,156 +48,10 @@ EXCEL_NUMBER_FORMATS: dict[str, str] = {
     "date": "yyyy-mm-dd",
 }
 
-#: How each flag's ``value`` reads: the metric that drives it (SPEC §5).
-FLAG_VALUE_KIND: dict[str, str] = {
-    "RF1": "pct",  # unassigned_pct
-    "RF2": "ratio",  # max / min attainment
-    "RF3": "months",  # months since the last rebalance
-    "RF4": "pct",  # survey_mismatch_pct
-    "RF5": "int",  # channel_conflict_accounts
-    "RF6": "pct",  # headcount_shortfall_pct
-    "W1": "pct",  # assigned_not_worked_pct
-    "W2": "num",  # attainment_cv_max
-    "W3": "ratio",  # potential_max_min_ratio
-    "W4": "int",  # white_space_cells
-    "W5": "ratio",  # pipeline_coverage_median
-    "W6": "pct",  # junior_on_enterprise_pct
-    "W7": "int",  # multi_rep_accounts
-    "W8": "int",  # cross_crm_conflicting_owners
-}
-
 #: Status → (label, tone). Tone names the colour: red for a triggered red flag,
 #: amber for a triggered warning, green clear, grey not assessed.
 STATUS_LABELS = {"triggered": "Triggered", "clear": "Clear", "not_assessed": "Not assessed"}
 
-
-def is_missing(x: Any) -> bool:
-    """True for None, NaN, NaT and ``pd.NA`` (scalars only; containers are never missing)."""
-    if x is None:
-        return True
-    if isinstance(x, (str, bytes, list, tuple, dict, set)):
-        return False
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def _number(x: Any) -> float | None:
-    """``x`` as a float, or None when it is missing or not a number (bools are not numbers)."""
-    if is_missing(x) or isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
-        return None
-    return float(x)
-
-
-def _guard(fmt: Callable[[float], str]) -> Callable[[Any], str]:
-    """Wrap a float formatter: missing → "—", infinities → "∞", non-numbers → their text."""
-
-    def wrapped(x: Any) -> str:
-        v = _number(x)
-        if v is None:
-            return MISSING if is_missing(x) else str(x)
-        if math.isinf(v):
-            return "∞" if v > 0 else "−∞"
-        return fmt(v)
-
-    wrapped.__doc__ = fmt.__doc__
-    wrapped.__name__ = fmt.__name__
-    return wrapped
-
-
-@_guard
-def fmt_pct(x: float) -> str:
-    """A 0–1 fraction as a percentage with one decimal: 0.312 → "31.2%"."""
-    return f"{x * 100:.1f}%"
-
-
-@_guard
-def fmt_money(x: float) -> str:
-    """An amount, abbreviated: 1_234_567 → "$1.2M", 850_000 → "$850K", 950 → "$950".
-
-    The unit is chosen after rounding, so 999_960 reads "$1.0M", not "$1000K".
-    """
-    sign, v = ("-" if x < 0 else ""), abs(x)
-    # Each unit starts where the smaller one would read 1000 ("$1000K" → "$1.0M").
-    if round(v / 1e6, 1) >= 1000:
-        return f"{sign}${v / 1e9:,.1f}B"
-    if round(v / 1e3) >= 1000:
-        return f"{sign}${v / 1e6:,.1f}M"
-    if round(v) >= 1000:
-        return f"{sign}${v / 1e3:,.0f}K"
-    return f"{sign}${v:,.0f}"
-
-
-@_guard
-def fmt_ratio(x: float) -> str:
-    """A multiple with one decimal: 2.43 → "2.4×"."""
-    return f"{x:,.1f}×"
-
-
-@_guard
-def fmt_int(x: float) -> str:
-    """A count with thousands separators: 1234 → "1,234"."""
-    return f"{round(x):,}"
-
-
-@_guard
-def fmt_num(x: float) -> str:
-    """A plain number with two decimals: 0.4512 → "0.45", 1234 → "1,234.00"."""
-    return f"{x:,.2f}"
-
-
-@_guard
-def fmt_months(x: float) -> str:
-    """A duration in months with one decimal: 14.23 → "14.2 months"."""
-    return f"{x:,.1f} months"
-
-
-def fmt_date(x: Any) -> str:
-    """A date as ISO ``YYYY-MM-DD`` (time of day dropped); missing → "—"."""
-    if is_missing(x):
-        return MISSING
-    try:
-        return pd.Timestamp(x).strftime("%Y-%m-%d")
-    except (TypeError, ValueError):
-        return str(x)
-
-
-def fmt_bool(x: Any) -> str:
-    """True → "Yes", False → "No", missing → "—"."""
-    if is_missing(x):
-        return MISSING
-    return "Yes" if bool(x) else "No"
-
-
-def fmt_text(x: Any) -> str:
-    """Any value as text; missing → "—"."""
-    return MISSING if is_missing(x) else str(x)
-
-
-FORMATTERS: dict[str, Callable[[Any], str]] = {
-    "pct": fmt_pct,
-    "money": fmt_money,
-    "ratio": fmt_ratio,
-    "int": fmt_int,
-    "num": fmt_num,
-    "months": fmt_months,
-    "date": fmt_date,
-    "bool": fmt_bool,
-    "text": fmt_text,
-}
-
-
-def format_value(x: Any, kind: str) -> str:
-    """Format one value as ``kind`` (one of :data:`KINDS`)."""
-    return FORMATTERS[check_kind(kind)](x)
-
-
-def check_kind(kind: str) -> str:
-    """Return ``kind`` or raise ValueError naming the known kinds (a typo must not pass)."""
-    if kind not in FORMATTERS:
-        raise ValueError(f"unknown format {kind!r}; use one of {', '.join(KINDS)}")
-    return kind
 
 
 _PCT_TOKENS = {"pct", "share", "rate", "percent", "percentage"}
@@ -287,11 +155,20 @@ def flag_tone(flag: Mapping[str, Any]) -> str:
     return "green" if status == "clear" else "grey"
 
 
-def format_threshold(threshold: Any, kind: str) -> str:
-    """A flag threshold as text; a two-number band (W5) reads "3.0×–5.0×"."""
-    if isinstance(threshold, (list, tuple)) and len(threshold) == 2:
-        return "–".join(format_value(t, kind) for t in threshold)
-    return format_value(threshold, kind)
+def flag_value_text(flag: Mapping[str, Any]) -> str:
+    """A flag's value as its registry entry reads it ("31.2%", "2.4×", "—")."""
+    entry, value = BY_ID.get(str(flag.get("id", ""))), flag.get("value")
+    if value is not None and not isinstance(value, numbers.Real):
+        return str(value)
+    return entry.value_text(value) if entry else format_value(value, "num")
+
+
+def flag_threshold_text(flag: Mapping[str, Any]) -> str:
+    """A flag's threshold as its registry entry reads it ("20%", "3.0×–5.0×")."""
+    entry, threshold = BY_ID.get(str(flag.get("id", ""))), flag.get("threshold")
+    if threshold is None:
+        return MISSING
+    return entry.threshold_text(threshold) if entry else str(threshold)
 
 
 def flag_rows(flags: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -304,8 +181,6 @@ def flag_rows(flags: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
     """
     rows = []
     for f in flags or []:
-        kind = FLAG_VALUE_KIND.get(str(f.get("id", "")), "num")
-        value = f.get("value")
         rows.append(
             {
                 "id": fmt_text(f.get("id")),
@@ -313,8 +188,8 @@ def flag_rows(flags: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
                 "status": str(f.get("status") or "not_assessed"),
                 "label": STATUS_LABELS.get(str(f.get("status")), fmt_text(f.get("status"))),
                 "tone": flag_tone(f),
-                "value": format_value(value, kind) if value is None or isinstance(value, numbers.Real) else str(value),
-                "threshold": format_threshold(f.get("threshold"), kind),
+                "value": flag_value_text(f),
+                "threshold": flag_threshold_text(f),
                 "detail": "" if is_missing(f.get("detail")) else str(f.get("detail")),
             }
         )

@@ -23,8 +23,10 @@ from nbformat import NotebookNode
 import diligence
 from diligence.report.narrative import key_findings
 from diligence.resources import templates_dir
-from diligence.report.definitions import FLAG_RULES, METRIC_DEFINITIONS
-from diligence.report.formats import fmt_int, flag_rows, format_value, humanize, is_missing, value_kind
+from diligence.params import DEFAULTS
+from diligence.registry import BY_ID
+from diligence.report.definitions import metric_definitions, metric_label
+from diligence.report.formats import fmt_int, flag_rows, flag_threshold_text, format_value, humanize, is_missing, value_kind
 from diligence.report.safe import slugify
 
 TEMPLATES_DIR = templates_dir()
@@ -38,13 +40,14 @@ KEEP_MIMES = ("text/html", "image/png", "text/plain")
 _PLOT_REPR = re.compile(r"^\s*\[?\s*<(?:Figure size|Axes|matplotlib|seaborn)")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
-#: Headline metrics on the cover, in order: (metric, label, kind). Absent ones are skipped.
+#: Headline metrics on the cover, in order: (metric, label, kind); a label of None is the
+#: metric's own (:func:`~diligence.report.definitions.metric_label`). Absent ones are skipped.
 HEADLINE_METRICS: tuple[tuple[str, str, str], ...] = (
     ("accounts_total", "Accounts", "int"),
     ("rep_assigned_pct", "Rep-assigned accounts", "pct"),
     ("unassigned_pct", "Unassigned accounts", "pct"),
     ("unassigned_potential_pct", "Potential in unassigned accounts", "pct"),
-    ("contacted_90d_pct", "Accounts worked in 90 days", "pct"),
+    ("contacted_90d_pct", None, "pct"),  # labelled with the run's active window
     ("win_rate", "Win rate (12 months)", "pct"),
     ("pipeline_coverage_median", "Median pipeline coverage", "ratio"),
     ("white_space_cells", "White-space cells", "int"),
@@ -193,7 +196,7 @@ def report_context(
     rows = flag_rows(findings.get("flags") or [])
     metrics = findings.get("metrics") or {}
     kpis = [
-        {"label": label, "value": format_value(metrics[name], kind)}
+        {"label": label or metric_label(name, parameters), "value": format_value(metrics[name], kind)}
         for name, label, kind in HEADLINE_METRICS
         if name in metrics
     ]
@@ -220,20 +223,22 @@ def methodology(findings: Mapping[str, Any], parameters: Mapping[str, Any] | Non
     the run used."""
     metrics = findings.get("metrics") or {}
     return {
+        "window_days": (parameters or {}).get("active_window_days", DEFAULTS["active_window_days"]),
+        "version": str(findings.get("kit_version") or diligence.__version__),
         "metrics": [
             {
                 "name": name,
                 "definition": text,
                 "value": format_value(metrics.get(name), value_kind(name, metrics.get(name))),
             }
-            for name, text in METRIC_DEFINITIONS.items()
+            for name, text in metric_definitions(parameters).items()
         ],
         "flags": [
             {
                 "id": f.get("id", ""),
                 "name": humanize(str(f.get("name", ""))),
-                "rule": FLAG_RULES.get(str(f.get("id")), ""),
-                "threshold": _threshold_text(f.get("threshold")),
+                "rule": BY_ID[f["id"]].rule if f.get("id") in BY_ID else "",
+                "threshold": flag_threshold_text(f),
             }
             for f in findings.get("flags") or []
         ],
@@ -243,12 +248,6 @@ def methodology(findings: Mapping[str, Any], parameters: Mapping[str, Any] | Non
             if name != "thresholds"  # stated flag by flag above
         ],
     }
-
-
-def _threshold_text(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "–".join(f"{v:g}" for v in value)
-    return "—" if value is None else f"{value:g}" if isinstance(value, (int, float)) else str(value)
 
 
 def _param_text(value: Any) -> str:

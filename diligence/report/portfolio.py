@@ -28,7 +28,7 @@ from openpyxl.utils import get_column_letter
 
 import diligence
 from diligence.execution.findings import METRIC_NAMES
-from diligence.metrics.flags import FLAGS
+from diligence.registry import FLAGS
 from diligence.report.definitions import METRIC_DEFINITIONS
 from diligence.resources import templates_dir
 from diligence.report.excel import TONE_COLORS, put, write_tables
@@ -104,7 +104,7 @@ def report_link(entry: Mapping[str, Any]) -> str | None:
 
 def flag_columns(companies: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     """The heatmap's columns: the SPEC §5 flags in order, then any other id found (sorted)."""
-    known = dict(FLAGS)
+    known = {s.id: s.name for s in FLAGS}
     seen = {str(fid) for c in companies for fid in (c.get("flags") or {})}
     extra = sorted(seen - set(known))
     return [{"id": fid, "name": humanize(known.get(fid, fid))} for fid in [*known, *extra]]

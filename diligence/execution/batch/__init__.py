@@ -1,0 +1,173 @@
+"""``diligence batch``: every company of a portfolio, side by side (SPEC §7).
+
+The batch fans the companies out over a :class:`concurrent.futures.Executor`
+(:mod:`.executors`: local worker processes, or a running Dask cluster) — one
+code path for both. Each task is :func:`~.task.run_company_task`, which skips a
+company whose outputs are current (:mod:`.fingerprint`) and otherwise runs it
+as ``diligence run`` does, in a child process stopped at a timeout
+(:mod:`.child`). When every task is back, the roll-up (:mod:`.rollup`) reads
+each company's ``findings.json`` and writes ``portfolio.json``,
+``portfolio.html`` and ``portfolio.xlsx``. The portfolio file is read by
+:mod:`.portfolio_file`; :mod:`.progress` is the command line's display.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from diligence.errors import InputError
+from diligence.execution.batch.executors import SCHEDULER_CONNECT_TIMEOUT, open_executor
+from diligence.execution.batch.fingerprint import (
+    FINGERPRINT_FILE,
+    REQUIRED_OUTPUTS,
+    data_digests,
+    file_digest,
+    input_fingerprint,
+    is_current,
+    kit_fingerprint,
+    outputs_complete,
+)
+from diligence.execution.batch.portfolio_file import CompanySpec, Portfolio, load_portfolio
+from diligence.execution.batch.progress import BatchProgress
+from diligence.execution.batch.rollup import ROLLUP_HTML, ROLLUP_JSON, ROLLUP_XLSX, portfolio_title, rollup_entry, write_rollup
+from diligence.execution.batch.task import DEFAULT_TIMEOUT, make_job, run_company_task, task_result
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "FINGERPRINT_FILE",
+    "REQUIRED_OUTPUTS",
+    "ROLLUP_HTML",
+    "ROLLUP_JSON",
+    "ROLLUP_XLSX",
+    "SCHEDULER_CONNECT_TIMEOUT",
+    "BatchProgress",
+    "BatchResult",
+    "CompanySpec",
+    "Portfolio",
+    "data_digests",
+    "file_digest",
+    "input_fingerprint",
+    "is_current",
+    "kit_fingerprint",
+    "load_portfolio",
+    "make_job",
+    "open_executor",
+    "outputs_complete",
+    "portfolio_title",
+    "rollup_entry",
+    "run_batch",
+    "run_company_task",
+    "write_rollup",
+]
+
+#: Seconds between looks at which submitted companies a worker has taken up.
+_POLL = 0.25
+
+
+@dataclass
+class BatchResult:
+    """What a batch did: the roll-up entries, the task results, where it wrote them."""
+
+    out: Path
+    companies: list[dict[str, Any]]
+    results: list[dict[str, Any]]
+    seconds: float
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [c for c in self.companies if c["status"] != "ok"]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every company has a report, 1 when any failed (SPEC §7)."""
+        return 1 if self.failed else 0
+
+
+def run_batch(
+    portfolio: str | Path | Portfolio,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    on_start: Callable[[list[dict[str, Any]], int], None] | None = None,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+) -> BatchResult:
+    """Run every company of a portfolio and write the roll-up (SPEC §7).
+
+    Parameters
+    ----------
+    portfolio
+        The portfolio file (validated here) or an already loaded :class:`Portfolio`.
+    out
+        The batch's output folder: one ``<slug>/`` per company, and the roll-up.
+    workers, scheduler
+        See :func:`open_executor`.
+    force
+        Run companies whose outputs are current too.
+    timeout
+        Seconds each company may take.
+    on_start
+        Called once with the jobs and the number of slots, before any runs.
+    on_result
+        Called with each task's result as it arrives (progress display).
+
+    Returns
+    -------
+    BatchResult
+        ``exit_code`` is 0 when every company has a report, else 1. A company
+        whose worker was lost is failed, its ``seconds`` counted from when a
+        worker took it up (from its submission when the executor does not say:
+        Dask) to when the loss was noticed.
+
+    Raises
+    ------
+    InputError
+        A bad portfolio file or arguments (exit 2), before anything runs.
+    """
+    started = time.perf_counter()
+    if timeout is None or timeout <= 0:
+        raise InputError(f"--timeout: give a positive number of seconds, got {timeout!r}.")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers: give a positive number, got {workers!r}.")
+    loaded = portfolio if isinstance(portfolio, Portfolio) else load_portfolio(portfolio)
+    out = Path(out).resolve()
+    jobs = [make_job(spec, out, timeout=timeout, force=force) for spec in loaded.companies]
+    results: list[dict[str, Any] | None] = [None] * len(jobs)
+    begun: list[float] = [started] * len(jobs)  # perf_counter when each company was submitted, then taken up
+    with open_executor(workers, scheduler, n_tasks=len(jobs)) as (executor, slots):
+        out.mkdir(parents=True, exist_ok=True)
+        if on_start:
+            on_start(jobs, slots)
+        futures: dict[Future, int] = {}
+        for i, job in enumerate(jobs):
+            begun[i] = time.perf_counter()
+            futures[executor.submit(run_company_task, job)] = i
+        seen_running: set[Future] = set()
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=_POLL, return_when=FIRST_COMPLETED)
+            now = time.perf_counter()
+            for future in pending - seen_running:
+                if future.running():  # a local pool says when a worker takes the company up
+                    seen_running.add(future)
+                    begun[futures[future]] = now
+            for future in sorted(finished, key=futures.__getitem__):
+                i = futures[future]
+                try:
+                    results[i] = future.result()
+                except BaseException as exc:  # noqa: BLE001 - a lost worker fails its company, not the batch
+                    results[i] = task_result(jobs[i], "failed", begun[i], error=f"the worker was lost: {type(exc).__name__}: {exc}")
+                if on_result:
+                    on_result(results[i])
+    done = [r or task_result(job, "failed", t, error="no result came back") for job, r, t in zip(jobs, results, begun)]
+    entries = [rollup_entry(job, res) for job, res in zip(jobs, done)]
+    as_of = {spec.slug: spec.as_of for spec in loaded.companies}
+    paths = write_rollup(out, entries, as_of, title=portfolio_title(loaded.path))
+    return BatchResult(out=out, companies=entries, results=done, seconds=time.perf_counter() - started, paths=paths)

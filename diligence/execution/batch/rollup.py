@@ -1,0 +1,69 @@
+"""The batch's roll-up: portfolio.json, portfolio.html and portfolio.xlsx (SPEC §7).
+
+When every task is back, each company's ``findings.json`` is read into one
+entry, and the entries are written side by side, failed companies included
+with their error.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from diligence.execution.batch.atomic import write_json_atomic
+
+ROLLUP_JSON, ROLLUP_HTML, ROLLUP_XLSX = "portfolio.json", "portfolio.html", "portfolio.xlsx"
+
+
+def rollup_entry(job: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str, Any]:
+    """One company of portfolio.json, from its task result and its findings.json.
+
+    A skipped company counts as ok (its findings are current). An ok company
+    whose findings.json cannot be read is failed. Keys, in order: ``company``,
+    ``slug``, ``status``, ``error`` (None when ok), ``flags`` (id → status, in the
+    findings' order; empty when failed), ``metrics`` (empty when failed).
+    """
+    entry = {"company": job["company"], "slug": job["slug"], "status": "failed", "error": result.get("error"), "flags": {}, "metrics": {}}
+    if result.get("status") not in ("ok", "skipped"):
+        entry["error"] = entry["error"] or "failed without a message"
+        return entry
+    try:
+        findings = json.loads((Path(job["out"]) / "findings.json").read_text(encoding="utf-8"))
+        flags = {str(f["id"]): f["status"] for f in findings.get("flags") or []}
+        metrics = dict(findings.get("metrics") or {})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        entry["error"] = f"findings.json could not be read: {type(exc).__name__}: {exc}"
+        return entry
+    return {**entry, "status": "ok", "error": None, "flags": flags, "metrics": metrics}
+
+
+def write_rollup(out: str | Path, entries: Sequence[Mapping[str, Any]], as_of: Mapping[str, str], *, title: str = "Portfolio") -> dict[str, Path]:
+    """Write portfolio.json, portfolio.html and portfolio.xlsx into ``out``.
+
+    ``entries`` are :func:`rollup_entry` dicts in portfolio-file order (kept);
+    ``as_of`` maps slug → as-of date, shown in the HTML and the workbook. Each
+    file is written aside and renamed into place.
+    """
+    from diligence.report.portfolio import render_portfolio_html, write_portfolio_workbook
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    shown = [{**e, "as_of": as_of.get(str(e["slug"]))} for e in entries]
+    paths = {"json": out / ROLLUP_JSON, "html": out / ROLLUP_HTML, "xlsx": out / ROLLUP_XLSX}
+    write_json_atomic({"schema_version": 1, "companies": [dict(e) for e in entries]}, paths["json"])
+    for key, write in (("html", render_portfolio_html), ("xlsx", write_portfolio_workbook)):
+        tmp = paths[key].with_name(f".{paths[key].stem}.tmp-{os.getpid()}{paths[key].suffix}")
+        try:
+            write(shown, tmp, title=title)
+            os.replace(tmp, paths[key])
+        finally:
+            tmp.unlink(missing_ok=True)
+    return paths
+
+
+def portfolio_title(path: str | Path) -> str:
+    """A title from the portfolio file's name: ``q3_portfolio.yaml`` → "Q3 portfolio"."""
+    words = " ".join(Path(path).stem.replace("_", " ").replace("-", " ").split())
+    return (words[:1].upper() + words[1:]) if words else "Portfolio"
