@@ -180,3 +180,33 @@ def typed(table: str, frame):
 #: Tables as passed to every metric function: table name -> validated frame.
 #: Optional tables the client did not send are absent from the mapping.
 Tables = dict  # dict[str, pandas.DataFrame]
+
+
+#: SPEC §4 metric names, in the order findings.json lists them.
+METRIC_NAMES: tuple[str, ...] = (
+    "accounts_total",
+    "rep_assigned_pct",
+    "partner_only_pct",
+    "unassigned_pct",
+    "orphaned_accounts",
+    "unassigned_potential_pct",
+    "contacted_90d_pct",
+    "assigned_not_worked_pct",
+    "attainment_max_min_ratio",
+    "attainment_cv_max",
+    "potential_max_min_ratio",
+    "pipeline_coverage_median",
+    "pipeline_coverage_out_of_band_pct",
+    "win_rate",
+    "channel_conflict_accounts",
+    "multi_rep_accounts",
+    "white_space_cells",
+    "white_space_potential_pct",
+    "months_since_rebalance",
+    "attrition_driven_changes_pct",
+    "survey_mismatch_pct",
+    "junior_on_enterprise_pct",
+    "headcount_shortfall_pct",
+    "cross_crm_duplicates",
+    "cross_crm_conflicting_owners",
+)

@@ -1,4 +1,4 @@
-"""How a number reads: one formatter per kind, shared by flag details, report and workbook.
+"""How a number or a name reads: one formatter per kind, shared by flag details, report and workbook.
 
 ``31.2%``, ``$1.2M``, ``2.4×``, ``1,234``, ``14.2 months``, ``—``: every sentence,
 table, scorecard and sheet of the kit formats values through these functions, so
@@ -7,8 +7,10 @@ imported here, so every layer may use them.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 import numbers
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -170,3 +172,95 @@ def counted(n: float, one: str, many: str) -> str:
     if n == 0:
         return f"No {many}"
     return f"{n:,} {one if n == 1 else many}"
+
+
+_PCT_TOKENS = {"pct", "share", "rate", "percent", "percentage"}
+_RATIO_TOKENS = {"ratio", "coverage", "multiple"}
+_MONEY_TOKENS = {"potential", "amount", "bookings", "quota", "revenue", "pipeline", "arr", "acv", "tcv", "money", "cost"}
+_COUNT_TOKENS = {
+    "count", "n", "accounts", "reps", "opportunities", "activities", "cells", "duplicates",
+    "owners", "employees", "headcount", "need", "rows", "changes", "events", "total", "books",
+}  # fmt: skip
+
+
+def infer_kind(name: Any, dtype: Any = None) -> str:
+    """Guess how a column (or a metric) reads from its name and dtype.
+
+    Parameters
+    ----------
+    name
+        Column or metric name; snake_case names are split into words.
+    dtype
+        The column's dtype, or None for a scalar metric known to be a number.
+
+    Returns
+    -------
+    str
+        ``date`` / ``bool`` / ``text`` from the dtype; for numbers, by name, first
+        match wins: ``*_pct``, share, rate → ``pct``; ratio, coverage → ``ratio``;
+        ``cv`` → ``num``; attainment → ``pct`` (bookings / quota); potential,
+        amount, bookings, quota, revenue, pipeline → ``money``; months → ``num``;
+        then integer dtype or a count word (accounts, reps, count, …) → ``int``;
+        else ``num``. Names are checked before the dtype because an integer quota
+        is still money.
+    """
+    if dtype is not None:
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            return "date"
+        if pd.api.types.is_bool_dtype(dtype):
+            return "bool"
+        if not pd.api.types.is_numeric_dtype(dtype):
+            return "text"
+    tokens = set(re.split(r"[^a-z0-9]+", str(name).lower())) - {""}
+    if dtype is not None and pd.api.types.is_integer_dtype(dtype) and tokens & _COUNT_TOKENS:
+        return "int"  # "attainment_reps" counts reps, whatever else its name says
+    if tokens & _PCT_TOKENS:
+        return "pct"
+    if tokens & _RATIO_TOKENS:
+        return "ratio"
+    if "cv" in tokens:
+        return "num"
+    if "attainment" in tokens:
+        return "pct"
+    if "headcount" in tokens:  # "quota_headcount" counts people, not money
+        return "int"
+    if tokens & _MONEY_TOKENS:
+        return "money"
+    if "months" in tokens:
+        return "num"
+    if (dtype is not None and pd.api.types.is_integer_dtype(dtype)) or tokens & _COUNT_TOKENS:
+        return "int"
+    return "num"
+
+
+def value_kind(name: Any, value: Any) -> str:
+    """The kind of one scalar (a metric value): text, bool, date or by :func:`infer_kind`."""
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return "date"
+    if isinstance(value, numbers.Integral):
+        return infer_kind(name, "int64")  # a whole number: a count unless its name says money
+    if isinstance(value, numbers.Real):
+        return infer_kind(name)
+    if is_missing(value):
+        return infer_kind(name)
+    return "text"
+
+
+_WORDS = {"pct": "%", "id": "ID", "crm": "CRM", "cv": "CV", "ae": "AE", "sdr": "SDR", "90d": "90d"}
+
+
+def humanize(name: Any) -> str:
+    """A snake_case name as a header: ``unassigned_potential_pct`` → "Unassigned potential %".
+
+    Names that are not snake_case (already written for people) are returned as they are.
+    """
+    text = str(name)
+    if not re.fullmatch(r"[a-z0-9_]+", text):
+        return text
+    words = [_WORDS.get(w, w) for w in text.split("_") if w]
+    if not words:
+        return text
+    first = words[0]
+    return " ".join([first[:1].upper() + first[1:], *words[1:]])

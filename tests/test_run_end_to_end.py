@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from diligence.execution.findings import METRIC_NAMES
+from diligence.contract import METRIC_NAMES
 from diligence.registry import FLAG_IDS
 from tests.conftest import run_cli
 

@@ -40,6 +40,11 @@ class Run:
     def as_of(self) -> pd.Timestamp:
         return pd.Timestamp(self.params["as_of"])
 
+    def data_quality(self) -> dict[str, Any]:
+        """The intake's data-quality summary for this run (empty for the demo cache)."""
+        path = self.work_dir / store.DATA_QUALITY_FILE
+        return store.read_json(path) if path.exists() else {}
+
     def metrics(self) -> dict[str, Any]:
         """Every metric recorded so far by this run's steps (for the summary)."""
         from diligence.execution.findings import collect_metrics
@@ -125,9 +130,3 @@ def open_run(
         params=base.replace(overrides, source="notebook parameters") if overrides else base,
         tables=store.load_tables(work_dir),
     )
-
-
-def data_quality(run: Run) -> dict[str, Any]:
-    """The intake's data-quality summary for this run (empty for the demo cache)."""
-    path = run.work_dir / store.DATA_QUALITY_FILE
-    return store.read_json(path) if path.exists() else {}

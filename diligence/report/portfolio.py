@@ -27,7 +27,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 import diligence
-from diligence.execution.findings import METRIC_NAMES
+from diligence.contract import METRIC_NAMES
 from diligence.registry import FLAGS
 from diligence.report.definitions import METRIC_DEFINITIONS
 from diligence.resources import templates_dir

@@ -14,13 +14,6 @@ from diligence.contract import TABLES
 from diligence.report.display import fmt_int
 
 
-def load(run) -> dict[str, Any]:
-    """The run's data-quality summary."""
-    from diligence.execution.notebook import data_quality
-
-    return data_quality(run)
-
-
 def tables_received(dq: dict[str, Any], tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per contract table: the file it came from, rows read, kept and set aside."""
     files = {f.get("table"): f for f in dq.get("files", [])}

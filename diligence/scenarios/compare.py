@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from diligence.metrics import balance, capacity, coverage, flags
-from diligence.report.formats import fmt_money, fmt_pct, format_value, humanize, value_kind
+from diligence.text import fmt_money, fmt_pct, format_value, humanize, value_kind
 
 #: Metrics a reassignment or hires can change, in the order shown.
 KEY_METRICS: tuple[str, ...] = (
