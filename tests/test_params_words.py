@@ -1,7 +1,7 @@
 """Every figure the report and workbook state comes from the run's parameters.
 
 One real run of the demo company with a 60-day activity window, a 2–4× pipeline
-band and a 30% RF1 threshold: wherever those figures appear, the report and the
+band, a 30% RF1 threshold and a 1–3% uplift range: wherever those figures appear, the report and the
 workbook say 60 days, 2.0×–4.0× and 30%, and nowhere the defaults (90 days,
 3–5×, 20%). The same run proves that every step notebook ran with the run's
 parameters, read from work/params.json.
@@ -18,7 +18,11 @@ from openpyxl import load_workbook
 
 from tests.conftest import run_cli
 
-OVERRIDES = {"active_window_days": 60, "thresholds": {"W5": [2.0, 4.0], "RF1": 0.30}}
+OVERRIDES = {
+    "active_window_days": 60,
+    "thresholds": {"W5": [2.0, 4.0], "RF1": 0.30},
+    "scenarios": {"revenue_uplift_range": [0.01, 0.03]},
+}
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +56,11 @@ STALE = [
     r"\b90 days before",
     r"last 90 days",
     r"worked in (the last )?90 days",
-    r"\b90d\b",
+    r"contacted 90d",
     r"3(\.0)?×?\s*[–-]\s*5(\.0)?×",
     r"three to five",
     r"\b20(\.0)?% (red-flag )?threshold",
+    r"2[–-]7% of last year",
 ]
 
 
@@ -67,6 +72,8 @@ def test_parameters_are_stated_as_the_run_used_them(custom_run, render):
     assert "60 days" in text
     assert "2.0×–4.0×" in text
     assert "30%" in text
+    if render is _report_text:
+        assert "1–3% of last year's bookings" in text
 
 
 def test_scorecard_thresholds_follow_the_parameters(custom_run):

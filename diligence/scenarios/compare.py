@@ -112,6 +112,7 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
         "books": _books_against_band(book_changes(tables, params, scenarios[REBALANCED]), plan),
         "need": need, "hiring": hiring, "hiring_by_quarter": cp.hiring_by_quarter(hiring),
         "economics": cp.economics(tables, params, settings, hiring), "solvers": solvers, "summary": summary,
+        "uplift_range": list(settings["revenue_uplift_range"]),
     }
 
 
@@ -146,8 +147,9 @@ def findings(result: dict[str, Any]) -> list[str]:
     econ = result["economics"].set_index("item")
     uplift = econ.loc["Revenue uplift from better territory design, a year"]
     if pd.notna(uplift["low"]):
+        low, high = (f"{x * 100:g}" for x in result["uplift_range"])
         out.append(f"Better territory design is worth {fmt_money(uplift['low'])} to {fmt_money(uplift['high'])} a year "
-                   "(2–7% of last year's bookings), a range rather than a forecast.")
+                   f"({low}–{high}% of last year's bookings), a range rather than a forecast.")
     return out
 
 
