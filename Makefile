@@ -4,10 +4,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-KERNEL := diligence
 DEMO_OUT ?= demo-output
 
-.PHONY: setup demo test bench clean chromium
+.PHONY: setup demo test lint format bench clean chromium
 
 setup: $(STAMP)
 
@@ -15,14 +14,23 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Coverage diligence (Python 3)"
+	$(BIN)/diligence kernel install
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/diligence demo --out $(DEMO_OUT)
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium lint
 	$(BIN)/python -m pytest
+
+# Format and lint with ruff (rules in pyproject.toml); `make format` rewrites in place.
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 # The report is checked in a real headless browser: Debian's chromium (root installs it).
 chromium:
@@ -35,4 +43,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_metrics.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache build dist

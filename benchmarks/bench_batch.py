@@ -12,6 +12,7 @@ Prints the wall time of each batch and the speed-up over the first. On a
 independent, so the speed-up is bounded by the cores and by the kernels' own
 start-up time, not by the batch.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,18 @@ def time_batch(portfolio: Path, out: Path, workers: int) -> tuple[float, dict]:
     """Run the batch once; return its wall time and the statuses of portfolio.json."""
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "diligence", "batch", str(portfolio), "--out", str(out), "--workers", str(workers), "--force"],
+        [
+            sys.executable,
+            "-m",
+            "diligence",
+            "batch",
+            str(portfolio),
+            "--out",
+            str(out),
+            "--workers",
+            str(workers),
+            "--force",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

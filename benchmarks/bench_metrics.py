@@ -8,6 +8,7 @@ the flags and the evidence tables the notebooks show are computed and timed.
 
 Targets: the 1M-account company in under 60 s and 6 GiB on a 2-core machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -99,8 +100,7 @@ def main() -> None:
         slow = sorted(r["timings_s"].items(), key=lambda kv: -kv[1])[:3]
         print(
             f"{n:>10,} {r['rows'].get('opportunities', 0):>10,} {r['rows'].get('activities', 0):>11,} "
-            f"{r['calculations_s']:>8.2f} {r['peak_rss_mib']:>9,.0f}  "
-            + ", ".join(f"{k} {v:.2f}s" for k, v in slow)
+            f"{r['calculations_s']:>8.2f} {r['peak_rss_mib']:>9,.0f}  " + ", ".join(f"{k} {v:.2f}s" for k, v in slow)
         )
 
 

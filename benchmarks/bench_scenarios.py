@@ -7,6 +7,7 @@ Companies are random: three segments, reps spread over them (a fifth junior),
 a quarter of accounts unassigned, books skewed. Target: 100k accounts and 200
 reps in under 30 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from diligence.contract import typed  # noqa: E402
-from diligence.params import resolve_params  # noqa: E402
-from diligence.scenarios import heuristic, instance, milp, rebalance, resolve_settings  # noqa: E402
+from diligence.contract import typed
+from diligence.params import resolve_params
+from diligence.scenarios import heuristic, instance, milp, rebalance, resolve_settings
 
 SEGMENTS = np.array(["Enterprise", "Mid-Market", "SMB"])
 
@@ -30,11 +31,20 @@ SEGMENTS = np.array(["Enterprise", "Mid-Market", "SMB"])
 def company(n_accounts: int, n_reps: int, seed: int = 7) -> dict:
     rng = np.random.default_rng(seed)
     rep_seg = SEGMENTS[np.arange(n_reps) % 3]
-    reps = typed("reps", pd.DataFrame({
-        "rep_id": [f"R{i:05d}" for i in range(n_reps)], "rep_name": [f"Rep {i}" for i in range(n_reps)],
-        "role": "AE", "level": np.where(rng.random(n_reps) < 0.2, "junior", "senior"), "segment": rep_seg,
-        "hire_date": pd.Timestamp("2020-01-01"), "quota": 100.0,
-    }))
+    reps = typed(
+        "reps",
+        pd.DataFrame(
+            {
+                "rep_id": [f"R{i:05d}" for i in range(n_reps)],
+                "rep_name": [f"Rep {i}" for i in range(n_reps)],
+                "role": "AE",
+                "level": np.where(rng.random(n_reps) < 0.2, "junior", "senior"),
+                "segment": rep_seg,
+                "hire_date": pd.Timestamp("2020-01-01"),
+                "quota": 100.0,
+            }
+        ),
+    )
     seg = rng.choice(3, size=n_accounts, p=[0.1, 0.3, 0.6])
     # skewed books: each segment's reps get accounts with unequal weights
     owner = np.empty(n_accounts, dtype=object)
@@ -44,10 +54,18 @@ def company(n_accounts: int, n_reps: int, seed: int = 7) -> dict:
         w = rng.lognormal(0, 0.5, len(pool))
         owner[ids] = reps["rep_id"].to_numpy(dtype=object)[pool[rng.choice(len(pool), size=len(ids), p=w / w.sum())]]
     owner[rng.random(n_accounts) < 0.25] = None
-    accounts = typed("accounts", pd.DataFrame({
-        "account_id": [f"A{i:07d}" for i in range(n_accounts)], "account_name": "x", "owner_rep_id": owner,
-        "segment": SEGMENTS[seg], "potential": np.round(rng.lognormal(3, 0.8, n_accounts), 1),
-    }))
+    accounts = typed(
+        "accounts",
+        pd.DataFrame(
+            {
+                "account_id": [f"A{i:07d}" for i in range(n_accounts)],
+                "account_name": "x",
+                "owner_rep_id": owner,
+                "segment": SEGMENTS[seg],
+                "potential": np.round(rng.lognormal(3, 0.8, n_accounts), 1),
+            }
+        ),
+    )
     return {"accounts": accounts, "reps": reps}
 
 
@@ -58,12 +76,18 @@ def per_rep_norm(n_accounts: int, n_reps: int) -> dict:
 def time_heuristic(n_accounts: int, n_reps: int) -> dict:
     tables = company(n_accounts, n_reps)
     norm = math.ceil(n_accounts / n_reps * 1.1)
-    params = resolve_params({"as_of": "2026-06-30", "accounts_per_rep": {s: norm for s in SEGMENTS}})
+    params = resolve_params({"as_of": "2026-06-30", "accounts_per_rep": dict.fromkeys(SEGMENTS, norm)})
     t0 = time.perf_counter()
     plan = rebalance(tables, params, resolve_settings(), solver="heuristic")
-    return {"accounts": n_accounts, "reps": n_reps, "seconds": round(time.perf_counter() - t0, 2),
-            "moved": plan.score.moves, "newly_assigned": plan.score.newly_assigned,
-            "within_tolerance": plan.score.within_tolerance, "books_outside_band": plan.books_outside_band()}
+    return {
+        "accounts": n_accounts,
+        "reps": n_reps,
+        "seconds": round(time.perf_counter() - t0, 2),
+        "moved": plan.score.moves,
+        "newly_assigned": plan.score.newly_assigned,
+        "within_tolerance": plan.score.within_tolerance,
+        "books_outside_band": plan.books_outside_band(),
+    }
 
 
 def compare_solvers(n: int, tolerance: float) -> pd.DataFrame:
@@ -71,15 +95,25 @@ def compare_solvers(n: int, tolerance: float) -> pd.DataFrame:
     for seed in range(n):
         rng = np.random.default_rng(seed)
         tables = company(int(rng.integers(60, 200)), int(rng.integers(6, 13)), seed)
-        params = resolve_params({"as_of": "2026-06-30", "accounts_per_rep": {s: 40 for s in SEGMENTS}})
+        params = resolve_params({"as_of": "2026-06-30", "accounts_per_rep": dict.fromkeys(SEGMENTS, 40)})
         inst = instance.build_instance(tables, params, resolve_settings({"balance_tolerance": tolerance}))
         exact = milp.solve(inst, 30)
         greedy_run = heuristic.solve(inst)
         best, greedy = instance.score(inst, exact.owner), instance.score(inst, greedy_run.owner)
-        rows.append({"tolerance": tolerance, "seed": seed, "accounts": inst.n_accounts, "optimal": exact.optimal,
-                     "milp_feasible_band": best.within_tolerance, "milp_moves": best.moves,
-                     "heuristic_moves": greedy.moves, "heuristic_in_band": greedy.within_tolerance,
-                     "milp_seconds": round(exact.seconds, 2), "heuristic_seconds": round(greedy_run.seconds, 3)})
+        rows.append(
+            {
+                "tolerance": tolerance,
+                "seed": seed,
+                "accounts": inst.n_accounts,
+                "optimal": exact.optimal,
+                "milp_feasible_band": best.within_tolerance,
+                "milp_moves": best.moves,
+                "heuristic_moves": greedy.moves,
+                "heuristic_in_band": greedy.within_tolerance,
+                "milp_seconds": round(exact.seconds, 2),
+                "heuristic_seconds": round(greedy_run.seconds, 3),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -97,9 +131,13 @@ def main() -> None:
         table = compare_solvers(args.compare, tolerance)
         print(table.to_string(index=False))
         ok = table[table["milp_feasible_band"]]
-        print(f"tolerance ±{tolerance:.0%}: MILP proven optimal {int(table['optimal'].sum())}/{len(table)}; "
-              f"band feasible for MILP {len(ok)}, heuristic in band there {int(ok['heuristic_in_band'].sum())}; "
-              f"moves heuristic/MILP {int(ok['heuristic_moves'].sum())}/{int(ok['milp_moves'].sum())}", flush=True)
+        print(
+            f"tolerance ±{tolerance:.0%}: MILP proven optimal {int(table['optimal'].sum())}/{len(table)}; "
+            f"band feasible for MILP {len(ok)}, heuristic in band there {int(ok['heuristic_in_band'].sum())}; "
+            f"moves heuristic/MILP {int(ok['heuristic_moves'].sum())}/{int(ok['milp_moves'].sum())}",
+            flush=True,
+        )
+
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,7 @@
 """The ``diligence`` command line (SPEC §7). Exit codes: 0 done, 2 bad input or
 arguments, 1 anything else. Errors are messages, never tracebacks (set
 ``DILIGENCE_DEBUG=1`` to see one)."""
+
 from __future__ import annotations
 
 import argparse
@@ -124,11 +125,22 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def cmd_kernel_install(args: argparse.Namespace) -> int:
+    from diligence.execution.kernel import DEFAULT_KERNEL, install_kernel
+
+    where = install_kernel(args.name or DEFAULT_KERNEL, user=args.user)
+    out.print(f"Jupyter kernel '{where.name}' installed in {where} (it starts {sys.executable})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
+    import diligence
+
     parser = argparse.ArgumentParser(
         prog="diligence",
         description="Sales coverage diligence from CRM exports: report.html, report.xlsx, findings.json.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {diligence.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the whole diagnostic on one company")
@@ -161,12 +173,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     batch = sub.add_parser("batch", help="run every company of a portfolio file and compare them side by side")
     batch.add_argument("portfolio", help="portfolio YAML file (SPEC §7); its paths are relative to it")
-    batch.add_argument("--out", required=True, help="output folder: one folder per company, and portfolio.html/.xlsx/.json")
-    batch.add_argument("--workers", type=int, help="local worker processes (default: the number of CPUs; the cluster decides with --scheduler)")
+    batch.add_argument(
+        "--out", required=True, help="output folder: one folder per company, and portfolio.html/.xlsx/.json"
+    )
+    batch.add_argument(
+        "--workers",
+        type=int,
+        help="local worker processes (default: the number of CPUs; the cluster decides with --scheduler)",
+    )
     batch.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
     batch.add_argument("--force", action="store_true", help="re-run companies whose outputs are up to date")
     batch.add_argument("--timeout", type=float, default=1800.0, help="seconds one company may take (default 1800)")
     batch.set_defaults(func=cmd_batch)
+
+    kernel = sub.add_parser("kernel", help="the Jupyter kernel the step notebooks run in")
+    kernel_sub = kernel.add_subparsers(dest="kernel_command", required=True)
+    install = kernel_sub.add_parser(
+        "install",
+        help="install the kernel 'diligence' for this environment (a run does it too when the kernel is missing)",
+    )
+    install.add_argument("--user", action="store_true", help="into your own Jupyter folder, not this environment's")
+    install.add_argument("--name", help="kernel name (default: diligence)")
+    install.set_defaults(func=cmd_kernel_install)
     return parser
 
 
@@ -186,10 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted")
         return 1
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, not a traceback
+    except Exception as exc:
         if os.environ.get("DILIGENCE_DEBUG"):
             traceback.print_exc()
-        err.print(f"[bold red]unexpected error:[/] {type(exc).__name__}: {escape(str(exc))} (set DILIGENCE_DEBUG=1 for details)")
+        err.print(
+            f"[bold red]unexpected error:[/] {type(exc).__name__}: {escape(str(exc))} (set DILIGENCE_DEBUG=1 for details)"
+        )
         return 1
 
 

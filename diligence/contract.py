@@ -22,6 +22,7 @@ that intake fills in: ``reps.role`` (``AE``), ``opportunities.channel``
 (``direct``) and ``opportunities.is_closed`` / ``is_won`` (derived from
 ``stage`` when that column exists).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -173,9 +174,8 @@ def typed(table: str, frame):
     post-intake dtype; other columns untouched. For hand-built and generated
     frames that must look exactly as intake leaves them."""
     spec = TABLES[table]
-    return frame.astype(
-        {c: DTYPES[spec.column(c).kind] for c in frame.columns if c in spec.column_names}
-    )
+    return frame.astype({c: DTYPES[spec.column(c).kind] for c in frame.columns if c in spec.column_names})
+
 
 #: Tables as passed to every metric function: table name -> validated frame.
 #: Optional tables the client did not send are absent from the mapping.

@@ -1,4 +1,5 @@
 """Exceptions the kit raises on purpose, each mapped to an exit code (SPEC §7)."""
+
 from __future__ import annotations
 
 

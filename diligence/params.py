@@ -11,6 +11,7 @@ notebook by being a field here, and nowhere else. Flag thresholds default to
 the flag registry's (:mod:`diligence.registry`); scenario settings
 (:data:`SCENARIO_DEFAULTS`) travel inside it as ``scenarios``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -59,9 +60,7 @@ def parse_date(value: Any, what: str = "as_of") -> str:
     try:
         return dt.date.fromisoformat(str(value).strip()).isoformat()
     except ValueError:
-        raise InputError(
-            f"{what}: {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-06-30."
-        ) from None
+        raise InputError(f"{what}: {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-06-30.") from None
 
 
 def reject_unknown(names: Mapping[str, Any], known: Mapping[str, Any], what: str) -> None:
@@ -296,14 +295,21 @@ def resolve_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, An
         if not isinstance(out[name], bool):
             raise InputError(f"scenario settings: {name} must be true or false.")
     low_high = out["revenue_uplift_range"]
-    if not (isinstance(low_high, (list, tuple)) and len(low_high) == 2 and all(_number(x) for x in low_high)
-            and 0 <= low_high[0] <= low_high[1]):
+    if not (
+        isinstance(low_high, (list, tuple))
+        and len(low_high) == 2
+        and all(_number(x) for x in low_high)
+        and 0 <= low_high[0] <= low_high[1]
+    ):
         raise InputError("scenario settings: revenue_uplift_range must be [low, high] with 0 ≤ low ≤ high.")
     out["revenue_uplift_range"] = [float(x) for x in low_high]
     for name in ("fully_loaded_cost_per_rep", "quota_per_ramped_rep"):
         value = out[name]
-        ok = value is None or (_number(value) and value >= 0) or (
-            isinstance(value, Mapping) and all(_number(v) and v >= 0 for v in value.values()))
+        ok = (
+            value is None
+            or (_number(value) and value >= 0)
+            or (isinstance(value, Mapping) and all(_number(v) and v >= 0 for v in value.values()))
+        )
         if not ok:
             raise InputError(f"scenario settings: {name} must be a number, a mapping segment -> number, or null.")
     out["plan_quarters"] = int(out["plan_quarters"])

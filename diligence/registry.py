@@ -13,6 +13,7 @@ reads (``31.2%``, ``2.4×``, ``19.4 months``, ``0.45``); the run's parameters
 fill ``{window_days}``, ``{grid}``, ``{min_accounts}``, ``{segments}``,
 ``{levels}`` and ``{groups}`` (" (same segment and role)").
 """
+
 from __future__ import annotations
 
 import math
@@ -154,14 +155,24 @@ _ATTAINMENT_NEEDS = (
 #: The flags, in SPEC §5 order.
 FLAGS: tuple[FlagSpec, ...] = (
     FlagSpec(
-        id="RF1", name="unassigned_accounts", level=RED, metric="unassigned_pct", kind="pct", threshold=0.20,
+        id="RF1",
+        name="unassigned_accounts",
+        level=RED,
+        metric="unassigned_pct",
+        kind="pct",
+        threshold=0.20,
         headline="Too much of the market has no owner",
         says="{value} of accounts have no active rep or partner",
-        needs=("accounts.owner_rep_id",), otherwise="the accounts table has no rows.",
+        needs=("accounts.owner_rep_id",),
+        otherwise="the accounts table has no rows.",
         rule="unassigned_pct above the threshold",
     ),
     FlagSpec(
-        id="RF2", name="attainment_disparity", level=RED, metric="attainment_max_min_ratio", kind="ratio",
+        id="RF2",
+        name="attainment_disparity",
+        level=RED,
+        metric="attainment_max_min_ratio",
+        kind="ratio",
         threshold=2.0,
         headline="Comparable territories produce very different results",
         says="In the worst comparable group the highest attainment is {value} the lowest",
@@ -170,13 +181,19 @@ FLAGS: tuple[FlagSpec, ...] = (
         "with attainment above zero.",
         unbounded_by=("attainment_zero_min_groups",),
         unbounded=(
-            "comparable group has", "comparable groups have",
+            "comparable group has",
+            "comparable groups have",
             "a rep at 0% attainment while a peer booked business, so max/min attainment is unbounded",
         ),
         rule="in some comparable group, max attainment above threshold × min attainment",
     ),
     FlagSpec(
-        id="RF3", name="stale_rebalancing", level=RED, metric="months_since_rebalance", kind="months", threshold=12,
+        id="RF3",
+        name="stale_rebalancing",
+        level=RED,
+        metric="months_since_rebalance",
+        kind="months",
+        threshold=12,
         headline="Territories are not rebalanced",
         says="The last rebalance event was {value} before the as-of date",
         needs=("assignment_history",),
@@ -185,7 +202,11 @@ FLAGS: tuple[FlagSpec, ...] = (
         rule="no rebalance event within the threshold (months) before the as-of date",
     ),
     FlagSpec(
-        id="RF4", name="territory_perception_gap", level=RED, metric="survey_mismatch_pct", kind="pct",
+        id="RF4",
+        name="territory_perception_gap",
+        level=RED,
+        metric="survey_mismatch_pct",
+        kind="pct",
         threshold=0.10,
         headline="Reps do not recognise their territories in the CRM",
         says="{value} of surveyed active reps describe their territory differently from what they own in the CRM",
@@ -194,7 +215,11 @@ FLAGS: tuple[FlagSpec, ...] = (
         rule="survey_mismatch_pct above the threshold",
     ),
     FlagSpec(
-        id="RF5", name="channel_conflict_without_rules", level=RED, metric="channel_conflict_accounts", kind="int",
+        id="RF5",
+        name="channel_conflict_without_rules",
+        level=RED,
+        metric="channel_conflict_accounts",
+        kind="int",
         threshold=0,
         headline="Direct and partner teams chase the same accounts without rules",
         says=(
@@ -211,23 +236,39 @@ FLAGS: tuple[FlagSpec, ...] = (
         rule="channel_conflict_accounts above the threshold and rules of engagement not documented",
     ),
     FlagSpec(
-        id="RF6", name="headcount_driven_design", level=RED, metric="headcount_shortfall_pct", kind="pct",
+        id="RF6",
+        name="headcount_driven_design",
+        level=RED,
+        metric="headcount_shortfall_pct",
+        kind="pct",
         threshold=0.25,
         headline="The sales team is sized below what the market needs",
         says="The most short-staffed segment has {value} fewer quota-carrying reps than its capacity need",
         says_zero="No segment has fewer quota-carrying reps than its capacity need (0.0% shortfall)",
-        needs=("accounts.segment", "reps.segment", "reps.quota"), otherwise="no segment has a capacity need.",
+        needs=("accounts.segment", "reps.segment", "reps.quota"),
+        otherwise="no segment has a capacity need.",
         rule="headcount_shortfall_pct above the threshold",
     ),
     FlagSpec(
-        id="W1", name="coverage_gap", level=AMBER, metric="assigned_not_worked_pct", kind="pct", threshold=0.30,
+        id="W1",
+        name="coverage_gap",
+        level=AMBER,
+        metric="assigned_not_worked_pct",
+        kind="pct",
+        threshold=0.30,
         headline="Assigned accounts are not being worked",
         says="{value} of rep-assigned accounts had no logged activity in the {window_days} days before the as-of date",
-        needs=("activities", "accounts.owner_rep_id"), otherwise="no account is rep-assigned.",
+        needs=("activities", "accounts.owner_rep_id"),
+        otherwise="no account is rep-assigned.",
         rule="assigned_not_worked_pct above the threshold",
     ),
     FlagSpec(
-        id="W2", name="attainment_variance", level=AMBER, metric="attainment_cv_max", kind="num", threshold=0.40,
+        id="W2",
+        name="attainment_variance",
+        level=AMBER,
+        metric="attainment_cv_max",
+        kind="num",
+        threshold=0.40,
         headline="Attainment varies widely within comparable groups",
         says="The largest coefficient of variation of attainment within a comparable group is {value}",
         needs=_ATTAINMENT_NEEDS,
@@ -236,7 +277,11 @@ FLAGS: tuple[FlagSpec, ...] = (
         rule="attainment_cv_max above the threshold",
     ),
     FlagSpec(
-        id="W3", name="opportunity_imbalance", level=AMBER, metric="potential_max_min_ratio", kind="ratio",
+        id="W3",
+        name="opportunity_imbalance",
+        level=AMBER,
+        metric="potential_max_min_ratio",
+        kind="ratio",
         threshold=3.0,
         headline="Comparable books hold very different potential",
         says="In the worst comparable group the largest book holds {value} the potential of the smallest",
@@ -244,13 +289,19 @@ FLAGS: tuple[FlagSpec, ...] = (
         otherwise="no comparable group{groups} has two or more active quota-carrying reps.",
         unbounded_by=("potential_zero_books", "potential_zero_min_groups"),
         unbounded=(
-            "rep has", "reps have",
+            "rep has",
+            "reps have",
             "a book with no potential while comparable peers hold some, so max/min book potential is unbounded",
         ),
         rule="potential_max_min_ratio above the threshold",
     ),
     FlagSpec(
-        id="W4", name="white_space", level=AMBER, metric="white_space_cells", kind="int", threshold=0,
+        id="W4",
+        name="white_space",
+        level=AMBER,
+        metric="white_space_cells",
+        kind="int",
+        threshold=0,
         headline="Whole parts of the market have no coverage",
         says=(
             "{grid} cell holds {min_accounts} or more accounts with none covered by a rep or partner",
@@ -261,8 +312,13 @@ FLAGS: tuple[FlagSpec, ...] = (
         rule="white_space_cells above the threshold",
     ),
     FlagSpec(
-        id="W5", name="pipeline_coverage_off_band", level=AMBER, metric="pipeline_coverage_median", kind="ratio",
-        threshold=(3.0, 5.0), test=OUTSIDE,
+        id="W5",
+        name="pipeline_coverage_off_band",
+        level=AMBER,
+        metric="pipeline_coverage_median",
+        kind="ratio",
+        threshold=(3.0, 5.0),
+        test=OUTSIDE,
         headline="Pipeline coverage is outside the usual band",
         says="The median pipeline coverage of active quota-carrying reps (open pipeline closing in the next 90 days "
         "over a quarter's quota) is {value}",
@@ -271,7 +327,11 @@ FLAGS: tuple[FlagSpec, ...] = (
         rule="pipeline_coverage_median outside the band",
     ),
     FlagSpec(
-        id="W6", name="seniority_mismatch", level=AMBER, metric="junior_on_enterprise_pct", kind="pct",
+        id="W6",
+        name="seniority_mismatch",
+        level=AMBER,
+        metric="junior_on_enterprise_pct",
+        kind="pct",
         threshold=0.10,
         headline="Junior reps hold enterprise accounts",
         says="{value} of {segments} accounts are owned by active {levels} reps",
@@ -280,7 +340,12 @@ FLAGS: tuple[FlagSpec, ...] = (
         rule="junior_on_enterprise_pct above the threshold",
     ),
     FlagSpec(
-        id="W7", name="rep_overlap", level=AMBER, metric="multi_rep_accounts", kind="int", threshold=0,
+        id="W7",
+        name="rep_overlap",
+        level=AMBER,
+        metric="multi_rep_accounts",
+        kind="int",
+        threshold=0,
         headline="Several reps pursue the same accounts",
         says=(
             "account had direct deals of two or more reps open at the same time in the 365 days before the as-of date",
@@ -291,7 +356,12 @@ FLAGS: tuple[FlagSpec, ...] = (
         rule="multi_rep_accounts above the threshold",
     ),
     FlagSpec(
-        id="W8", name="merger_overlap", level=AMBER, metric="cross_crm_conflicting_owners", kind="int", threshold=0,
+        id="W8",
+        name="merger_overlap",
+        level=AMBER,
+        metric="cross_crm_conflicting_owners",
+        kind="int",
+        threshold=0,
         headline="The merger left duplicate customers with two owners",
         says=(
             "pair of accounts duplicated across the merged CRMs is owned by two different active reps",
@@ -323,12 +393,15 @@ def default_thresholds() -> dict[str, Any]:
 def threshold_ok(flag_id: str, value: Any) -> bool:
     """Whether ``value`` has the shape of ``flag_id``'s threshold: a finite number,
     or a ``[low, high]`` band with low ≤ high (a NaN would switch a flag off)."""
+
     def number(x: Any) -> bool:
         return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
     if BY_ID[flag_id].test == OUTSIDE:
         return (
-            isinstance(value, (list, tuple)) and len(value) == 2 and all(number(x) for x in value)
+            isinstance(value, (list, tuple))
+            and len(value) == 2
+            and all(number(x) for x in value)
             and value[0] <= value[1]
         )
     return number(value)

@@ -22,6 +22,7 @@ every step is vectorized over accounts, opportunities and activities, so a
 million accounts take seconds. Dates are computed as whole days relative to
 the as-of date ``T`` (day 0; day -1 is the day before), then converted.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -80,20 +81,66 @@ class _Segment:
 
 
 SEGMENTS: tuple[_Segment, ...] = (
-    _Segment("Enterprise", 0.05, 16, (600_000, 0.7), 1000, (6000, 0.9, 1000, 250_000), 2.2, 0.22,
-             (60, 240), 20, 0.10, 50_000, (0.0, 0.4, 0.6)),
-    _Segment("Mid-Market", 0.25, 64, (110_000, 0.6), 1000, (320, 0.5, 100, 999), 1.2, 0.26,
-             (30, 150), 7, 0.30, 25_000, (0.2, 0.5, 0.3)),
-    _Segment("SMB", 0.70, 250, (20_000, 0.6), 100, (25, 0.8, 2, 99), 0.6, 0.30,
-             (14, 75), 3.2, 0.55, 10_000, (0.55, 0.4, 0.05)),
+    _Segment(
+        "Enterprise",
+        0.05,
+        16,
+        (600_000, 0.7),
+        1000,
+        (6000, 0.9, 1000, 250_000),
+        2.2,
+        0.22,
+        (60, 240),
+        20,
+        0.10,
+        50_000,
+        (0.0, 0.4, 0.6),
+    ),
+    _Segment(
+        "Mid-Market",
+        0.25,
+        64,
+        (110_000, 0.6),
+        1000,
+        (320, 0.5, 100, 999),
+        1.2,
+        0.26,
+        (30, 150),
+        7,
+        0.30,
+        25_000,
+        (0.2, 0.5, 0.3),
+    ),
+    _Segment(
+        "SMB",
+        0.70,
+        250,
+        (20_000, 0.6),
+        100,
+        (25, 0.8, 2, 99),
+        0.6,
+        0.30,
+        (14, 75),
+        3.2,
+        0.55,
+        10_000,
+        (0.55, 0.4, 0.05),
+    ),
 )
 ENT, MM, SMB = 0, 1, 2
 REGIONS = ("North America East", "North America West", "EMEA", "APAC", "LATAM")
 REGION_SHARE = (0.28, 0.24, 0.26, 0.13, 0.09)
 LATAM = 4
 INDUSTRIES = (
-    "Software", "Manufacturing", "Healthcare", "Financial Services", "Retail",
-    "Logistics", "Energy", "Education", "Professional Services",
+    "Software",
+    "Manufacturing",
+    "Healthcare",
+    "Financial Services",
+    "Retail",
+    "Logistics",
+    "Energy",
+    "Education",
+    "Professional Services",
 )
 INDUSTRY_SHARE = (0.16, 0.17, 0.12, 0.11, 0.12, 0.09, 0.06, 0.06, 0.11)
 SOURCES = ("Northwind", "Contoso")  # acquirer, acquired
@@ -113,36 +160,240 @@ NO_END = 10**6  # "still employed" as a day offset far after T
 # Cloud Networks Inc". No part is a legal-form word, so names stay unique once
 # suffixes are stripped (SPEC §3 cross-CRM duplicates).
 _NAME_FIRST = (
-    "Blue", "Iron", "Silver", "North", "South", "East", "West", "Red", "Green", "Gold",
-    "Oak", "Pine", "Maple", "Cedar", "Birch", "Elm", "Willow", "Bright", "Clear", "Swift",
-    "Star", "Sun", "Moon", "Sky", "River", "Lake", "Sea", "Bay", "Harbor", "Summit",
-    "Copper", "Granite", "Amber", "Crystal", "Falcon", "Eagle", "Hawk", "Fox", "Wolf", "Bear",
-    "Lion", "Tiger", "Raven", "Crane", "Heron", "Otter", "Beacon", "Anchor", "Arrow", "Atlas",
-    "Delta", "Echo", "Nova", "Orbit", "Polar", "Prairie", "Quarry", "Rapid", "Royal", "Sage",
-    "Timber", "True", "Vista", "White", "Black", "Grey", "High", "Long", "Deep", "Wild",
-    "Frost", "Storm", "Thunder", "Rain", "Snow", "Ember", "Flint", "Marble", "Cobalt", "Indigo",
-    "Scarlet", "Ivory", "Onyx", "Jade", "Pearl", "Ruby", "Coral", "Meadow", "Forest", "Canyon",
-    "Mesa", "Glacier", "Tundra", "Alder", "Hazel", "Juniper", "Laurel", "Rowan", "Spruce", "Aspen",
-    "Kestrel", "Osprey", "Lark", "Finch", "Wren", "Bison", "Elk", "Lynx", "Puma", "Cypress",
+    "Blue",
+    "Iron",
+    "Silver",
+    "North",
+    "South",
+    "East",
+    "West",
+    "Red",
+    "Green",
+    "Gold",
+    "Oak",
+    "Pine",
+    "Maple",
+    "Cedar",
+    "Birch",
+    "Elm",
+    "Willow",
+    "Bright",
+    "Clear",
+    "Swift",
+    "Star",
+    "Sun",
+    "Moon",
+    "Sky",
+    "River",
+    "Lake",
+    "Sea",
+    "Bay",
+    "Harbor",
+    "Summit",
+    "Copper",
+    "Granite",
+    "Amber",
+    "Crystal",
+    "Falcon",
+    "Eagle",
+    "Hawk",
+    "Fox",
+    "Wolf",
+    "Bear",
+    "Lion",
+    "Tiger",
+    "Raven",
+    "Crane",
+    "Heron",
+    "Otter",
+    "Beacon",
+    "Anchor",
+    "Arrow",
+    "Atlas",
+    "Delta",
+    "Echo",
+    "Nova",
+    "Orbit",
+    "Polar",
+    "Prairie",
+    "Quarry",
+    "Rapid",
+    "Royal",
+    "Sage",
+    "Timber",
+    "True",
+    "Vista",
+    "White",
+    "Black",
+    "Grey",
+    "High",
+    "Long",
+    "Deep",
+    "Wild",
+    "Frost",
+    "Storm",
+    "Thunder",
+    "Rain",
+    "Snow",
+    "Ember",
+    "Flint",
+    "Marble",
+    "Cobalt",
+    "Indigo",
+    "Scarlet",
+    "Ivory",
+    "Onyx",
+    "Jade",
+    "Pearl",
+    "Ruby",
+    "Coral",
+    "Meadow",
+    "Forest",
+    "Canyon",
+    "Mesa",
+    "Glacier",
+    "Tundra",
+    "Alder",
+    "Hazel",
+    "Juniper",
+    "Laurel",
+    "Rowan",
+    "Spruce",
+    "Aspen",
+    "Kestrel",
+    "Osprey",
+    "Lark",
+    "Finch",
+    "Wren",
+    "Bison",
+    "Elk",
+    "Lynx",
+    "Puma",
+    "Cypress",
 )
 _NAME_SECOND = (
-    "peak", "bridge", "field", "stone", "wood", "gate", "point", "view", "ridge", "water",
-    "brook", "crest", "haven", "line", "path", "port", "star", "wave", "forge", "mark",
-    "vale", "wind", "light", "rock", "ford", "land", "hill", "dale", "shore", "side",
-    "spring", "creek", "grove", "stead", "wick", "ton", "bury", "mont", "moor", "leaf",
-    "fall", "glen", "hurst", "way", "well", "cliff", "stream", "garden", "hollow", "lake",
-    "mill", "mount", "pond", "reach", "run", "sound", "thorn", "tree", "watch", "yard",
+    "peak",
+    "bridge",
+    "field",
+    "stone",
+    "wood",
+    "gate",
+    "point",
+    "view",
+    "ridge",
+    "water",
+    "brook",
+    "crest",
+    "haven",
+    "line",
+    "path",
+    "port",
+    "star",
+    "wave",
+    "forge",
+    "mark",
+    "vale",
+    "wind",
+    "light",
+    "rock",
+    "ford",
+    "land",
+    "hill",
+    "dale",
+    "shore",
+    "side",
+    "spring",
+    "creek",
+    "grove",
+    "stead",
+    "wick",
+    "ton",
+    "bury",
+    "mont",
+    "moor",
+    "leaf",
+    "fall",
+    "glen",
+    "hurst",
+    "way",
+    "well",
+    "cliff",
+    "stream",
+    "garden",
+    "hollow",
+    "lake",
+    "mill",
+    "mount",
+    "pond",
+    "reach",
+    "run",
+    "sound",
+    "thorn",
+    "tree",
+    "watch",
+    "yard",
 )
 _NAME_TRADE1 = (
-    "", "Data", "Cloud", "Health", "Bio", "Energy", "Food", "Freight", "Retail", "Media",
-    "Home", "Auto", "Agri", "Med", "Green", "Smart", "Power", "Water", "Metal", "Print",
-    "Build", "Pay", "Learn", "Travel", "Care", "Fleet", "Aero", "Marine", "Solar", "Steel",
+    "",
+    "Data",
+    "Cloud",
+    "Health",
+    "Bio",
+    "Energy",
+    "Food",
+    "Freight",
+    "Retail",
+    "Media",
+    "Home",
+    "Auto",
+    "Agri",
+    "Med",
+    "Green",
+    "Smart",
+    "Power",
+    "Water",
+    "Metal",
+    "Print",
+    "Build",
+    "Pay",
+    "Learn",
+    "Travel",
+    "Care",
+    "Fleet",
+    "Aero",
+    "Marine",
+    "Solar",
+    "Steel",
 )
 _NAME_TRADE2 = (
-    "Systems", "Solutions", "Labs", "Logistics", "Analytics", "Networks", "Works", "Services",
-    "Dynamics", "Supply", "Foods", "Technologies", "Software", "Consulting", "Manufacturing",
-    "Brands", "Products", "Distribution", "Robotics", "Devices", "Engineering", "Materials",
-    "Instruments", "Outfitters", "Interactive", "Medical", "Security", "Pharma",
+    "Systems",
+    "Solutions",
+    "Labs",
+    "Logistics",
+    "Analytics",
+    "Networks",
+    "Works",
+    "Services",
+    "Dynamics",
+    "Supply",
+    "Foods",
+    "Technologies",
+    "Software",
+    "Consulting",
+    "Manufacturing",
+    "Brands",
+    "Products",
+    "Distribution",
+    "Robotics",
+    "Devices",
+    "Engineering",
+    "Materials",
+    "Instruments",
+    "Outfitters",
+    "Interactive",
+    "Medical",
+    "Security",
+    "Pharma",
 )
 # Legal suffixes by region, from SPEC §3's examples, with the punctuation CRMs vary.
 _SUFFIXES = (
@@ -154,32 +405,195 @@ _SUFFIXES = (
 )
 _TLDS = ((".com",), (".com",), (".com", ".co.uk", ".de", ".eu"), (".com", ".com.au", ".sg"), (".com", ".com.br", ".mx"))
 _FIRST_NAMES = (
-    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
-    "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Carlos", "Karen",
-    "Daniel", "Lisa", "Matthew", "Nancy", "Anthony", "Sandra", "Mark", "Ashley", "Paul", "Emily",
-    "Steven", "Donna", "Andrew", "Michelle", "Kenji", "Carol", "Joshua", "Amanda", "Kevin", "Melissa",
-    "Brian", "Deborah", "Priya", "Stephanie", "Timothy", "Rebecca", "Ronald", "Laura", "Jason", "Sharon",
-    "Wei", "Cynthia", "Ryan", "Amy", "Jacob", "Angela", "Gary", "Anna", "Nicholas", "Olga",
-    "Eric", "Brenda", "Jonathan", "Emma", "Stephen", "Nicole", "Larry", "Helen", "Justin", "Samantha",
-    "Diego", "Katherine", "Raj", "Christine", "Lukas", "Sofia", "Mateo", "Ingrid", "Ahmed", "Fatima",
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Carlos",
+    "Karen",
+    "Daniel",
+    "Lisa",
+    "Matthew",
+    "Nancy",
+    "Anthony",
+    "Sandra",
+    "Mark",
+    "Ashley",
+    "Paul",
+    "Emily",
+    "Steven",
+    "Donna",
+    "Andrew",
+    "Michelle",
+    "Kenji",
+    "Carol",
+    "Joshua",
+    "Amanda",
+    "Kevin",
+    "Melissa",
+    "Brian",
+    "Deborah",
+    "Priya",
+    "Stephanie",
+    "Timothy",
+    "Rebecca",
+    "Ronald",
+    "Laura",
+    "Jason",
+    "Sharon",
+    "Wei",
+    "Cynthia",
+    "Ryan",
+    "Amy",
+    "Jacob",
+    "Angela",
+    "Gary",
+    "Anna",
+    "Nicholas",
+    "Olga",
+    "Eric",
+    "Brenda",
+    "Jonathan",
+    "Emma",
+    "Stephen",
+    "Nicole",
+    "Larry",
+    "Helen",
+    "Justin",
+    "Samantha",
+    "Diego",
+    "Katherine",
+    "Raj",
+    "Christine",
+    "Lukas",
+    "Sofia",
+    "Mateo",
+    "Ingrid",
+    "Ahmed",
+    "Fatima",
 )
 _LAST_NAMES = (
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-    "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
-    "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson",
-    "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores",
-    "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts",
-    "Muller", "Schmidt", "Rossi", "Dubois", "Tanaka", "Sato", "Kim", "Park", "Chen", "Wang",
-    "Patel", "Shah", "Singh", "Kumar", "Silva", "Santos", "Costa", "Novak", "Larsen", "Jensen",
-    "Okafor", "Mensah", "Haddad", "Nasser", "Ivanova", "Kowalski", "Horvat", "Berg", "Lindqvist", "Murphy",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Muller",
+    "Schmidt",
+    "Rossi",
+    "Dubois",
+    "Tanaka",
+    "Sato",
+    "Kim",
+    "Park",
+    "Chen",
+    "Wang",
+    "Patel",
+    "Shah",
+    "Singh",
+    "Kumar",
+    "Silva",
+    "Santos",
+    "Costa",
+    "Novak",
+    "Larsen",
+    "Jensen",
+    "Okafor",
+    "Mensah",
+    "Haddad",
+    "Nasser",
+    "Ivanova",
+    "Kowalski",
+    "Horvat",
+    "Berg",
+    "Lindqvist",
+    "Murphy",
 )
 _PARTNER_NAMES = (
-    "Apex Channel Group", "Brightline Resellers", "Cascade IT Partners", "Dunmore Solutions",
-    "Everpoint Distribution", "Foxglove Systems Integrators", "Gridwise Consulting", "Harborview Tech",
-    "Ironclad Resellers", "Juniper Digital", "Keystone Integrators", "Lumen Channel Partners",
-    "Meridian VAR", "Northlake Advisory", "Orchard Systems", "Pinnacle Partners",
-    "Quayside IT", "Redwood Integration", "Silverline Channel", "Tidewater Technology",
-    "Upland Solutions", "Vantage Resellers", "Westbrook Digital", "Yellowpine Consulting", "Zenith Partners",
+    "Apex Channel Group",
+    "Brightline Resellers",
+    "Cascade IT Partners",
+    "Dunmore Solutions",
+    "Everpoint Distribution",
+    "Foxglove Systems Integrators",
+    "Gridwise Consulting",
+    "Harborview Tech",
+    "Ironclad Resellers",
+    "Juniper Digital",
+    "Keystone Integrators",
+    "Lumen Channel Partners",
+    "Meridian VAR",
+    "Northlake Advisory",
+    "Orchard Systems",
+    "Pinnacle Partners",
+    "Quayside IT",
+    "Redwood Integration",
+    "Silverline Channel",
+    "Tidewater Technology",
+    "Upland Solutions",
+    "Vantage Resellers",
+    "Westbrook Digital",
+    "Yellowpine Consulting",
+    "Zenith Partners",
 )
 
 # Rebalance dates (days before T): recent in the healthy company, 19+ months old in the demo.
@@ -476,8 +890,13 @@ def _reps(acc: dict, n_partners: int, rng: np.random.Generator, demo: bool) -> d
     ramping = seller & (pos >= 2) & (rng.random(m) < 0.15)
     hire = np.select(
         [ramping, seller, kind == MANAGER, kind == SDR_KIND, kind == PM_KIND],
-        [_days(rng, -330, -30, m), _days(rng, -7 * 365, -400, m), _days(rng, -9 * 365, -500, m),
-         _days(rng, -700, -30, m), _days(rng, -5 * 365, -400, m)],
+        [
+            _days(rng, -330, -30, m),
+            _days(rng, -7 * 365, -400, m),
+            _days(rng, -9 * 365, -500, m),
+            _days(rng, -700, -30, m),
+            _days(rng, -5 * 365, -400, m),
+        ],
         default=_days(rng, -6 * 365, -800, m),
     )
     end = np.select(
@@ -663,8 +1082,9 @@ def _history(acc: dict, reps: dict, rng: np.random.Generator, rebalances: tuple[
 # --- opportunities -----------------------------------------------------------------------
 
 
-def _lifetimes(rng: np.random.Generator, a: np.ndarray, o: np.ndarray, acc: dict, reps: dict,
-               lo: int = -729, hi: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _lifetimes(
+    rng: np.random.Generator, a: np.ndarray, o: np.ndarray, acc: dict, reps: dict, lo: int = -729, hi: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Created and close days of opportunities on accounts ``a`` owned by reps
     ``o``: created in ``[lo, hi]`` while the owner was there and after the
     account existed, closing one sales cycle later (a departed owner's close
@@ -680,8 +1100,16 @@ def _lifetimes(rng: np.random.Generator, a: np.ndarray, o: np.ndarray, acc: dict
     return created, close, keep
 
 
-def _deal_pairs(rng: np.random.Generator, accounts: np.ndarray, owner: np.ndarray, other: np.ndarray, channel: int,
-                lag: tuple[int, int], acc: dict, reps: dict) -> list[tuple]:
+def _deal_pairs(
+    rng: np.random.Generator,
+    accounts: np.ndarray,
+    owner: np.ndarray,
+    other: np.ndarray,
+    channel: int,
+    lag: tuple[int, int],
+    acc: dict,
+    reps: dict,
+) -> list[tuple]:
     """The owner's direct deal on each of ``accounts``, and a second deal by
     ``other`` on ``channel`` opened ``lag`` days later while the first runs,
     both inside the last year (SPEC §3 overlapping lifetimes)."""
@@ -748,8 +1176,15 @@ def _opportunities(acc: dict, reps: dict, rng: np.random.Generator, demo: bool) 
     step = np.where(s == ENT, 1000, 100)
     amount = np.maximum(np.round(acc["potential"][a] * (0.1 + 0.35 * rng.random(len(a))) / step) * step, 500.0)
     return {
-        "account": a, "owner": o, "channel": channel, "partner": np.where(channel == 1, partner[a], -1),
-        "created": created, "close": close, "closed": closed, "won": won, "amount": amount,
+        "account": a,
+        "owner": o,
+        "channel": channel,
+        "partner": np.where(channel == 1, partner[a], -1),
+        "created": created,
+        "close": close,
+        "closed": closed,
+        "won": won,
+        "amount": amount,
     }
 
 
@@ -763,13 +1198,26 @@ def _oldest_account(owner: np.ndarray, created: np.ndarray, m: int) -> np.ndarra
     return out
 
 
-def _append_opps(opps: dict, account: np.ndarray, owner: np.ndarray, created: np.ndarray, close: np.ndarray,
-                 won: bool, amount: np.ndarray) -> None:
+def _append_opps(
+    opps: dict,
+    account: np.ndarray,
+    owner: np.ndarray,
+    created: np.ndarray,
+    close: np.ndarray,
+    won: bool,
+    amount: np.ndarray,
+) -> None:
     """Add direct opportunities to ``opps`` in place."""
     k = len(account)
     new = {
-        "account": account, "owner": owner, "channel": np.zeros(k, int), "partner": np.full(k, -1),
-        "created": created, "close": close, "closed": close <= 0, "won": np.full(k, won) & (close <= 0),
+        "account": account,
+        "owner": owner,
+        "channel": np.zeros(k, int),
+        "partner": np.full(k, -1),
+        "created": created,
+        "close": close,
+        "closed": close <= 0,
+        "won": np.full(k, won) & (close <= 0),
         "amount": amount,
     }
     for key, values in new.items():
@@ -895,8 +1343,14 @@ def _activities(acc: dict, reps: dict, rng: np.random.Generator, demo: bool) -> 
     pms = np.flatnonzero((reps["kind"] == PM_KIND) & reps["active"])
     any_sdr = sdrs if len(sdrs) else pms
     a = np.concatenate([a, worked, unowned, p_only])
-    r = np.concatenate([r, owner[worked], any_sdr[rng.integers(0, len(any_sdr), len(unowned))],
-                        pms[rng.integers(0, len(pms), len(p_only))]])
+    r = np.concatenate(
+        [
+            r,
+            owner[worked],
+            any_sdr[rng.integers(0, len(any_sdr), len(unowned))],
+            pms[rng.integers(0, len(pms), len(p_only))],
+        ]
+    )
     lo_floor = np.concatenate(
         [np.full(len(hi), -364), np.full(len(worked), -89), np.full(len(unowned) + len(p_only), -364)]
     )
@@ -1007,8 +1461,17 @@ def _names_and_domains(acc: dict) -> tuple[pd.Series, pd.Series]:
     return names, domains
 
 
-def _frames(as_of: pd.Timestamp, acc: dict, reps: dict, n_partners: int, opps: dict, acts: dict,
-            history: dict, survey: dict, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+def _frames(
+    as_of: pd.Timestamp,
+    acc: dict,
+    reps: dict,
+    n_partners: int,
+    opps: dict,
+    acts: dict,
+    history: dict,
+    survey: dict,
+    rng: np.random.Generator,
+) -> dict[str, pd.DataFrame]:
     """Assemble the arrays into the contract's tables."""
     n, m = acc["n"], reps["m"]
     rep_ids = _ids("REP-", reps["number"], max(4, len(str(m))))
@@ -1017,86 +1480,108 @@ def _frames(as_of: pd.Timestamp, acc: dict, reps: dict, n_partners: int, opps: d
     account_ids = _ids(np.where(acc["contoso"], "CT-", "NW-"), np.arange(1, n + 1), width)
 
     names, domains = _names_and_domains(acc)
-    accounts = pd.DataFrame({
-        "account_id": account_ids,
-        "account_name": names,
-        "owner_rep_id": rep_ids.take(acc["owner"], allow_fill=True),
-        "partner_id": partner_ids.take(acc["partner"], allow_fill=True),
-        "segment": _pick(tuple(s.name for s in SEGMENTS), acc["seg"]),
-        "region": _pick(REGIONS, acc["reg"]),
-        "industry": _pick(INDUSTRIES, acc["industry"]),
-        "employees": pd.array(acc["employees"], dtype="Int64").copy(),
-        "annual_revenue": np.where(acc["revenue_blank"], np.nan, acc["revenue"]),
-        "potential": acc["potential"],
-        "domain": domains,
-        "source_company": _pick(SOURCES, acc["contoso"].astype(int)),
-    })
+    accounts = pd.DataFrame(
+        {
+            "account_id": account_ids,
+            "account_name": names,
+            "owner_rep_id": rep_ids.take(acc["owner"], allow_fill=True),
+            "partner_id": partner_ids.take(acc["partner"], allow_fill=True),
+            "segment": _pick(tuple(s.name for s in SEGMENTS), acc["seg"]),
+            "region": _pick(REGIONS, acc["reg"]),
+            "industry": _pick(INDUSTRIES, acc["industry"]),
+            "employees": pd.array(acc["employees"], dtype="Int64").copy(),
+            "annual_revenue": np.where(acc["revenue_blank"], np.nan, acc["revenue"]),
+            "potential": acc["potential"],
+            "domain": domains,
+            "source_company": _pick(SOURCES, acc["contoso"].astype(int)),
+        }
+    )
     accounts.loc[acc["employees_blank"], "employees"] = pd.NA
 
     names_first = _pick(_FIRST_NAMES, reps["first"])
     names_last = _pick(_LAST_NAMES, reps["last"])
-    reps_frame = pd.DataFrame({
-        "rep_id": rep_ids,
-        "rep_name": pd.Series(names_first) + " " + pd.Series(names_last),
-        "role": _pick(ROLES, reps["role"]),
-        "level": _pick(LEVELS, reps["level"]),
-        "segment": _pick(tuple(s.name for s in SEGMENTS), reps["seg"]),
-        "region": _pick(REGIONS, np.where(reps["kind"] == PM_KIND, -1, reps["region"])),
-        "manager_id": rep_ids.take(reps["manager"], allow_fill=True),
-        "hire_date": _dates(as_of, reps["hire"]),
-        "end_date": _dates(as_of, reps["end"]),
-        "quota": reps["quota"],
-    })
+    reps_frame = pd.DataFrame(
+        {
+            "rep_id": rep_ids,
+            "rep_name": pd.Series(names_first) + " " + pd.Series(names_last),
+            "role": _pick(ROLES, reps["role"]),
+            "level": _pick(LEVELS, reps["level"]),
+            "segment": _pick(tuple(s.name for s in SEGMENTS), reps["seg"]),
+            "region": _pick(REGIONS, np.where(reps["kind"] == PM_KIND, -1, reps["region"])),
+            "manager_id": rep_ids.take(reps["manager"], allow_fill=True),
+            "hire_date": _dates(as_of, reps["hire"]),
+            "end_date": _dates(as_of, reps["end"]),
+            "quota": reps["quota"],
+        }
+    )
 
     # Opportunities numbered in order of creation, as a CRM does.
     order = np.lexsort((opps["account"], opps["created"]))
     o = {k: v[order] for k, v in opps.items()}
     progress = -o["created"] / np.maximum(o["close"] - o["created"], 1)
-    stage = np.where(o["closed"], np.where(o["won"], WON_STAGE, LOST_STAGE),
-                     np.where(o["close"] <= 0, 3, np.minimum((progress * 4).astype(int), 3)))
-    opportunities = pd.DataFrame({
-        "opportunity_id": _ids("OPP-", np.arange(1, len(order) + 1), max(7, len(str(len(order))))),
-        "account_id": account_ids.take(o["account"]),
-        "owner_rep_id": rep_ids.take(o["owner"]),
-        "channel": _pick(CHANNELS, o["channel"]),
-        "partner_id": partner_ids.take(o["partner"], allow_fill=True),
-        "amount": o["amount"],
-        "stage": _pick(STAGES, stage),
-        "created_date": _dates(as_of, o["created"]),
-        "close_date": _dates(as_of, o["close"]),
-        "is_closed": o["closed"],
-        "is_won": o["won"] & o["closed"],
-    })
+    stage = np.where(
+        o["closed"],
+        np.where(o["won"], WON_STAGE, LOST_STAGE),
+        np.where(o["close"] <= 0, 3, np.minimum((progress * 4).astype(int), 3)),
+    )
+    opportunities = pd.DataFrame(
+        {
+            "opportunity_id": _ids("OPP-", np.arange(1, len(order) + 1), max(7, len(str(len(order))))),
+            "account_id": account_ids.take(o["account"]),
+            "owner_rep_id": rep_ids.take(o["owner"]),
+            "channel": _pick(CHANNELS, o["channel"]),
+            "partner_id": partner_ids.take(o["partner"], allow_fill=True),
+            "amount": o["amount"],
+            "stage": _pick(STAGES, stage),
+            "created_date": _dates(as_of, o["created"]),
+            "close_date": _dates(as_of, o["close"]),
+            "is_closed": o["closed"],
+            "is_won": o["won"] & o["closed"],
+        }
+    )
 
     order = np.lexsort((acts["account"], acts["day"]))
-    activities = pd.DataFrame({
-        "activity_id": _ids("ACT-", np.arange(1, len(order) + 1), max(8, len(str(len(order))))),
-        "account_id": account_ids.take(acts["account"][order]),
-        "rep_id": rep_ids.take(acts["rep"][order]),
-        "activity_date": _dates(as_of, acts["day"][order]),
-        "type": _pick(ACTIVITY_TYPES, acts["type"][order]),
-    })
+    activities = pd.DataFrame(
+        {
+            "activity_id": _ids("ACT-", np.arange(1, len(order) + 1), max(8, len(str(len(order))))),
+            "account_id": account_ids.take(acts["account"][order]),
+            "rep_id": rep_ids.take(acts["rep"][order]),
+            "activity_date": _dates(as_of, acts["day"][order]),
+            "type": _pick(ACTIVITY_TYPES, acts["type"][order]),
+        }
+    )
 
-    history_frame = pd.DataFrame({
-        "account_id": account_ids.take(history["account"]),
-        "rep_id": rep_ids.take(history["rep"], allow_fill=True),
-        "effective_date": _dates(as_of, history["day"]),
-        "change_type": pd.array(history["change"], dtype="string"),
-    }).sort_values(["effective_date", "account_id"], kind="stable")
+    history_frame = pd.DataFrame(
+        {
+            "account_id": account_ids.take(history["account"]),
+            "rep_id": rep_ids.take(history["rep"], allow_fill=True),
+            "effective_date": _dates(as_of, history["day"]),
+            "change_type": pd.array(history["change"], dtype="string"),
+        }
+    ).sort_values(["effective_date", "account_id"], kind="stable")
 
-    rep_survey = pd.DataFrame({
-        "rep_id": rep_ids.take(survey["rep"]),
-        "described_segment": _pick(tuple(s.name for s in SEGMENTS), survey["segment"]),
-        "described_region": _pick(REGIONS, survey["region"]),
-        "described_account_count": pd.array(survey["count"], dtype="Int64"),
-    })
-    partners = pd.DataFrame({
-        "partner_id": partner_ids,
-        "partner_name": _pick(_PARTNER_NAMES, np.arange(n_partners)),
-        "tier": _pick(TIERS, rng.choice(len(TIERS), n_partners, p=(0.2, 0.4, 0.4))),
-    })
+    rep_survey = pd.DataFrame(
+        {
+            "rep_id": rep_ids.take(survey["rep"]),
+            "described_segment": _pick(tuple(s.name for s in SEGMENTS), survey["segment"]),
+            "described_region": _pick(REGIONS, survey["region"]),
+            "described_account_count": pd.array(survey["count"], dtype="Int64"),
+        }
+    )
+    partners = pd.DataFrame(
+        {
+            "partner_id": partner_ids,
+            "partner_name": _pick(_PARTNER_NAMES, np.arange(n_partners)),
+            "tier": _pick(TIERS, rng.choice(len(TIERS), n_partners, p=(0.2, 0.4, 0.4))),
+        }
+    )
     frames = {
-        "accounts": accounts, "reps": reps_frame, "opportunities": opportunities, "activities": activities,
-        "assignment_history": history_frame, "rep_survey": rep_survey, "partners": partners,
+        "accounts": accounts,
+        "reps": reps_frame,
+        "opportunities": opportunities,
+        "activities": activities,
+        "assignment_history": history_frame,
+        "rep_survey": rep_survey,
+        "partners": partners,
     }
     return {name: _conform(name, frames[name]) for name in TABLE_ORDER}

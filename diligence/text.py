@@ -5,6 +5,7 @@ table, scorecard and sheet of the kit formats values through these functions, so
 that no two places disagree. Pure functions of a value; no other kit module is
 imported here, so every layer may use them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -176,7 +177,19 @@ def counted(n: float, one: str, many: str) -> str:
 
 _PCT_TOKENS = {"pct", "share", "rate", "percent", "percentage"}
 _RATIO_TOKENS = {"ratio", "coverage", "multiple"}
-_MONEY_TOKENS = {"potential", "amount", "bookings", "quota", "revenue", "pipeline", "arr", "acv", "tcv", "money", "cost"}
+_MONEY_TOKENS = {
+    "potential",
+    "amount",
+    "bookings",
+    "quota",
+    "revenue",
+    "pipeline",
+    "arr",
+    "acv",
+    "tcv",
+    "money",
+    "cost",
+}
 _COUNT_TOKENS = {
     "count", "n", "accounts", "reps", "opportunities", "activities", "cells", "duplicates",
     "owners", "employees", "headcount", "need", "rows", "changes", "events", "total", "books",

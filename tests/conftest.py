@@ -1,4 +1,5 @@
 """Shared fixtures: a small synthetic company and one real end-to-end run of it."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Building blocks for tests on hand-built frames: the as-of date and typed tables."""
+
 from __future__ import annotations
 
 import pandas as pd

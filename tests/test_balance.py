@@ -1,4 +1,5 @@
 """Balance definitions (SPEC §3): comparable groups, attainment, book potential."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -191,7 +192,11 @@ def test_pipeline_load_needs_four_reps(params):
 
 
 def test_reps_without_quota_column(params):
-    tables = {"reps": make_reps().drop(columns="quota"), "accounts": accounts(["s1"]), "opportunities": won(["s1"], [1.0])}
+    tables = {
+        "reps": make_reps().drop(columns="quota"),
+        "accounts": accounts(["s1"]),
+        "opportunities": won(["s1"], [1.0]),
+    }
     m = balance.metrics(tables, params)
     assert m["comparable_groups"] == 0
     assert m["attainment_max_min_ratio"] is None and m["potential_max_min_ratio"] is None

@@ -5,6 +5,7 @@ handling (with a stand-in child program), and the roll-up from hand-written
 findings. The second half runs real portfolios through the command line, with
 local worker processes and with a real Dask LocalCluster.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,6 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from diligence.execution.batch import child as child_process
 from diligence.execution.batch import (
     FINGERPRINT_FILE,
     input_fingerprint,
@@ -28,6 +28,7 @@ from diligence.execution.batch import (
     run_company_task,
     write_rollup,
 )
+from diligence.execution.batch import child as child_process
 from diligence.execution.batch.portfolio_file import CompanySpec
 from tests.conftest import run_cli
 
@@ -285,7 +286,14 @@ def findings(company: str, statuses: dict[str, str], metrics: dict) -> dict:
         "as_of": "2026-09-30",
         "metrics": metrics,
         "flags": [
-            {"id": fid, "name": fid.lower(), "status": statuses.get(fid, "clear"), "value": None, "threshold": None, "detail": ""}
+            {
+                "id": fid,
+                "name": fid.lower(),
+                "status": statuses.get(fid, "clear"),
+                "value": None,
+                "threshold": None,
+                "detail": "",
+            }
             for fid in FLAG_IDS
         ],
         "data_quality": {},
@@ -296,19 +304,38 @@ def findings(company: str, statuses: dict[str, str], metrics: dict) -> dict:
 def rolled_up(tmp_path):
     """A three-company roll-up written from hand-made findings: ok, skipped, failed."""
     out = tmp_path / "batch"
-    names = ["Beta <b>Corp</b>", "=HYPERLINK(\"http://evil\")", "Gamma & Sons"]
+    names = ["Beta <b>Corp</b>", '=HYPERLINK("http://evil")', "Gamma & Sons"]
     specs = [spec(tmp_path, n, slug=s) for n, s in zip(names, ["beta-b-corp-b", "hyperlink-http-evil", "gamma-sons"])]
     jobs = [make_job(s, out) for s in specs]
     Path(jobs[0]["out"]).mkdir(parents=True)
     (Path(jobs[0]["out"]) / "findings.json").write_text(
-        json.dumps(findings(names[0], {"RF1": "triggered", "W4": "triggered", "RF4": "not_assessed"},
-                            {"accounts_total": 300, "unassigned_pct": 0.25, "months_since_rebalance": 19.1,
-                             "attainment_max_min_ratio": None}))
+        json.dumps(
+            findings(
+                names[0],
+                {"RF1": "triggered", "W4": "triggered", "RF4": "not_assessed"},
+                {
+                    "accounts_total": 300,
+                    "unassigned_pct": 0.25,
+                    "months_since_rebalance": 19.1,
+                    "attainment_max_min_ratio": None,
+                },
+            )
+        )
     )
     Path(jobs[1]["out"]).mkdir(parents=True)
     (Path(jobs[1]["out"]) / "findings.json").write_text(
-        json.dumps(findings(names[1], {}, {"accounts_total": 1200, "unassigned_pct": 0.05, "months_since_rebalance": 2.0,
-                                           "attainment_max_min_ratio": 1.4}))
+        json.dumps(
+            findings(
+                names[1],
+                {},
+                {
+                    "accounts_total": 1200,
+                    "unassigned_pct": 0.05,
+                    "months_since_rebalance": 2.0,
+                    "attainment_max_min_ratio": 1.4,
+                },
+            )
+        )
     )
     results = [
         {"status": "ok", "error": None},
@@ -321,7 +348,7 @@ def rolled_up(tmp_path):
 
 
 def test_portfolio_json_is_exactly_the_spec_shape(rolled_up):
-    out, names, paths = rolled_up
+    _out, names, paths = rolled_up
     doc = json.loads(paths["json"].read_text())
     assert list(doc) == ["schema_version", "companies"] and doc["schema_version"] == 1
     assert [c["company"] for c in doc["companies"]] == names, "portfolio-file order"
@@ -330,7 +357,11 @@ def test_portfolio_json_is_exactly_the_spec_shape(rolled_up):
     beta, evil, gamma = doc["companies"]
     assert beta["status"] == "ok" and beta["error"] is None
     assert list(beta["flags"]) == FLAG_IDS
-    assert beta["flags"]["RF1"] == "triggered" and beta["flags"]["RF4"] == "not_assessed" and beta["flags"]["RF2"] == "clear"
+    assert (
+        beta["flags"]["RF1"] == "triggered"
+        and beta["flags"]["RF4"] == "not_assessed"
+        and beta["flags"]["RF2"] == "clear"
+    )
     assert beta["metrics"]["unassigned_pct"] == 0.25 and beta["metrics"]["attainment_max_min_ratio"] is None
     assert evil["status"] == "ok", "a skipped company counts as ok"
     assert gamma == {
@@ -358,7 +389,7 @@ def test_an_ok_company_without_readable_findings_is_failed(tmp_path):
 
 
 def test_portfolio_html_is_self_contained_escaped_and_linked(rolled_up):
-    out, _, paths = rolled_up
+    _out, _, paths = rolled_up
     html = paths["html"].read_text()
     assert "<b>Corp</b>" not in html and "Beta &lt;b&gt;Corp&lt;/b&gt;" in html
     assert "Gamma &amp; Sons" in html
@@ -386,8 +417,8 @@ def test_portfolio_workbook_sheets_fills_and_text(rolled_up):
     rules = {(str(cf.sqref), r.formula[0]) for cf in wb["Flags"].conditional_formatting for r in cf.rules}
     assert ("C5", '"Triggered"') not in rules and ("C5:C7", '"Triggered"') in rules
     assert ("C5:P7", '"Clear"') in rules and ("B5:B7", '"Failed"') in rules
-    red = [r for cf in wb["Flags"].conditional_formatting if str(cf.sqref) == "C5:C7" for r in cf.rules][0]
-    amber = [r for cf in wb["Flags"].conditional_formatting if str(cf.sqref) == "I5:I7" for r in cf.rules][0]
+    red = next(r for cf in wb["Flags"].conditional_formatting if str(cf.sqref) == "C5:C7" for r in cf.rules)
+    amber = next(r for cf in wb["Flags"].conditional_formatting if str(cf.sqref) == "I5:I7" for r in cf.rules)
     assert red.dxf.fill.bgColor.rgb.endswith("FFC7CE") and amber.dxf.fill.bgColor.rgb.endswith("FFEB9C")
 
     metrics = wb["Metrics"]
@@ -539,7 +570,9 @@ def test_all_ok_exits_0_and_bad_portfolio_exits_2(local_batch, portfolio, tmp_pa
     path, _ = portfolio
     _, out = local_batch
     good = tmp_path / "good.yaml"
-    good.write_text(path.read_text().split("  - name: Broken")[0].replace("data: beta/", f"data: {path.parent / 'beta'}"))
+    good.write_text(
+        path.read_text().split("  - name: Broken")[0].replace("data: beta/", f"data: {path.parent / 'beta'}")
+    )
     result = run_batch_cli(good, out)  # both companies current: skipped, so this is quick
     assert result.returncode == 0, result.stderr
     assert [c["status"] for c in json.loads((out / "portfolio.json").read_text())["companies"]] == ["ok", "ok"]

@@ -1,4 +1,5 @@
 """Capacity need, headcount and seniority mix (SPEC §3, §4)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -98,7 +99,10 @@ def test_seniority_mix(reps, params):
     acc = accounts(["Enterprise", "Enterprise", "Enterprise", "SMB"], ["e1", "e1", "s1", "s2"])
     mix = capacity.seniority_mix({"accounts": acc, "reps": reps}, params)
     assert mix[["segment", "level"]].apply(tuple, axis=1).tolist() == [
-        ("Enterprise", "Junior"), ("Enterprise", "senior"), ("SMB", "mid")]
+        ("Enterprise", "Junior"),
+        ("Enterprise", "senior"),
+        ("SMB", "mid"),
+    ]
     assert mix["accounts"].tolist() == [2, 1, 1]
     assert mix["share_of_segment"].tolist() == pytest.approx([2 / 3, 1 / 3, 1.0])
     assert mix["enterprise"].tolist() == [True, True, False]

@@ -1,10 +1,12 @@
 """Channel conflict and multi-rep accounts (SPEC §3) on hand-built opportunities."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
 from diligence.metrics import channels
+
 T = "2025-06-30"
 PARAMS = {"as_of": T}
 
@@ -13,10 +15,19 @@ def _opps(rows: list[tuple]) -> pd.DataFrame:
     """Rows of (id, account, owner, channel, partner, created, close, is_closed)."""
     frame = pd.DataFrame(
         rows,
-        columns=["opportunity_id", "account_id", "owner_rep_id", "channel", "partner_id", "created_date", "close_date", "is_closed"],
+        columns=[
+            "opportunity_id",
+            "account_id",
+            "owner_rep_id",
+            "channel",
+            "partner_id",
+            "created_date",
+            "close_date",
+            "is_closed",
+        ],
     )
     frame = frame.astype(
-        {c: "string" for c in ("opportunity_id", "account_id", "owner_rep_id", "channel", "partner_id")}
+        dict.fromkeys(("opportunity_id", "account_id", "owner_rep_id", "channel", "partner_id"), "string")
     )
     frame["created_date"] = pd.to_datetime(frame["created_date"])
     frame["close_date"] = pd.to_datetime(frame["close_date"])
@@ -28,7 +39,8 @@ def _opps(rows: list[tuple]) -> pd.DataFrame:
 def _tables(opps: pd.DataFrame) -> dict:
     ids = sorted(opps["account_id"].dropna().unique())
     accounts = pd.DataFrame(
-        {"account_id": ids, "account_name": [f"Account {i}" for i in ids], "owner_rep_id": ["r1"] * len(ids)}, dtype="string"
+        {"account_id": ids, "account_name": [f"Account {i}" for i in ids], "owner_rep_id": ["r1"] * len(ids)},
+        dtype="string",
     )
     reps = pd.DataFrame({"rep_id": ["r1", "r2", "r3"], "rep_name": ["Ann", "Bob", "Cy"]}, dtype="string")
     partners = pd.DataFrame({"partner_id": ["p1"], "partner_name": ["Partner One"]}, dtype="string")
@@ -41,11 +53,14 @@ def _metrics(rows: list[tuple]) -> dict:
 
 # --- channel conflict -------------------------------------------------------
 
+
 def test_partner_deal_closed_before_direct_opened_is_no_conflict():
-    m = _metrics([
-        ("o1", "a1", None, "partner", "p1", "2025-01-01", "2025-02-28", True),
-        ("o2", "a1", "r1", "direct", None, "2025-03-01", "2025-04-01", True),
-    ])
+    m = _metrics(
+        [
+            ("o1", "a1", None, "partner", "p1", "2025-01-01", "2025-02-28", True),
+            ("o2", "a1", "r1", "direct", None, "2025-03-01", "2025-04-01", True),
+        ]
+    )
     assert m["channel_conflict_accounts"] == 0
 
 
@@ -111,10 +126,12 @@ def test_closed_deal_without_close_date_lives_one_day():
 
 
 def test_missing_is_closed_infers_from_close_date():
-    opps = _opps([
-        ("o1", "a1", None, "partner", "p1", "2025-01-01", "2025-02-01", None),  # past close: closed
-        ("o2", "a1", "r1", "direct", None, "2025-03-01", "2025-09-01", None),  # future close: open
-    ])
+    opps = _opps(
+        [
+            ("o1", "a1", None, "partner", "p1", "2025-01-01", "2025-02-01", None),  # past close: closed
+            ("o2", "a1", "r1", "direct", None, "2025-03-01", "2025-09-01", None),  # future close: open
+        ]
+    )
     life = channels.opportunity_lifetimes(opps, pd.Timestamp(T))
     assert life["lifetime_end"].tolist() == [pd.Timestamp("2025-02-01"), pd.Timestamp(T)]
     assert channels.metrics(_tables(opps), PARAMS)["channel_conflict_accounts"] == 0
@@ -139,10 +156,12 @@ def test_conflicts_are_counted_per_account():
 
 
 def test_partner_id_falls_back_to_the_account():
-    opps = _opps([
-        ("o1", "a1", None, "partner", None, "2025-01-01", "2025-03-01", True),
-        ("o2", "a1", "r1", "direct", None, "2025-02-01", "2025-04-01", True),
-    ])
+    opps = _opps(
+        [
+            ("o1", "a1", None, "partner", None, "2025-01-01", "2025-03-01", True),
+            ("o2", "a1", "r1", "direct", None, "2025-02-01", "2025-04-01", True),
+        ]
+    )
     tables = _tables(opps)
     tables["accounts"]["partner_id"] = pd.array(["p1"], dtype="string")
     assert channels.conflict_accounts(tables, PARAMS).loc[0, "partner_id"] == "p1"
@@ -161,6 +180,7 @@ def test_no_opportunities_or_no_channel_is_none():
 
 
 # --- multi-rep ----------------------------------------------------------------
+
 
 def test_same_rep_twice_is_not_multi_rep():
     rows = [
@@ -212,6 +232,12 @@ def test_partner_deals_do_not_make_multi_rep():
 
 @pytest.mark.parametrize("party", ["channel", "owner_rep_id"])
 def test_overlapping_accounts_on_an_empty_frame(party):
-    empty = pd.DataFrame({"account_id": pd.Series(dtype="string"), party: pd.Series(dtype="string"),
-                          "start": pd.Series(dtype="datetime64[ns]"), "end": pd.Series(dtype="datetime64[ns]")})
+    empty = pd.DataFrame(
+        {
+            "account_id": pd.Series(dtype="string"),
+            party: pd.Series(dtype="string"),
+            "start": pd.Series(dtype="datetime64[ns]"),
+            "end": pd.Series(dtype="datetime64[ns]"),
+        }
+    )
     assert len(channels.overlapping_accounts(empty, party)) == 0

@@ -1,4 +1,5 @@
 """Coverage definitions (SPEC §3) pinned on tiny hand-built tables."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -41,22 +42,25 @@ def tables(reps):
 
 
 def test_potential_column_blanks_count_as_zero():
-    acc = frame("accounts", account_id=["a", "b"], account_name=["A", "B"], potential=[5.0, None],
-                annual_revenue=[100.0, 100.0])
+    acc = frame(
+        "accounts", account_id=["a", "b"], account_name=["A", "B"], potential=[5.0, None], annual_revenue=[100.0, 100.0]
+    )
     assert coverage.potential_basis(acc) == "potential"
     assert coverage.account_potential(acc).tolist() == [5.0, 0.0]
 
 
 def test_potential_proxy_annual_revenue_when_potential_all_blank():
-    acc = frame("accounts", account_id=["a", "b"], account_name=["A", "B"], potential=[None, None],
-                annual_revenue=[100.0, None])
+    acc = frame(
+        "accounts", account_id=["a", "b"], account_name=["A", "B"], potential=[None, None], annual_revenue=[100.0, None]
+    )
     assert coverage.potential_basis(acc) == "annual_revenue (proxy)"
     assert coverage.account_potential(acc).tolist() == [100.0, 0.0]
 
 
 def test_potential_proxy_account_count(reps, params):
-    acc = frame("accounts", account_id=["a", "b", "c", "d"], account_name=list("ABCD"),
-                owner_rep_id=["r1", None, "gone", "r2"])
+    acc = frame(
+        "accounts", account_id=["a", "b", "c", "d"], account_name=list("ABCD"), owner_rep_id=["r1", None, "gone", "r2"]
+    )
     assert coverage.potential_basis(acc) == "account count (proxy)"
     pot = coverage.account_potential(acc.set_index(pd.Index([7, 8, 9, 10])))
     assert pot.tolist() == [1.0] * 4 and pot.index.tolist() == [7, 8, 9, 10] and pot.dtype == float
@@ -100,8 +104,16 @@ def test_account_coverage_columns_and_order(tables, params):
     assert cov["account_id"].tolist() == sorted(cov["account_id"])
     assert cov.set_index("account_id").loc["a3", "assignment"] == coverage.ORPHANED
     assert cov.set_index("account_id").loc["a6", "assignment"] == coverage.UNOWNED
-    assert {"account_name", "segment", "region", "owner_rep_id", "orphaned", "worked",
-            "last_activity_date", "potential"} <= set(cov.columns)
+    assert {
+        "account_name",
+        "segment",
+        "region",
+        "owner_rep_id",
+        "orphaned",
+        "worked",
+        "last_activity_date",
+        "potential",
+    } <= set(cov.columns)
 
 
 def test_missing_activities_gives_none(tables, params):
@@ -115,9 +127,16 @@ def test_missing_activities_gives_none(tables, params):
 def test_missing_owner_column_gives_none(tables, params):
     tables["accounts"] = tables["accounts"].drop(columns="owner_rep_id")
     m = coverage.metrics(tables, params)
-    for name in ("rep_assigned_pct", "partner_only_pct", "unassigned_pct", "orphaned_accounts",
-                 "unassigned_potential_pct", "assigned_not_worked_pct", "white_space_cells",
-                 "white_space_potential_pct"):
+    for name in (
+        "rep_assigned_pct",
+        "partner_only_pct",
+        "unassigned_pct",
+        "orphaned_accounts",
+        "unassigned_potential_pct",
+        "assigned_not_worked_pct",
+        "white_space_cells",
+        "white_space_potential_pct",
+    ):
         assert m[name] is None, name
     assert m["accounts_total"] == 8 and m["contacted_90d_pct"] == 2 / 8
 
@@ -137,16 +156,22 @@ def _grid_accounts(owners_by_cell: dict[tuple[str, str], list]) -> pd.DataFrame:
 
 
 def test_white_space_cells(reps, params):
-    accounts = _grid_accounts({
-        ("SMB", "N"): [None] * 5,  # white space: 5 accounts, none covered
-        ("SMB", "S"): ["gone"] * 6,  # white space: orphans are not coverage
-        ("Ent", "N"): [None] * 4,  # too small
-        ("Ent", "S"): [None] * 4 + ["r1"],  # covered by one rep
-    })
+    accounts = _grid_accounts(
+        {
+            ("SMB", "N"): [None] * 5,  # white space: 5 accounts, none covered
+            ("SMB", "S"): ["gone"] * 6,  # white space: orphans are not coverage
+            ("Ent", "N"): [None] * 4,  # too small
+            ("Ent", "S"): [None] * 4 + ["r1"],  # covered by one rep
+        }
+    )
     tables = {"accounts": accounts, "reps": reps}
     grid = coverage.white_space(tables, params)
     assert grid[["segment", "region"]].apply(tuple, axis=1).tolist() == [
-        ("Ent", "N"), ("Ent", "S"), ("SMB", "N"), ("SMB", "S")]
+        ("Ent", "N"),
+        ("Ent", "S"),
+        ("SMB", "N"),
+        ("SMB", "S"),
+    ]
     assert grid["white_space"].tolist() == [False, False, True, True]
     assert grid["covered"].tolist() == [0, 1, 0, 0]
     m = coverage.metrics(tables, params)
@@ -162,7 +187,9 @@ def test_white_space_partner_counts_as_coverage_and_min_accounts_param(reps):
     accounts2 = _grid_accounts({("SMB", "N"): [None] * 3})
     tables2 = {"accounts": accounts2, "reps": reps}
     assert coverage.metrics(tables2, resolve_params({"as_of": T}))["white_space_cells"] == 0
-    assert coverage.metrics(tables2, resolve_params({"as_of": T, "white_space_min_accounts": 3}))["white_space_cells"] == 1
+    assert (
+        coverage.metrics(tables2, resolve_params({"as_of": T, "white_space_min_accounts": 3}))["white_space_cells"] == 1
+    )
 
 
 def test_white_space_dimensions_absent(reps, params):

@@ -5,6 +5,7 @@ evaluated flag; none of them compares a metric with a threshold again. These
 tests put each flag's metric exactly on its threshold (and on each end of the W5
 band), and just past it, and check that the three say the same thing.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -24,11 +25,16 @@ PARAMS = resolve_params({"as_of": "2025-06-30"})
 
 #: The section narrative that speaks of each flag, where one does.
 SECTION = {
-    "RF1": narrative.market_coverage, "W1": narrative.market_coverage,
-    "RF2": narrative.capacity_balance, "W2": narrative.capacity_balance, "W3": narrative.capacity_balance,
+    "RF1": narrative.market_coverage,
+    "W1": narrative.market_coverage,
+    "RF2": narrative.capacity_balance,
+    "W2": narrative.capacity_balance,
+    "W3": narrative.capacity_balance,
     "W5": narrative.pipeline_win_rates,
-    "RF3": narrative.territory_governance, "RF4": narrative.territory_governance,
-    "RF6": narrative.headcount_capacity, "W6": narrative.headcount_capacity,
+    "RF3": narrative.territory_governance,
+    "RF4": narrative.territory_governance,
+    "RF6": narrative.headcount_capacity,
+    "W6": narrative.headcount_capacity,
 }
 
 #: Context metrics some sentences need besides the judged one.
@@ -93,9 +99,7 @@ def test_the_narrative_never_compares_a_metric_with_a_threshold():
 
 
 def test_each_flags_facts_are_written_once_in_the_code():
-    code = "\n".join(
-        p.read_text(encoding="utf-8") for p in pathlib.Path(diligence.__file__).parent.rglob("*.py")
-    )
+    code = "\n".join(p.read_text(encoding="utf-8") for p in pathlib.Path(diligence.__file__).parent.rglob("*.py"))
     for s in FLAGS:
         assert code.count(f'"{s.headline}"') == 1, s.id
         assert code.count(f'"{s.rule}"') == 1, s.id

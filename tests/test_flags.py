@@ -1,4 +1,5 @@
 """Red flags (SPEC §5): thresholds, boundaries, not-assessed reasons, wording."""
+
 from __future__ import annotations
 
 import json
@@ -12,19 +13,36 @@ from diligence.params import resolve_params
 PARAMS = resolve_params({"as_of": "2025-06-30"})
 
 SPEC_FLAGS = [
-    ("RF1", "unassigned_accounts"), ("RF2", "attainment_disparity"), ("RF3", "stale_rebalancing"),
-    ("RF4", "territory_perception_gap"), ("RF5", "channel_conflict_without_rules"),
-    ("RF6", "headcount_driven_design"), ("W1", "coverage_gap"), ("W2", "attainment_variance"),
-    ("W3", "opportunity_imbalance"), ("W4", "white_space"), ("W5", "pipeline_coverage_off_band"),
-    ("W6", "seniority_mismatch"), ("W7", "rep_overlap"), ("W8", "merger_overlap"),
+    ("RF1", "unassigned_accounts"),
+    ("RF2", "attainment_disparity"),
+    ("RF3", "stale_rebalancing"),
+    ("RF4", "territory_perception_gap"),
+    ("RF5", "channel_conflict_without_rules"),
+    ("RF6", "headcount_driven_design"),
+    ("W1", "coverage_gap"),
+    ("W2", "attainment_variance"),
+    ("W3", "opportunity_imbalance"),
+    ("W4", "white_space"),
+    ("W5", "pipeline_coverage_off_band"),
+    ("W6", "seniority_mismatch"),
+    ("W7", "rep_overlap"),
+    ("W8", "merger_overlap"),
 ]
 
 #: Flags judged as "metric > threshold" and the metric each one reads.
 SIMPLE = {
-    "RF1": "unassigned_pct", "RF2": "attainment_max_min_ratio", "RF3": "months_since_rebalance",
-    "RF4": "survey_mismatch_pct", "RF5": "channel_conflict_accounts", "RF6": "headcount_shortfall_pct",
-    "W1": "assigned_not_worked_pct", "W2": "attainment_cv_max", "W3": "potential_max_min_ratio",
-    "W4": "white_space_cells", "W6": "junior_on_enterprise_pct", "W7": "multi_rep_accounts",
+    "RF1": "unassigned_pct",
+    "RF2": "attainment_max_min_ratio",
+    "RF3": "months_since_rebalance",
+    "RF4": "survey_mismatch_pct",
+    "RF5": "channel_conflict_accounts",
+    "RF6": "headcount_shortfall_pct",
+    "W1": "assigned_not_worked_pct",
+    "W2": "attainment_cv_max",
+    "W3": "potential_max_min_ratio",
+    "W4": "white_space_cells",
+    "W6": "junior_on_enterprise_pct",
+    "W7": "multi_rep_accounts",
     "W8": "cross_crm_conflicting_owners",
 }
 
@@ -32,13 +50,26 @@ SIMPLE = {
 def _full_tables() -> dict:
     """Every table and column present (contents do not matter to the flags)."""
     accounts = pd.DataFrame(
-        columns=["account_id", "account_name", "owner_rep_id", "partner_id", "segment", "region", "source_company", "domain"],
+        columns=[
+            "account_id",
+            "account_name",
+            "owner_rep_id",
+            "partner_id",
+            "segment",
+            "region",
+            "source_company",
+            "domain",
+        ],
         dtype="string",
     )
     reps = pd.DataFrame(columns=["rep_id", "rep_name", "role", "level", "segment", "quota"])
-    opps = pd.DataFrame(columns=["opportunity_id", "account_id", "owner_rep_id", "channel", "close_date", "is_closed", "is_won"])
+    opps = pd.DataFrame(
+        columns=["opportunity_id", "account_id", "owner_rep_id", "channel", "close_date", "is_closed", "is_won"]
+    )
     return {
-        "accounts": accounts, "reps": reps, "opportunities": opps,
+        "accounts": accounts,
+        "reps": reps,
+        "opportunities": opps,
         "activities": pd.DataFrame(columns=["account_id", "activity_date"]),
         "assignment_history": pd.DataFrame(columns=["account_id", "effective_date", "change_type"]),
         "rep_survey": pd.DataFrame(columns=["rep_id"]),
@@ -99,26 +130,36 @@ def test_w5_band_ends_are_inside(median, status, word):
 
 
 def test_rf2_triggers_on_a_zero_minimum_group():
-    f = _by_id(flags.evaluate({"attainment_max_min_ratio": None, "attainment_zero_min_groups": 1}, PARAMS, _full_tables()))["RF2"]
+    f = _by_id(
+        flags.evaluate({"attainment_max_min_ratio": None, "attainment_zero_min_groups": 1}, PARAMS, _full_tables())
+    )["RF2"]
     assert f["status"] == "triggered"
     assert f["value"] is None
     assert "unbounded" in f["detail"]
-    f = _by_id(flags.evaluate({"attainment_max_min_ratio": None, "attainment_zero_min_groups": 0}, PARAMS, _full_tables()))["RF2"]
+    f = _by_id(
+        flags.evaluate({"attainment_max_min_ratio": None, "attainment_zero_min_groups": 0}, PARAMS, _full_tables())
+    )["RF2"]
     assert f["status"] == "not_assessed"
     assert "comparable group" in f["detail"]
 
 
 def test_w3_triggers_on_a_zero_potential_book():
-    f = _by_id(flags.evaluate({"potential_max_min_ratio": None, "potential_zero_books": 2}, PARAMS, _full_tables()))["W3"]
+    f = _by_id(flags.evaluate({"potential_max_min_ratio": None, "potential_zero_books": 2}, PARAMS, _full_tables()))[
+        "W3"
+    ]
     assert f["status"] == "triggered"
-    f = _by_id(flags.evaluate({"potential_max_min_ratio": 1.5, "potential_zero_books": 0}, PARAMS, _full_tables()))["W3"]
+    f = _by_id(flags.evaluate({"potential_max_min_ratio": 1.5, "potential_zero_books": 0}, PARAMS, _full_tables()))[
+        "W3"
+    ]
     assert f["status"] == "clear"
 
 
 def test_rf3_months_and_missing_history():
     f = _by_id(flags.evaluate({"months_since_rebalance": 12.0}, PARAMS, _full_tables()))["RF3"]
     assert f["status"] == "clear"
-    assert f["detail"] == "The last rebalance event was 12.0 months before the as-of date, within the 12-month threshold."
+    assert (
+        f["detail"] == "The last rebalance event was 12.0 months before the as-of date, within the 12-month threshold."
+    )
     tables = {k: v for k, v in _full_tables().items() if k != "assignment_history"}
     f = _by_id(flags.evaluate({"months_since_rebalance": None}, PARAMS, tables))["RF3"]
     assert f["status"] == "not_assessed"
@@ -147,10 +188,18 @@ def test_thresholds_come_from_params():
 
 
 def test_detail_wording_and_formats():
-    result = _by_id(flags.evaluate(
-        {"unassigned_pct": 0.312, "attainment_max_min_ratio": 3.44, "white_space_cells": 0, "multi_rep_accounts": 1},
-        PARAMS, _full_tables(),
-    ))
+    result = _by_id(
+        flags.evaluate(
+            {
+                "unassigned_pct": 0.312,
+                "attainment_max_min_ratio": 3.44,
+                "white_space_cells": 0,
+                "multi_rep_accounts": 1,
+            },
+            PARAMS,
+            _full_tables(),
+        )
+    )
     assert result["RF1"]["detail"] == "31.2% of accounts have no active rep or partner, above the 20% threshold."
     assert "3.4× the lowest, above the 2.0× threshold" in result["RF2"]["detail"]
     assert result["W4"]["status"] == "clear" and result["W4"]["detail"].startswith("No segment × region cells")
@@ -189,6 +238,7 @@ def test_w4_needs_one_of_its_dimensions():
 
 def _all_metrics(tables: dict, params: dict) -> dict:
     from diligence.metrics import balance, capacity, channels, coverage, governance, merger, pipeline
+
     metrics: dict = {}
     for module in (coverage, balance, pipeline, channels, governance, capacity, merger):
         metrics.update(module.metrics(tables, params))
@@ -217,16 +267,27 @@ def test_accounts_and_reps_only_company():
         dtype="string",
     )
     reps = pd.DataFrame(
-        {"rep_id": ["r1", "r2"], "rep_name": ["Ann", "Bob"], "role": ["AE", "AE"], "level": ["junior", "senior"],
-         "segment": ["Enterprise", "Enterprise"]},
+        {
+            "rep_id": ["r1", "r2"],
+            "rep_name": ["Ann", "Bob"],
+            "role": ["AE", "AE"],
+            "level": ["junior", "senior"],
+            "segment": ["Enterprise", "Enterprise"],
+        },
         dtype="string",
     )
     reps["quota"] = [100.0, 100.0]
     tables = {"accounts": accounts, "reps": reps}
     result = _by_id(flags.evaluate(_all_metrics(tables, PARAMS), PARAMS, tables))
     needs_other_tables = {
-        "RF2": "opportunities", "RF3": "assignment_history", "RF4": "rep_survey", "RF5": "opportunities",
-        "W1": "activities", "W2": "opportunities", "W5": "opportunities", "W7": "opportunities",
+        "RF2": "opportunities",
+        "RF3": "assignment_history",
+        "RF4": "rep_survey",
+        "RF5": "opportunities",
+        "W1": "activities",
+        "W2": "opportunities",
+        "W5": "opportunities",
+        "W7": "opportunities",
     }
     for fid, table in needs_other_tables.items():
         assert result[fid]["status"] == "not_assessed", result[fid]
@@ -241,18 +302,29 @@ def test_accounts_and_reps_only_company():
 def test_values_are_plain_python_numbers():
     import numpy as np
 
-    result = _by_id(flags.evaluate(
-        {"unassigned_pct": np.float64(0.5), "white_space_cells": np.int64(3), "win_rate": float("nan"),
-         "pipeline_coverage_median": float("nan")},
-        PARAMS, _full_tables(),
-    ))
+    result = _by_id(
+        flags.evaluate(
+            {
+                "unassigned_pct": np.float64(0.5),
+                "white_space_cells": np.int64(3),
+                "win_rate": float("nan"),
+                "pipeline_coverage_median": float("nan"),
+            },
+            PARAMS,
+            _full_tables(),
+        )
+    )
     assert type(result["RF1"]["value"]) is float
     assert type(result["W4"]["value"]) is int
     assert result["W5"]["status"] == "not_assessed"
 
 
 def test_scorecard_is_a_display_table_in_flag_order():
-    result = flags.evaluate({"unassigned_pct": 0.312, "pipeline_coverage_median": 2.1, "months_since_rebalance": 14.24}, PARAMS, _full_tables())
+    result = flags.evaluate(
+        {"unassigned_pct": 0.312, "pipeline_coverage_median": 2.1, "months_since_rebalance": 14.24},
+        PARAMS,
+        _full_tables(),
+    )
     card = flags.scorecard(result)
     assert card.columns.tolist() == ["id", "name", "status", "value", "threshold", "detail"]
     assert card["id"].tolist() == [fid for fid, _ in SPEC_FLAGS]

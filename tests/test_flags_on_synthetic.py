@@ -1,4 +1,5 @@
 """The kit finds exactly what was planted: the demo company's problems, and none in a healthy one."""
+
 from __future__ import annotations
 
 import json

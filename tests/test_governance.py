@@ -1,16 +1,22 @@
 """Rebalance events, attrition-driven changes and survey mismatches (SPEC §3-4)."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
 from diligence.metrics import governance
+
 T = "2025-06-30"
 PARAMS = {"as_of": T}
 
 
-def _accounts(n: int, owners: list | None = None, segments: list | None = None, regions: list | None = None) -> pd.DataFrame:
-    frame = pd.DataFrame({"account_id": [f"a{i:03d}" for i in range(n)], "account_name": [f"Acc {i}" for i in range(n)]})
+def _accounts(
+    n: int, owners: list | None = None, segments: list | None = None, regions: list | None = None
+) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {"account_id": [f"a{i:03d}" for i in range(n)], "account_name": [f"Acc {i}" for i in range(n)]}
+    )
     if owners is not None:
         frame["owner_rep_id"] = owners
     if segments is not None:
@@ -35,6 +41,7 @@ def _history(rows: list[tuple], typed: bool = False) -> pd.DataFrame:
 
 
 # --- rebalance events -------------------------------------------------------
+
 
 def test_untyped_history_infers_months_at_the_five_percent_boundary():
     accounts = _accounts(100)
@@ -130,6 +137,7 @@ def test_no_history_table_gives_none():
 
 # --- survey -------------------------------------------------------------------
 
+
 def _survey(rows: list[tuple]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["rep_id", "described_segment", "described_region", "described_account_count"])
     frame = frame.astype({"rep_id": "string", "described_segment": "string", "described_region": "string"})
@@ -148,7 +156,8 @@ def test_case_only_difference_is_not_a_mismatch():
 
 def test_segment_and_region_mismatch_against_the_book_mode():
     accounts = _accounts(
-        6, owners=["r1"] * 3 + ["r2"] * 3,
+        6,
+        owners=["r1"] * 3 + ["r2"] * 3,
         segments=["SMB", "SMB", "Enterprise", "SMB", "Enterprise", None],  # r2 ties SMB / Enterprise
         regions=["EMEA"] * 3 + ["NA"] * 3,
     )
@@ -179,12 +188,14 @@ def test_account_count_boundary_is_25_percent_of_the_book(actual, described, mis
 
 def test_only_active_surveyed_reps_with_an_answer_count():
     accounts = _accounts(4, owners=["r1", "r1", "r2", "r3"], segments=["SMB"] * 4)
-    survey = _survey([
-        ("r1", "SMB", None, 2),  # match
-        ("r2", "Enterprise", None, None),  # mismatch
-        ("r3", "Enterprise", None, None),  # departed: not counted
-        ("r9", None, None, None),  # unknown rep: not counted
-    ])
+    survey = _survey(
+        [
+            ("r1", "SMB", None, 2),  # match
+            ("r2", "Enterprise", None, None),  # mismatch
+            ("r3", "Enterprise", None, None),  # departed: not counted
+            ("r9", None, None, None),  # unknown rep: not counted
+        ]
+    )
     tables = {"accounts": accounts, "reps": _reps(ended=("r3",)), "rep_survey": survey}
     m = governance.metrics(tables, PARAMS)
     assert m["survey_mismatch_pct"] == 0.5

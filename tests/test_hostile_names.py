@@ -1,4 +1,5 @@
 """Client strings are data: hostile names never become markup, formulas or paths."""
+
 from __future__ import annotations
 
 import json
@@ -69,7 +70,7 @@ def test_html_escapes_every_client_string(hostile_run):
     assert not [a for t, a in parsed.tags if t == "img" and a.get("src") == "x"]
     text = "".join(parsed.text)
     assert COMPANY in text, "the company name is shown, as text"
-    assert "<img src=x onerror=\"alert(1)\">" in text and "<script>alert('x')</script>" in text
+    assert '<img src=x onerror="alert(1)">' in text and "<script>alert('x')</script>" in text
 
 
 def test_excel_holds_no_formula(hostile_run):
@@ -83,12 +84,18 @@ def test_excel_holds_no_formula(hostile_run):
         if cell.data_type == "f"
     ]
     assert formulas == []
-    texts = {cell.value for ws in wb.worksheets for row in ws.iter_rows() for cell in row if isinstance(cell.value, str)}
+    texts = {
+        cell.value for ws in wb.worksheets for row in ws.iter_rows() for cell in row if isinstance(cell.value, str)
+    }
     assert any(t.startswith("=HYPERLINK") for t in texts), "the hostile name is kept, as text"
 
 
 def test_findings_keep_the_name_as_data_and_nothing_escapes_out(hostile_run):
     _, root, out = hostile_run
     assert json.loads((out / "findings.json").read_text())["company"] == COMPANY
-    outside = sorted(p.relative_to(root) for p in root.rglob("*") if not p.is_relative_to(out) and not p.is_relative_to(root / "data"))
+    outside = sorted(
+        p.relative_to(root)
+        for p in root.rglob("*")
+        if not p.is_relative_to(out) and not p.is_relative_to(root / "data")
+    )
     assert outside == [], "no file is written outside --out"

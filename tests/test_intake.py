@@ -1,4 +1,5 @@
 """Intake: the same company sent three ways gives the same tables; the parsers."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,9 +47,7 @@ SPEC_CSV = {
         "O3,12,R1,direct,0,Negotiation,2025-06-01,2026-01-15,false,false\n"
     ),
     "activities.csv": (
-        "activity_id,account_id,rep_id,activity_date,type\n"
-        "T1,007,R1,2025-05-20,Call\n"
-        "T2,12,R2,2025-06-14,Email\n"
+        "activity_id,account_id,rep_id,activity_date,type\nT1,007,R1,2025-05-20,Call\nT2,12,R2,2025-06-14,Email\n"
     ),
 }
 
@@ -74,9 +73,7 @@ EUROPEAN_CSV = {
         "O3;12;R1;Direct;0;Negotiation;01/06/2025;15/01/2026\n"
     ),
     "activities.csv": (
-        "activity_id;account_id;rep_id;activity_date;type\n"
-        "T1;007;R1;20/05/2025;Call\n"
-        "T2;12;R2;14/06/2025;Email\n"
+        "activity_id;account_id;rep_id;activity_date;type\nT1;007;R1;20/05/2025;Call\nT2;12;R2;14/06/2025;Email\n"
     ),
 }
 
@@ -101,8 +98,20 @@ def write_salesforce_workbook(path: Path) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Accounts"
-    ws.append(["Account ID", "Account Name", "Account Owner ID", "Segment", "Billing Country", "Employees",
-               "Annual Revenue", "Potential (EUR)", "Website", "Last Activity"])
+    ws.append(
+        [
+            "Account ID",
+            "Account Name",
+            "Account Owner ID",
+            "Segment",
+            "Billing Country",
+            "Employees",
+            "Annual Revenue",
+            "Potential (EUR)",
+            "Website",
+            "Last Activity",
+        ]
+    )
     ws.append(["007", "Société Générale", "R1", "Enterprise", "EMEA", 1200, 2500000.75, 1234.5, "sg.example", "x"])
     ws.append(["A-2", "Beta", "R2", "SMB", "NA", 15.0, None, 12000, None, None])
     ws.append([12, "Gamma", None, "SMB", "NA", None, 100, 0, "gamma.example", None])  # a numeric id
@@ -112,8 +121,20 @@ def write_salesforce_workbook(path: Path) -> Path:
     ws.append(["R1", "Ann", "AE", "senior", _d("2020-01-15"), None, 1_000_000])
     ws.append(["R2", "Bob", "AM", "junior", _d("2024-05-01"), _d("2025-12-31"), 500_000.0])
     ws = wb.create_sheet("Pipeline")
-    ws.append(["Opportunity ID", "Account ID", "Opportunity Owner ID", "Channel", "Amount", "Stage",
-               "Created Date", "Close Date", "Closed", "Won"])
+    ws.append(
+        [
+            "Opportunity ID",
+            "Account ID",
+            "Opportunity Owner ID",
+            "Channel",
+            "Amount",
+            "Stage",
+            "Created Date",
+            "Close Date",
+            "Closed",
+            "Won",
+        ]
+    )
     ws.append(["O1", "007", "R1", "Direct", 1234.5, "Closed Won", _d("2025-01-05"), _d("2025-03-31"), True, True])
     ws.append(["O2", "A-2", "R2", "Partner", 12000, "Closed Lost", _d("2025-02-13"), _d("2025-12-31"), True, False])
     ws.append(["O3", 12, "R1", "Direct", 0, "Negotiation", _d("2025-06-01 10:30"), _d("2026-01-15"), False, False])
@@ -149,12 +170,19 @@ def test_spec_csv_has_no_errors_and_the_contract_types(three_ways):
     assert "partner_id" not in accounts  # not sent: absent, not blank
     opps = intake.tables["opportunities"]
     assert opps["created_date"].dtype == "datetime64[ns]"
-    assert opps["created_date"].tolist() == [pd.Timestamp("2025-01-05"), pd.Timestamp("2025-02-13"), pd.Timestamp("2025-06-01")]
+    assert opps["created_date"].tolist() == [
+        pd.Timestamp("2025-01-05"),
+        pd.Timestamp("2025-02-13"),
+        pd.Timestamp("2025-06-01"),
+    ]
     assert opps["is_won"].dtype == "boolean"
     assert opps["is_won"].tolist() == [True, False, False]
     assert list(opps.columns) == [c for c in TABLES["opportunities"].column_names if c != "partner_id"]
     assert intake.sources == {
-        "accounts": "accounts.csv", "reps": "reps.csv", "opportunities": "opportunities.csv", "activities": "activities.csv",
+        "accounts": "accounts.csv",
+        "reps": "reps.csv",
+        "opportunities": "opportunities.csv",
+        "activities": "activities.csv",
     }
 
 
@@ -174,7 +202,10 @@ def test_workbook_sheets_stacked_for_one_table(tmp_path):
     wb.active.append(["A1", "Alpha"])
     wb.create_sheet("User").append(["Id", "Name"])
     wb["User"].append(["U1", "Ann"])
-    for sheet, rows in (("Task", [["T1", "A1", "2025-01-02"]]), ("Event", [["E1", "A1", "2025-01-03"], ["E2", "A1", "bad"]])):
+    for sheet, rows in (
+        ("Task", [["T1", "A1", "2025-01-02"]]),
+        ("Event", [["E1", "A1", "2025-01-03"], ["E2", "A1", "bad"]]),
+    ):
         ws = wb.create_sheet(sheet)
         ws.append(["Id", "AccountId", "ActivityDate"])
         for row in rows:
@@ -218,16 +249,41 @@ def test_data_quality_is_json_and_deterministic(three_ways, tmp_path):
     assert dq["tables"]["accounts"]["rows_kept"] == 3
     assert dq["error_count"] == 0
     assert dq["files"][0] == {
-        "file": "accounts.csv", "table": "accounts", "status": "read", "rows_read": 3, "rows_kept": 3, "rows_set_aside": 0,
-        "columns": {c: c for c in ["account_id", "account_name", "owner_rep_id", "segment", "region", "employees",
-                                   "annual_revenue", "potential", "domain"]},
+        "file": "accounts.csv",
+        "table": "accounts",
+        "status": "read",
+        "rows_read": 3,
+        "rows_kept": 3,
+        "rows_set_aside": 0,
+        "columns": {
+            c: c
+            for c in [
+                "account_id",
+                "account_name",
+                "owner_rep_id",
+                "segment",
+                "region",
+                "employees",
+                "annual_revenue",
+                "potential",
+                "domain",
+            ]
+        },
     }
     assert dq["tables"]["accounts"]["columns_absent"] == ["partner_id", "industry", "source_company"]
 
 
 def test_issue_str_and_format_issues():
-    issue = Issue("error", "accounts", "accounts.csv", "account_id", 3, (4, 9, 12),
-                  '3 duplicate keys (rows 4, 9, 12: "A-1", ...)', "make account_id unique")
+    issue = Issue(
+        "error",
+        "accounts",
+        "accounts.csv",
+        "account_id",
+        3,
+        (4, 9, 12),
+        '3 duplicate keys (rows 4, 9, 12: "A-1", ...)',
+        "make account_id unique",
+    )
     assert str(issue) == (
         'error: accounts (accounts.csv), column account_id: 3 duplicate keys (rows 4, 9, 12: "A-1", ...). '
         "Fix: make account_id unique"
@@ -258,12 +314,15 @@ def test_bad_arguments_raise_input_error(tmp_path):
 
 
 def test_mapping_yaml_in_folder_multi_target_and_files(tmp_path):
-    folder = write_files(tmp_path / "c", {
-        "Customers.CSV": "Company,Owner\nAcme,Ann\nBeta,\n",
-        "team.csv": "Agent\nAnn\n",
-        "mapping.yaml": "files:\n  accounts: customers.csv\n  reps: TEAM\naccounts:\n  company: [account_id, account_name]\n"
-                        "  OWNER: owner_rep_id\nreps:\n  agent: [rep_id, rep_name]\n",
-    })
+    folder = write_files(
+        tmp_path / "c",
+        {
+            "Customers.CSV": "Company,Owner\nAcme,Ann\nBeta,\n",
+            "team.csv": "Agent\nAnn\n",
+            "mapping.yaml": "files:\n  accounts: customers.csv\n  reps: TEAM\naccounts:\n  company: [account_id, account_name]\n"
+            "  OWNER: owner_rep_id\nreps:\n  agent: [rep_id, rep_name]\n",
+        },
+    )
     intake = load_company(folder)
     assert intake.errors == []
     accounts = intake.tables["accounts"]
@@ -274,20 +333,27 @@ def test_mapping_yaml_in_folder_multi_target_and_files(tmp_path):
 
 
 def test_header_names_are_matched_loosely(tmp_path):
-    folder = write_files(tmp_path / "c", {
-        "ACCOUNTS.csv": '\ufeff" Account ID ",Account Name,  SEGMENT \nA1,Alpha,SMB\n',
-        "reps.csv": "Rep_ID,Rep_Name\nR1,Ann\n",
-    })
+    folder = write_files(
+        tmp_path / "c",
+        {
+            "ACCOUNTS.csv": '\ufeff" Account ID ",Account Name,  SEGMENT \nA1,Alpha,SMB\n',
+            "reps.csv": "Rep_ID,Rep_Name\nR1,Ann\n",
+        },
+    )
     intake = load_company(folder)
     assert intake.errors == []
     assert list(intake.tables["accounts"].columns) == ["account_id", "account_name", "segment"]
 
 
 def test_windows_1252_text_with_euro_sign(tmp_path):
-    folder = write_files(tmp_path / "c", {
-        "accounts.csv": "account_id;account_name;potential\nA1;Café;1.234,50 €\n",
-        "reps.csv": "rep_id;rep_name\nR1;Zoë\n",
-    }, encoding="cp1252")
+    folder = write_files(
+        tmp_path / "c",
+        {
+            "accounts.csv": "account_id;account_name;potential\nA1;Café;1.234,50 €\n",
+            "reps.csv": "rep_id;rep_name\nR1;Zoë\n",
+        },
+        encoding="cp1252",
+    )
     intake = load_company(folder)
     assert intake.errors == []
     assert intake.tables["accounts"]["account_name"].tolist() == ["Café"]
@@ -315,13 +381,16 @@ def test_table_workbooks_in_a_folder(tmp_path):
 
 
 def test_files_entries_that_match_nothing_or_too_much(tmp_path):
-    folder = write_files(tmp_path / "c", {
-        "accounts.csv": "account_id,account_name\nA1,Alpha\n",
-        "reps.csv": "rep_id,rep_name\nR1,Ann\n",
-        "deals.csv": "opportunity_id,account_id,amount,created_date\nO1,A1,5,2025-01-01\n",
-        "deals.xlsx": b"",
-        "mapping.yaml": "files:\n  opportunities: deals\n  activities: calls.csv\n  accounts: customers.csv\n",
-    })
+    folder = write_files(
+        tmp_path / "c",
+        {
+            "accounts.csv": "account_id,account_name\nA1,Alpha\n",
+            "reps.csv": "rep_id,rep_name\nR1,Ann\n",
+            "deals.csv": "opportunity_id,account_id,amount,created_date\nO1,A1,5,2025-01-01\n",
+            "deals.xlsx": b"",
+            "mapping.yaml": "files:\n  opportunities: deals\n  activities: calls.csv\n  accounts: customers.csv\n",
+        },
+    )
     intake = load_company(folder)
     clash = [i for i in intake.errors if i.table == "opportunities"]
     assert len(clash) == 1 and set(clash[0].rows) == {"deals.csv", "deals.xlsx"}
@@ -336,8 +405,12 @@ def test_files_entries_that_match_nothing_or_too_much(tmp_path):
 def test_parquet_tables_keep_ids_as_text(tmp_path):
     folder = tmp_path / "c"
     folder.mkdir()
-    pd.DataFrame({"account_id": [7.0, 12.0], "account_name": ["A", "B"], "employees": [10, 20]}).to_parquet(folder / "accounts.parquet")
-    pd.DataFrame({"rep_id": ["R1"], "rep_name": ["Ann"], "hire_date": pd.to_datetime(["2020-01-01 09:30"])}).to_parquet(folder / "reps.parquet")
+    pd.DataFrame({"account_id": [7.0, 12.0], "account_name": ["A", "B"], "employees": [10, 20]}).to_parquet(
+        folder / "accounts.parquet"
+    )
+    pd.DataFrame({"rep_id": ["R1"], "rep_name": ["Ann"], "hire_date": pd.to_datetime(["2020-01-01 09:30"])}).to_parquet(
+        folder / "reps.parquet"
+    )
     intake = load_company(folder)
     assert intake.errors == []
     assert intake.tables["accounts"]["account_id"].tolist() == ["7", "12"]
@@ -347,12 +420,15 @@ def test_parquet_tables_keep_ids_as_text(tmp_path):
 
 
 def test_task_and_event_are_stacked_with_their_own_row_numbers(tmp_path):
-    folder = write_files(tmp_path / "c", {
-        "Account.csv": "Id,Name\nA1,Alpha\n",
-        "User.csv": "Id,Name,IsActive\nU1,Ann,true\n",
-        "Task.csv": "Id,AccountId,OwnerId,ActivityDate,Type\nT1,A1,U1,2025-01-02,Call\nT2,A9,U1,2025-01-03,Call\n",
-        "Event.csv": "Id,AccountId,OwnerId,ActivityDate\nE1,A1,U1,2025-01-04\nE2,,U1,2025-01-05\n",
-    })
+    folder = write_files(
+        tmp_path / "c",
+        {
+            "Account.csv": "Id,Name\nA1,Alpha\n",
+            "User.csv": "Id,Name,IsActive\nU1,Ann,true\n",
+            "Task.csv": "Id,AccountId,OwnerId,ActivityDate,Type\nT1,A1,U1,2025-01-02,Call\nT2,A9,U1,2025-01-03,Call\n",
+            "Event.csv": "Id,AccountId,OwnerId,ActivityDate\nE1,A1,U1,2025-01-04\nE2,,U1,2025-01-05\n",
+        },
+    )
     intake = load_company(folder, mapping="salesforce")
     assert intake.errors == []
     acts = intake.tables["activities"]
@@ -369,8 +445,22 @@ def test_task_and_event_are_stacked_with_their_own_row_numbers(tmp_path):
 
 
 def test_parse_dates_formats():
-    values = pd.Series(["2024-01-22", "2024-01-22T16:14:25.000+0000", "1/22/2024", "01/22/2024 4:14 PM",
-                        "20240122", "45313", "Jan 22, 2024", "", None, "soon", "2024-02-30", "9999-12-31"])
+    values = pd.Series(
+        [
+            "2024-01-22",
+            "2024-01-22T16:14:25.000+0000",
+            "1/22/2024",
+            "01/22/2024 4:14 PM",
+            "20240122",
+            "45313",
+            "Jan 22, 2024",
+            "",
+            None,
+            "soon",
+            "2024-02-30",
+            "9999-12-31",
+        ]
+    )
     dates, bad = parse_dates(values)
     assert dates.dtype == "datetime64[ns]"
     assert dates.iloc[:7].tolist() == [pd.Timestamp("2024-01-22")] * 7
@@ -379,14 +469,16 @@ def test_parse_dates_formats():
 
 
 def test_parse_dates_day_first_and_dotted():
-    dates, bad = parse_dates(pd.Series(["03/04/2025", "31.12.2025"]), dayfirst=True)
+    dates, _bad = parse_dates(pd.Series(["03/04/2025", "31.12.2025"]), dayfirst=True)
     assert dates.tolist() == [pd.Timestamp("2025-04-03"), pd.Timestamp("2025-12-31")]
     dates, _ = parse_dates(pd.Series(["03/04/2025"]))
     assert dates.tolist() == [pd.Timestamp("2025-03-04")]
 
 
 def test_parse_numbers_styles():
-    values = pd.Series(["1,234.50", "1.234,50", "$1,234", "USD 2,000.00", "(12)", "1 234,50 €", "1e3", "-5", "", "12%", "abc"])
+    values = pd.Series(
+        ["1,234.50", "1.234,50", "$1,234", "USD 2,000.00", "(12)", "1 234,50 €", "1e3", "-5", "", "12%", "abc"]
+    )
     numbers, bad = parse_numbers(values)
     assert numbers.iloc[:8].tolist() == [1234.5, 1234.5, 1234.0, 2000.0, -12.0, 1234.5, 1000.0, -5.0]
     assert bad.tolist() == [False] * 9 + [True, True]

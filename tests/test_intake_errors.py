@@ -1,4 +1,5 @@
 """Intake on broken data: every error and warning of SPEC §2, with table, column and rows."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -92,7 +93,9 @@ def test_unparseable_amount(tmp_path):
 
 def test_negative_amount(tmp_path):
     opps = OPPS + "O3,A1,R1,-50,Closed Won,2025-04-01,2025-05-01\n"
-    issue = only(load_company(company(tmp_path, opportunities__csv=opps)).errors, table="opportunities", column="amount")
+    issue = only(
+        load_company(company(tmp_path, opportunities__csv=opps)).errors, table="opportunities", column="amount"
+    )
     assert issue.rows == (4,) and "negative" in issue.message and '"-50"' in issue.message
 
 
@@ -182,7 +185,12 @@ def test_unknown_references_are_warnings(tmp_path):
     intake = load_company(company(tmp_path, accounts__csv=accounts, opportunities__csv=opps, activities__csv=acts))
     assert intake.errors == []
     owner = only(intake.warnings, table="accounts", column="owner_rep_id")
-    assert owner.rows == (5, 6) and owner.count == 2 and '1 different: "R9"' in owner.message and "orphaned" in owner.message
+    assert (
+        owner.rows == (5, 6)
+        and owner.count == 2
+        and '1 different: "R9"' in owner.message
+        and "orphaned" in owner.message
+    )
     assert only(intake.warnings, table="opportunities", column="account_id").rows == (4,)
     assert only(intake.warnings, table="opportunities", column="owner_rep_id").rows == (4,)
     assert only(intake.warnings, table="activities", column="rep_id").rows == (3,)
@@ -193,7 +201,9 @@ def test_unknown_partner_only_when_partners_sent(tmp_path):
     accounts = "account_id,account_name,partner_id\nA1,Alpha,P1\nA2,Beta,P2\n"
     without = load_company(company(tmp_path, accounts__csv=accounts))
     assert not [w for w in without.warnings if w.column == "partner_id"]
-    withp = load_company(company(tmp_path, accounts__csv=accounts, partners__csv="partner_id,partner_name\nP1,Reseller\n"))
+    withp = load_company(
+        company(tmp_path, accounts__csv=accounts, partners__csv="partner_id,partner_name\nP1,Reseller\n")
+    )
     assert only(withp.warnings, table="accounts", column="partner_id").rows == (3,)
 
 
@@ -267,7 +277,9 @@ def test_stage_derives_closed_and_won_where_blank(tmp_path):
 
 
 def test_ignored_files_and_blank_lines(tmp_path):
-    folder = company(tmp_path, accounts__csv=ACCOUNTS + ",,,\n,,,\n", **{"products__csv": "product\nX\n", "notes__txt": "hello"})
+    folder = company(
+        tmp_path, accounts__csv=ACCOUNTS + ",,,\n,,,\n", **{"products__csv": "product\nX\n", "notes__txt": "hello"}
+    )
     intake = load_company(folder)
     assert intake.errors == []
     assert {w.file for w in intake.warnings if "ignored" in w.message} == {"notes.txt", "products.csv"}
@@ -289,9 +301,13 @@ def test_inactive_user_without_end_date_counts_as_departed(tmp_path):
 
 def test_preset_filter_drops_deleted_rows(tmp_path):
     folder = company(
-        tmp_path, accounts__csv=None, reps__csv=None,
-        **{"Account__csv": "Id,Name,IsDeleted\nA1,Alpha,false\nA2,Gone,true\nA3,Gamma,\n",
-           "User__csv": "Id,Name\nR1,Ann\n"},
+        tmp_path,
+        accounts__csv=None,
+        reps__csv=None,
+        **{
+            "Account__csv": "Id,Name,IsDeleted\nA1,Alpha,false\nA2,Gone,true\nA3,Gamma,\n",
+            "User__csv": "Id,Name\nR1,Ann\n",
+        },
     )
     intake = load_company(folder, mapping="salesforce")
     assert intake.tables["accounts"]["account_id"].tolist() == ["A1", "A3"]
@@ -305,4 +321,7 @@ def test_ambiguous_slash_dates_are_warned(tmp_path):
     intake = load_company(company(tmp_path, opportunities__csv=opps))
     issue = only(intake.warnings, table="opportunities", column=None)
     assert "month/day" in issue.message and issue.count == 2
-    assert intake.tables["opportunities"]["created_date"].tolist() == [pd.Timestamp("2025-03-04"), pd.Timestamp("2025-05-06")]
+    assert intake.tables["opportunities"]["created_date"].tolist() == [
+        pd.Timestamp("2025-03-04"),
+        pd.Timestamp("2025-05-06"),
+    ]

@@ -1,4 +1,5 @@
 """The Salesforce preset on a real Data Loader export, on report exports, and the Maven mapping."""
+
 from __future__ import annotations
 
 import time
@@ -35,7 +36,10 @@ def test_excerpt_keeps_its_raw_format():
 def test_data_loader_export_loads_without_errors(sfdc):
     assert sfdc.errors == []
     assert sfdc.sources == {
-        "accounts": "Account.csv", "reps": "User.csv", "opportunities": "Opportunity.csv", "activities": "Task.csv",
+        "accounts": "Account.csv",
+        "reps": "User.csv",
+        "opportunities": "Opportunity.csv",
+        "activities": "Task.csv",
     }
     assert len(sfdc.tables["accounts"]) == 22
     assert len(sfdc.tables["opportunities"]) == 50
@@ -84,7 +88,9 @@ def test_report_exports_with_labels(tmp_path):
         '"001B","Beta","005Y","Spain","","beta.example"\n',
         encoding="utf-8-sig",
     )
-    (tmp_path / "reps.csv").write_text('"User ID","Full Name","Active","Role"\n"005X","Ann","1","AE West"\n"005Y","Bob","0",""\n')
+    (tmp_path / "reps.csv").write_text(
+        '"User ID","Full Name","Active","Role"\n"005X","Ann","1","AE West"\n"005Y","Bob","0",""\n'
+    )
     (tmp_path / "opportunities.csv").write_text(
         '"Opportunity ID","Account ID","Opportunity Owner ID","Amount","Stage","Created Date","Close Date","Closed","Won"\n'
         '"006A","001A","005X","USD 1,234.00","Closed Won","1/22/2024","3/15/2024 4:14 PM","1","1"\n'
@@ -131,12 +137,23 @@ def test_maven_example_mapping_gives_warnings_only():
 def test_large_tables_are_read_without_row_loops(tmp_path):
     rng = np.random.default_rng(1)
     n_acc, n_act = 20_000, 200_000
-    pd.DataFrame({"account_id": [f"A{i}" for i in range(n_acc)], "account_name": "x",
-                  "owner_rep_id": rng.choice(["R1", "R2"], n_acc), "potential": rng.random(n_acc).round(2)}).to_csv(tmp_path / "accounts.csv", index=False)
+    pd.DataFrame(
+        {
+            "account_id": [f"A{i}" for i in range(n_acc)],
+            "account_name": "x",
+            "owner_rep_id": rng.choice(["R1", "R2"], n_acc),
+            "potential": rng.random(n_acc).round(2),
+        }
+    ).to_csv(tmp_path / "accounts.csv", index=False)
     pd.DataFrame({"rep_id": ["R1", "R2"], "rep_name": ["a", "b"]}).to_csv(tmp_path / "reps.csv", index=False)
     days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 500, n_act), unit="D")
-    pd.DataFrame({"activity_id": np.arange(n_act), "account_id": "A" + pd.Series(rng.integers(0, n_acc, n_act)).astype(str),
-                  "activity_date": days.strftime("%m/%d/%Y %I:%M %p")}).to_csv(tmp_path / "activities.csv", index=False)
+    pd.DataFrame(
+        {
+            "activity_id": np.arange(n_act),
+            "account_id": "A" + pd.Series(rng.integers(0, n_acc, n_act)).astype(str),
+            "activity_date": days.strftime("%m/%d/%Y %I:%M %p"),
+        }
+    ).to_csv(tmp_path / "activities.csv", index=False)
     start = time.perf_counter()
     intake = load_company(tmp_path, as_of="2025-12-31")
     assert time.perf_counter() - start < 20

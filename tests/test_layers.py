@@ -3,6 +3,7 @@
 Imports are read from the source (every ``import`` and ``from … import``,
 including those inside functions), so a lazy import cannot hide a reach.
 """
+
 from __future__ import annotations
 
 import ast
@@ -23,18 +24,39 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "diligence.params": ("diligence.errors", "diligence.registry", "diligence.text"),
     "diligence.resources": (),
     "diligence.synth": ("diligence.contract",),
-    "diligence.intake": ("diligence.intake", "diligence.contract", "diligence.errors", "diligence.params", "diligence.text"),
+    "diligence.intake": (
+        "diligence.intake",
+        "diligence.contract",
+        "diligence.errors",
+        "diligence.params",
+        "diligence.text",
+    ),
     "diligence.metrics": (
-        "diligence.metrics", "diligence.contract", "diligence.params", "diligence.registry", "diligence.text",
+        "diligence.metrics",
+        "diligence.contract",
+        "diligence.params",
+        "diligence.registry",
+        "diligence.text",
         "diligence.errors",
     ),
     "diligence.scenarios": (
-        "diligence.scenarios", "diligence.metrics", "diligence.contract", "diligence.params", "diligence.registry",
-        "diligence.text", "diligence.errors",
+        "diligence.scenarios",
+        "diligence.metrics",
+        "diligence.contract",
+        "diligence.params",
+        "diligence.registry",
+        "diligence.text",
+        "diligence.errors",
     ),
     "diligence.report": (
-        "diligence.report", "diligence.metrics.flags", "diligence.registry", "diligence.text", "diligence.params",
-        "diligence.contract", "diligence.resources", "diligence.errors",
+        "diligence.report",
+        "diligence.metrics.flags",
+        "diligence.registry",
+        "diligence.text",
+        "diligence.params",
+        "diligence.contract",
+        "diligence.resources",
+        "diligence.errors",
     ),
 }
 
@@ -59,8 +81,14 @@ def _kit_imports(path: pathlib.Path) -> set[str]:
 
 
 def _layer(module: str) -> str | None:
-    return next((layer for layer in sorted(ALLOWED, key=len, reverse=True)
-                 if module == layer or module.startswith(layer + ".")), None)
+    return next(
+        (
+            layer
+            for layer in sorted(ALLOWED, key=len, reverse=True)
+            if module == layer or module.startswith(layer + ".")
+        ),
+        None,
+    )
 
 
 MODULES = sorted(p for p in ROOT.rglob("*.py") if _layer(_module_name(p)))
@@ -71,8 +99,7 @@ def test_module_imports_only_its_own_layer_and_those_below(path):
     module = _module_name(path)
     allowed = ALLOWED[_layer(module)]
     reaches = sorted(
-        name for name in _kit_imports(path)
-        if not any(name == a or name.startswith(a + ".") for a in allowed)
+        name for name in _kit_imports(path) if not any(name == a or name.startswith(a + ".") for a in allowed)
     )
     assert not reaches, f"{module} reaches up to {', '.join(reaches)}"
 
@@ -80,8 +107,10 @@ def test_module_imports_only_its_own_layer_and_those_below(path):
 def test_every_module_has_a_layer_or_is_an_edge():
     edges = {"diligence", "diligence.__main__", "diligence.cli"}
     loose = [
-        _module_name(p) for p in ROOT.rglob("*.py")
-        if _layer(_module_name(p)) is None and _module_name(p) not in edges
+        _module_name(p)
+        for p in ROOT.rglob("*.py")
+        if _layer(_module_name(p)) is None
+        and _module_name(p) not in edges
         and not _module_name(p).startswith("diligence.execution")
     ]
     assert not loose, f"modules outside the layout: {loose}"

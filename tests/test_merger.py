@@ -1,16 +1,20 @@
 """Cross-CRM duplicates and conflicting owners (SPEC §3-4) on hand-built accounts."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
 from diligence.metrics import merger
+
 PARAMS = {"as_of": "2025-06-30"}
 
 
 def _tables(rows: list[tuple], ended: tuple = ()) -> dict:
     """Rows of (account_id, account_name, domain, source_company, owner_rep_id)."""
-    accounts = pd.DataFrame(rows, columns=["account_id", "account_name", "domain", "source_company", "owner_rep_id"], dtype="string")
+    accounts = pd.DataFrame(
+        rows, columns=["account_id", "account_name", "domain", "source_company", "owner_rep_id"], dtype="string"
+    )
     reps = pd.DataFrame({"rep_id": ["r1", "r2", "r3"], "rep_name": ["Ann", "Bob", "Cy"]}, dtype="string")
     reps["end_date"] = pd.to_datetime(["2020-01-01" if r in ended else None for r in reps["rep_id"]])
     return {"accounts": accounts, "reps": reps}
@@ -59,13 +63,15 @@ def test_normalise_domain(raw, expected):
 
 
 def test_names_differing_by_case_punctuation_or_suffix_are_duplicates():
-    tables = _tables([
-        ("A1", "Acme, Inc.", None, "Alpha", None),
-        ("B1", "ACME LLC", None, "Beta", None),
-        ("A2", "Globex Corporation", None, "Alpha", None),
-        ("B2", "globex", None, "Beta", None),
-        ("B3", "Initech", None, "Beta", None),
-    ])
+    tables = _tables(
+        [
+            ("A1", "Acme, Inc.", None, "Alpha", None),
+            ("B1", "ACME LLC", None, "Beta", None),
+            ("A2", "Globex Corporation", None, "Alpha", None),
+            ("B2", "globex", None, "Beta", None),
+            ("B3", "Initech", None, "Beta", None),
+        ]
+    )
     m = merger.metrics(tables, PARAMS)
     assert m["cross_crm_duplicates"] == 2
     assert m["cross_crm_conflicting_owners"] == 0
@@ -75,21 +81,25 @@ def test_names_differing_by_case_punctuation_or_suffix_are_duplicates():
 
 
 def test_different_source_companies_are_required():
-    tables = _tables([
-        ("A1", "Acme Inc", "acme.com", "Alpha", None),
-        ("A2", "Acme", "acme.com", "alpha ", None),  # same source, other spelling
-        ("B1", "Other", None, "Beta", None),
-        ("X1", "Acme", "acme.com", None, None),  # no source: left out
-    ])
+    tables = _tables(
+        [
+            ("A1", "Acme Inc", "acme.com", "Alpha", None),
+            ("A2", "Acme", "acme.com", "alpha ", None),  # same source, other spelling
+            ("B1", "Other", None, "Beta", None),
+            ("X1", "Acme", "acme.com", None, None),  # no source: left out
+        ]
+    )
     assert merger.metrics(tables, PARAMS)["cross_crm_duplicates"] == 0
 
 
 def test_three_rows_one_domain_give_two_pairs_and_both_keys_count_once():
-    tables = _tables([
-        ("A", "Acme", "acme.com", "s1", None),
-        ("B", "Acme", "www.acme.com", "s2", None),  # name and domain: one pair
-        ("C", "Acme Europe", "acme.com", "s2", None),
-    ])
+    tables = _tables(
+        [
+            ("A", "Acme", "acme.com", "s1", None),
+            ("B", "Acme", "www.acme.com", "s2", None),  # name and domain: one pair
+            ("C", "Acme Europe", "acme.com", "s2", None),
+        ]
+    )
     assert merger.metrics(tables, PARAMS)["cross_crm_duplicates"] == 2
     pairs = merger.duplicate_pairs(tables, PARAMS).set_index("account_id_b")
     assert pairs.loc["B", "matched_on"] == "domain and name"
@@ -100,10 +110,14 @@ def test_three_rows_one_domain_give_two_pairs_and_both_keys_count_once():
 def test_conflicting_owners_need_two_active_different_reps():
     tables = _tables(
         [
-            ("A1", "Acme", None, "s1", "r1"), ("B1", "Acme", None, "s2", "r2"),  # conflict
-            ("A2", "Beta", None, "s1", "r1"), ("B2", "Beta", None, "s2", "r1"),  # same rep
-            ("A3", "Gamma", None, "s1", "r1"), ("B3", "Gamma", None, "s2", "r3"),  # r3 departed
-            ("A4", "Delta", None, "s1", "r1"), ("B4", "Delta", None, "s2", None),  # one unowned
+            ("A1", "Acme", None, "s1", "r1"),
+            ("B1", "Acme", None, "s2", "r2"),  # conflict
+            ("A2", "Beta", None, "s1", "r1"),
+            ("B2", "Beta", None, "s2", "r1"),  # same rep
+            ("A3", "Gamma", None, "s1", "r1"),
+            ("B3", "Gamma", None, "s2", "r3"),  # r3 departed
+            ("A4", "Delta", None, "s1", "r1"),
+            ("B4", "Delta", None, "s2", None),  # one unowned
         ],
         ended=("r3",),
     )
@@ -117,10 +131,14 @@ def test_conflicting_owners_need_two_active_different_reps():
 
 def test_conflicting_owners_with_a_group_of_many():
     # One domain on 2 + 2 rows: 4 cross pairs; owners r1, r2 | r1, r2 -> 2 pairs share an owner.
-    tables = _tables([
-        ("A1", "x1", "acme.com", "s1", "r1"), ("A2", "x2", "acme.com", "s1", "r2"),
-        ("B1", "y1", "acme.com", "s2", "r1"), ("B2", "y2", "acme.com", "s2", "r2"),
-    ])
+    tables = _tables(
+        [
+            ("A1", "x1", "acme.com", "s1", "r1"),
+            ("A2", "x2", "acme.com", "s1", "r2"),
+            ("B1", "y1", "acme.com", "s2", "r1"),
+            ("B2", "y2", "acme.com", "s2", "r2"),
+        ]
+    )
     m = merger.metrics(tables, PARAMS)
     assert (m["cross_crm_duplicates"], m["cross_crm_conflicting_owners"]) == (4, 2)
 
@@ -152,16 +170,18 @@ def test_duplicate_pairs_caps_listing_but_not_counting():
 
 
 def test_fuzzy_candidates_find_near_names_but_not_exact_duplicates():
-    tables = _tables([
-        ("A1", "Acme Widgets", None, "s1", None),
-        ("B1", "Acme Widget", None, "s2", None),  # near
-        ("A2", "Globex", None, "s1", None),
-        ("B2", "GLOBEX Inc", None, "s2", None),  # exact after normalising: not a candidate
-        ("A3", "Wonka Industries", None, "s1", None),
-        ("B3", "Vonka Industries", None, "s2", None),  # first letter differs
-        ("A4", "Umbrella", None, "s1", None),
-        ("A5", "Acme Widgetz", None, "s1", None),  # same source as A1: not a pair with it
-    ])
+    tables = _tables(
+        [
+            ("A1", "Acme Widgets", None, "s1", None),
+            ("B1", "Acme Widget", None, "s2", None),  # near
+            ("A2", "Globex", None, "s1", None),
+            ("B2", "GLOBEX Inc", None, "s2", None),  # exact after normalising: not a candidate
+            ("A3", "Wonka Industries", None, "s1", None),
+            ("B3", "Vonka Industries", None, "s2", None),  # first letter differs
+            ("A4", "Umbrella", None, "s1", None),
+            ("A5", "Acme Widgetz", None, "s1", None),  # same source as A1: not a pair with it
+        ]
+    )
     out = merger.fuzzy_candidates(tables, PARAMS, score_cutoff=90)
     pairs = set(zip(out["account_id_a"], out["account_id_b"]))
     assert pairs == {("A1", "B1"), ("A3", "B3"), ("A5", "B1")}
@@ -170,10 +190,12 @@ def test_fuzzy_candidates_find_near_names_but_not_exact_duplicates():
 
 
 def test_fuzzy_candidates_skip_pairs_sharing_a_domain():
-    tables = _tables([
-        ("A1", "Acme Widgets", "acme.com", "s1", None),
-        ("B1", "Acme Widget", "acme.com", "s2", None),
-    ])
+    tables = _tables(
+        [
+            ("A1", "Acme Widgets", "acme.com", "s1", None),
+            ("B1", "Acme Widget", "acme.com", "s2", None),
+        ]
+    )
     assert merger.fuzzy_candidates(tables, PARAMS, score_cutoff=90).empty
 
 

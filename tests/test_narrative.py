@@ -1,4 +1,5 @@
 """Narrative sentences come from the numbers, never from placeholders."""
+
 from diligence.metrics import flags as flag_rules
 from diligence.params import resolve_params
 from diligence.registry import spec
@@ -32,8 +33,15 @@ def test_summary_counts_and_names_what_was_not_assessed():
 
 def test_market_coverage_sentences_quote_the_metrics():
     params = resolve_params({"as_of": "2026-06-30"})
-    m = {"unassigned_pct": 0.255, "accounts_total": 3000, "orphaned_accounts": 0, "assigned_not_worked_pct": 0.1,
-         "white_space_cells": 1, "white_space_potential_pct": 0.033, "unassigned_potential_pct": None}
+    m = {
+        "unassigned_pct": 0.255,
+        "accounts_total": 3000,
+        "orphaned_accounts": 0,
+        "assigned_not_worked_pct": 0.1,
+        "white_space_cells": 1,
+        "white_space_potential_pct": 0.033,
+        "unassigned_potential_pct": None,
+    }
     text = " ".join(narrative.market_coverage(m, params, flag_rules.evaluate(m, params, {})))
     assert "25.5% of the 3,000 accounts" in text and "above the 20% threshold (red flag RF1)" in text
     assert "1 market cell has" in text and "3.3%" in text

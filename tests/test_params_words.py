@@ -6,6 +6,7 @@ workbook say 60 days, 2.0×–4.0× and 30%, and nowhere the defaults (90 days,
 3–5×, 20%). The same run proves that every step notebook ran with the run's
 parameters, read from work/params.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -80,7 +81,9 @@ def test_scorecard_thresholds_follow_the_parameters(custom_run):
     findings = json.loads((custom_run / "findings.json").read_text())
     flags = {f["id"]: f for f in findings["flags"]}
     assert flags["RF1"]["threshold"] == 0.30 and flags["W5"]["threshold"] == [2.0, 4.0]
-    assert "above the 30% threshold" in flags["RF1"]["detail"] or "at or below the 30% threshold" in flags["RF1"]["detail"]
+    assert (
+        "above the 30% threshold" in flags["RF1"]["detail"] or "at or below the 30% threshold" in flags["RF1"]["detail"]
+    )
     assert "60 days" in flags["W1"]["detail"]
     soup = BeautifulSoup((custom_run / "report.html").read_text(encoding="utf-8"), "html.parser")
     rows = {

@@ -1,4 +1,5 @@
 """Pipeline coverage and win rate (SPEC §3) on tiny hand-built tables."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -41,12 +42,14 @@ def base():
 
 
 def test_close_date_window_edges(base, params):
-    base["opportunities"] = opps([
-        ("r1", "a1", 1.0, 90, False, False),  # exactly T+90: counts
-        ("r1", "a1", 10.0, 0, False, False),  # at T: not after T
-        ("r1", "a1", 100.0, 91, False, False),  # beyond the horizon
-        ("r1", "a1", 1000.0, 30, True, True),  # closed
-    ])
+    base["opportunities"] = opps(
+        [
+            ("r1", "a1", 1.0, 90, False, False),  # exactly T+90: counts
+            ("r1", "a1", 10.0, 0, False, False),  # at T: not after T
+            ("r1", "a1", 100.0, 91, False, False),  # beyond the horizon
+            ("r1", "a1", 1000.0, 30, True, True),  # closed
+        ]
+    )
     cov = pipeline.pipeline_coverage(base, params).set_index("rep_id")
     assert cov.index.tolist() == ["r1", "r2", "r3"]  # active, quota-carrying only
     assert cov.loc["r1", "open_pipeline"] == 1.0 and cov.loc["r1", "open_opportunities"] == 1
@@ -55,12 +58,14 @@ def test_close_date_window_edges(base, params):
 
 
 def test_median_and_band(base, params):
-    base["opportunities"] = opps([
-        ("r1", "a1", 2.0, 10, False, False),
-        ("r2", "a1", 3.0, 10, False, False),  # exactly 3: inside the band
-        ("r3", "a2", 6.0, 10, False, False),
-        ("gone", "a1", 50.0, 10, False, False),
-    ])
+    base["opportunities"] = opps(
+        [
+            ("r1", "a1", 2.0, 10, False, False),
+            ("r2", "a1", 3.0, 10, False, False),  # exactly 3: inside the band
+            ("r3", "a2", 6.0, 10, False, False),
+            ("gone", "a1", 50.0, 10, False, False),
+        ]
+    )
     m = pipeline.metrics(base, params)
     assert m["pipeline_coverage_median"] == pytest.approx(3.0)
     assert m["pipeline_coverage_out_of_band_pct"] == pytest.approx(2 / 3)
@@ -73,26 +78,30 @@ def test_median_and_band(base, params):
 
 
 def test_win_rate_window(base, params):
-    base["opportunities"] = opps([
-        ("r1", "a1", 1.0, 0, True, True),  # closed at T: counts
-        ("r1", "a1", 1.0, -364, True, False),  # counts
-        ("r1", "a2", 1.0, -365, True, True),  # exactly 365 days before T: does not
-        ("r1", "a2", 1.0, -10, True, False),  # counts
-        ("r1", "a2", 1.0, 10, False, False),  # open: not closed
-    ])
+    base["opportunities"] = opps(
+        [
+            ("r1", "a1", 1.0, 0, True, True),  # closed at T: counts
+            ("r1", "a1", 1.0, -364, True, False),  # counts
+            ("r1", "a2", 1.0, -365, True, True),  # exactly 365 days before T: does not
+            ("r1", "a2", 1.0, -10, True, False),  # counts
+            ("r1", "a2", 1.0, 10, False, False),  # open: not closed
+        ]
+    )
     m = pipeline.metrics(base, params)
     assert m["win_rate"] == pytest.approx(1 / 3)
     assert m["closed_opportunities_365d"] == 3 and m["won_opportunities_365d"] == 1
 
 
 def test_win_rates_by_segment(base, params):
-    base["opportunities"] = opps([
-        ("r1", "a1", 1.0, -5, True, True),
-        ("r1", "a1", 1.0, -5, True, False),
-        ("r1", "a1", 1.0, -5, True, False),
-        ("r1", "a1", 1.0, -5, True, False),
-        ("r3", "a2", 1.0, -5, True, False),
-    ])
+    base["opportunities"] = opps(
+        [
+            ("r1", "a1", 1.0, -5, True, True),
+            ("r1", "a1", 1.0, -5, True, False),
+            ("r1", "a1", 1.0, -5, True, False),
+            ("r1", "a1", 1.0, -5, True, False),
+            ("r3", "a2", 1.0, -5, True, False),
+        ]
+    )
     out = pipeline.win_rates_by(base, params).set_index("segment")
     assert out.index.tolist() == ["Ent", "SMB", "(all)"]
     assert out.loc["SMB", "win_rate"] == 0.25 and out.loc["SMB", "implied_coverage"] == 4.0
@@ -102,11 +111,13 @@ def test_win_rates_by_segment(base, params):
 
 
 def test_unknown_outcome_is_open_only_when_close_date_is_after_t(base, params):
-    rows = opps([
-        ("r1", "a1", 1.0, 10, None, None),  # unknown, expected after T: open
-        ("r1", "a1", 10.0, -10, None, None),  # unknown, dated before T: neither
-        ("r1", "a1", 100.0, -10, None, True),  # won: closed won
-    ])
+    rows = opps(
+        [
+            ("r1", "a1", 1.0, 10, None, None),  # unknown, expected after T: open
+            ("r1", "a1", 10.0, -10, None, None),  # unknown, dated before T: neither
+            ("r1", "a1", 100.0, -10, None, True),  # won: closed won
+        ]
+    )
     assert pipeline.open_mask(rows, pd.Timestamp(T)).tolist() == [True, False, False]
     assert pipeline.closed_mask(rows).tolist() == [False, False, True]
     base["opportunities"] = rows

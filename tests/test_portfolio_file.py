@@ -1,4 +1,5 @@
 """The portfolio file of `diligence batch` (SPEC §7): parsing, defaults, validation."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -101,16 +102,28 @@ def test_as_of_in_params_and_today_when_absent(tmp_path):
         ("companies:\n  - data: a\n", "name is missing"),
         ("companies:\n  - name: A\n", "data is missing"),
         ("companies:\n  - {name: A, data: a}\n  - {name: A, data: b}\n", "duplicate company name 'A'"),
-        ("companies:\n  - {name: Acme Inc, data: a}\n  - {name: ACME INC, data: b}\n", "duplicate company name 'ACME INC'"),
+        (
+            "companies:\n  - {name: Acme Inc, data: a}\n  - {name: ACME INC, data: b}\n",
+            "duplicate company name 'ACME INC'",
+        ),
         ("companies:\n  - {name: Acme Inc., data: a}\n  - {name: acme-inc, data: b}\n", "same folder name 'acme-inc'"),
         ("companies:\n  - {name: A, data: a, colour: red}\n", "unknown key(s) colour"),
-        ("defaults: {as_of: 2026-06-30, workers: 4}\ncompanies:\n  - {name: A, data: a}\n", "defaults: unknown key(s) workers"),
+        (
+            "defaults: {as_of: 2026-06-30, workers: 4}\ncompanies:\n  - {name: A, data: a}\n",
+            "defaults: unknown key(s) workers",
+        ),
         ("portfolio: x\ncompanies:\n  - {name: A, data: a}\n", "unknown key(s) portfolio"),
         ("companies:\n  - {name: A, data: a, as_of: 2026-02-30}\n", "not a date (day is out of range"),
         ("companies:\n  - {name: A, data: a, as_of: yesterday}\n", "'yesterday' is not a date"),
-        ("companies:\n  - {name: A, data: a, params: {active_window_day: 90}}\n", "unknown parameter(s) active_window_day"),
+        (
+            "companies:\n  - {name: A, data: a, params: {active_window_day: 90}}\n",
+            "unknown parameter(s) active_window_day",
+        ),
         ("defaults: {params: {thresholds: {RF9: 1}}}\ncompanies:\n  - {name: A, data: a}\n", "unknown flag id(s) RF9"),
-        ("companies:\n  - {name: A, data: a, params: {active_window_days: -5}}\n", "active_window_days must be a positive"),
+        (
+            "companies:\n  - {name: A, data: a, params: {active_window_days: -5}}\n",
+            "active_window_days must be a positive",
+        ),
         ("companies:\n  - {name: A, data: a, params: [1, 2]}\n", "params must be a mapping"),
         ("companies:\n  - just a string\n", "each company must be a mapping"),
         ("- name: A\n  data: a\n", "must be a mapping with a 'companies' list"),

@@ -1,6 +1,7 @@
 """Properties of the coverage, balance, pipeline and capacity metrics on random
 small companies: fractions stay in [0, 1], metrics are plain numbers or None,
 and shuffling the rows of every input table changes no metric (bit for bit)."""
+
 from __future__ import annotations
 
 import math
@@ -10,8 +11,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diligence.metrics import balance, capacity, coverage, pipeline
 from diligence.contract import TABLES, typed
+from diligence.metrics import balance, capacity, coverage, pipeline
 from diligence.params import resolve_params
 
 T = pd.Timestamp("2026-06-30")
@@ -52,33 +53,47 @@ flags = st.sampled_from([True, False, None])
 def companies(draw) -> dict[str, pd.DataFrame]:
     n_reps = draw(st.integers(1, 8))
     rep_ids = [f"r{i}" for i in range(n_reps)]
-    rep_rows = draw(st.lists(
-        st.tuples(
-            st.sampled_from(["SMB", "Enterprise", "enterprise", None]),
-            st.sampled_from(["AE", "AM"]),
-            st.sampled_from(["junior", "Senior", None]),
-            st.one_of(maybe(), st.integers(-800, 30)),
-            st.one_of(maybe(), st.integers(-100, 100)),
-            st.sampled_from([None, 0.0, 50.0, 100.0, 333.3]),
-        ),
-        min_size=n_reps, max_size=n_reps,
-    ))
-    reps = frame("reps", {
-        "rep_id": rep_ids,
-        "rep_name": [f"Rep {i}" for i in range(n_reps)],
-        "segment": [r[0] for r in rep_rows],
-        "role": [r[1] for r in rep_rows],
-        "level": [r[2] for r in rep_rows],
-        "hire_date": [day(r[3]) for r in rep_rows],
-        "end_date": [day(r[4]) for r in rep_rows],
-        "quota": [r[5] for r in rep_rows],
-    })
+    rep_rows = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["SMB", "Enterprise", "enterprise", None]),
+                st.sampled_from(["AE", "AM"]),
+                st.sampled_from(["junior", "Senior", None]),
+                st.one_of(maybe(), st.integers(-800, 30)),
+                st.one_of(maybe(), st.integers(-100, 100)),
+                st.sampled_from([None, 0.0, 50.0, 100.0, 333.3]),
+            ),
+            min_size=n_reps,
+            max_size=n_reps,
+        )
+    )
+    reps = frame(
+        "reps",
+        {
+            "rep_id": rep_ids,
+            "rep_name": [f"Rep {i}" for i in range(n_reps)],
+            "segment": [r[0] for r in rep_rows],
+            "role": [r[1] for r in rep_rows],
+            "level": [r[2] for r in rep_rows],
+            "hire_date": [day(r[3]) for r in rep_rows],
+            "end_date": [day(r[4]) for r in rep_rows],
+            "quota": [r[5] for r in rep_rows],
+        },
+    )
     owners = st.sampled_from(rep_ids + ["zz", None])
-    acc_rows = draw(st.lists(
-        st.tuples(owners, st.sampled_from(["p1", None]), st.sampled_from(["SMB", "Enterprise", "Gov", None]),
-                  st.sampled_from(["N", "S"]), st.one_of(maybe(), amounts)),
-        min_size=0, max_size=25,
-    ))
+    acc_rows = draw(
+        st.lists(
+            st.tuples(
+                owners,
+                st.sampled_from(["p1", None]),
+                st.sampled_from(["SMB", "Enterprise", "Gov", None]),
+                st.sampled_from(["N", "S"]),
+                st.one_of(maybe(), amounts),
+            ),
+            min_size=0,
+            max_size=25,
+        )
+    )
     n_acc = len(acc_rows)
     acc_ids = [f"a{i}" for i in range(n_acc)]
     account_cols = {
@@ -91,31 +106,41 @@ def companies(draw) -> dict[str, pd.DataFrame]:
     }
     if draw(st.booleans()):
         account_cols["potential"] = [r[4] for r in acc_rows]
-    tables = {"accounts": drop_some(draw, "accounts", frame("accounts", account_cols)),
-              "reps": drop_some(draw, "reps", reps)}
+    tables = {
+        "accounts": drop_some(draw, "accounts", frame("accounts", account_cols)),
+        "reps": drop_some(draw, "reps", reps),
+    }
     targets = st.sampled_from(acc_ids or ["a0"])
     if draw(st.booleans()):
-        opp_rows = draw(st.lists(
-            st.tuples(targets, owners, amounts, st.integers(-800, 0), st.integers(-400, 120), flags, flags),
-            max_size=30,
-        ))
-        tables["opportunities"] = frame("opportunities", {
-            "opportunity_id": [f"o{i}" for i in range(len(opp_rows))],
-            "account_id": [r[0] for r in opp_rows],
-            "owner_rep_id": [r[1] for r in opp_rows],
-            "amount": [r[2] for r in opp_rows],
-            "created_date": [day(r[3]) for r in opp_rows],
-            "close_date": [day(r[4]) for r in opp_rows],
-            "is_closed": [r[5] for r in opp_rows],
-            "is_won": [r[6] for r in opp_rows],
-        })
+        opp_rows = draw(
+            st.lists(
+                st.tuples(targets, owners, amounts, st.integers(-800, 0), st.integers(-400, 120), flags, flags),
+                max_size=30,
+            )
+        )
+        tables["opportunities"] = frame(
+            "opportunities",
+            {
+                "opportunity_id": [f"o{i}" for i in range(len(opp_rows))],
+                "account_id": [r[0] for r in opp_rows],
+                "owner_rep_id": [r[1] for r in opp_rows],
+                "amount": [r[2] for r in opp_rows],
+                "created_date": [day(r[3]) for r in opp_rows],
+                "close_date": [day(r[4]) for r in opp_rows],
+                "is_closed": [r[5] for r in opp_rows],
+                "is_won": [r[6] for r in opp_rows],
+            },
+        )
         tables["opportunities"] = drop_some(draw, "opportunities", tables["opportunities"])
     if draw(st.booleans()):
         act_rows = draw(st.lists(st.tuples(targets, st.integers(-120, 10)), max_size=30))
-        tables["activities"] = frame("activities", {
-            "account_id": [r[0] for r in act_rows],
-            "activity_date": [day(r[1]) for r in act_rows],
-        })
+        tables["activities"] = frame(
+            "activities",
+            {
+                "account_id": [r[0] for r in act_rows],
+                "activity_date": [day(r[1]) for r in act_rows],
+            },
+        )
     return tables
 
 
@@ -158,10 +183,18 @@ def test_shuffling_rows_changes_no_metric(tables, seed):
 
 
 DETAIL_TABLES = (
-    coverage.account_coverage, coverage.coverage_by, coverage.white_space, coverage.top_unassigned,
-    coverage.assigned_not_worked, coverage.orphaned_books, balance.comparable_groups,
-    balance.pipeline_load, pipeline.pipeline_coverage, pipeline.win_rates_by,
-    capacity.capacity_table, capacity.seniority_mix,
+    coverage.account_coverage,
+    coverage.coverage_by,
+    coverage.white_space,
+    coverage.top_unassigned,
+    coverage.assigned_not_worked,
+    coverage.orphaned_books,
+    balance.comparable_groups,
+    balance.pipeline_load,
+    pipeline.pipeline_coverage,
+    pipeline.win_rates_by,
+    capacity.capacity_table,
+    capacity.seniority_mix,
 )
 
 

@@ -4,6 +4,7 @@ Fractions stay within [0, 1]; shuffling the rows of every input table changes
 no metric, flag or evidence table; the fast counting methods agree with brute
 force on small random data.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -40,10 +41,14 @@ def companies(draw) -> dict:
             "account_id": acc_ids,
             "account_name": draw(st.lists(st.sampled_from(NAMES), min_size=n_acc, max_size=n_acc)),
             "owner_rep_id": draw(st.lists(maybe_rep, min_size=n_acc, max_size=n_acc)),
-            "segment": draw(st.lists(st.sampled_from([None, "SMB", "smb", "Enterprise"]), min_size=n_acc, max_size=n_acc)),
+            "segment": draw(
+                st.lists(st.sampled_from([None, "SMB", "smb", "Enterprise"]), min_size=n_acc, max_size=n_acc)
+            ),
             "region": draw(st.lists(st.sampled_from([None, "EU", "US"]), min_size=n_acc, max_size=n_acc)),
             "domain": draw(st.lists(st.sampled_from(DOMAINS), min_size=n_acc, max_size=n_acc)),
-            "source_company": draw(st.lists(st.sampled_from([None, "Alpha", "Beta", "beta "]), min_size=n_acc, max_size=n_acc)),
+            "source_company": draw(
+                st.lists(st.sampled_from([None, "Alpha", "Beta", "beta "]), min_size=n_acc, max_size=n_acc)
+            ),
         },
         dtype="string",
     )
@@ -67,7 +72,9 @@ def companies(draw) -> dict:
     opps["created_date"] = pd.to_datetime([_day(c) for c in created])
     close = [None if draw(st.booleans()) and draw(st.booleans()) else _day(c + d) for c, d in zip(created, length)]
     opps["close_date"] = pd.to_datetime(close)
-    opps["is_closed"] = pd.array(draw(st.lists(st.sampled_from([True, False, None]), min_size=n_opp, max_size=n_opp)), dtype="boolean")
+    opps["is_closed"] = pd.array(
+        draw(st.lists(st.sampled_from([True, False, None]), min_size=n_opp, max_size=n_opp)), dtype="boolean"
+    )
 
     n_hist = draw(st.integers(0, 15))
     hist = pd.DataFrame(
@@ -78,7 +85,9 @@ def companies(draw) -> dict:
         },
         dtype="string",
     )
-    hist["effective_date"] = pd.to_datetime([_day(d) for d in draw(st.lists(st.integers(-900, 30), min_size=n_hist, max_size=n_hist))])
+    hist["effective_date"] = pd.to_datetime(
+        [_day(d) for d in draw(st.lists(st.integers(-900, 30), min_size=n_hist, max_size=n_hist))]
+    )
     if draw(st.booleans()):
         hist = hist.drop(columns="change_type")
 
@@ -92,7 +101,9 @@ def companies(draw) -> dict:
         },
         dtype="string",
     )
-    survey["described_account_count"] = pd.array(draw(st.lists(st.one_of(st.none(), st.integers(0, 8)), min_size=k, max_size=k)), dtype="Int64")
+    survey["described_account_count"] = pd.array(
+        draw(st.lists(st.one_of(st.none(), st.integers(0, 8)), min_size=k, max_size=k)), dtype="Int64"
+    )
     return {"accounts": accounts, "reps": reps, "opportunities": opps, "assignment_history": hist, "rep_survey": survey}
 
 
@@ -113,7 +124,12 @@ def test_fractions_are_within_zero_and_one(tables):
     m = _metrics(tables)
     for name in ("attrition_driven_changes_pct", "survey_mismatch_pct"):
         assert m[name] is None or 0.0 <= m[name] <= 1.0, (name, m[name])
-    for name in ("channel_conflict_accounts", "multi_rep_accounts", "cross_crm_duplicates", "cross_crm_conflicting_owners"):
+    for name in (
+        "channel_conflict_accounts",
+        "multi_rep_accounts",
+        "cross_crm_duplicates",
+        "cross_crm_conflicting_owners",
+    ):
         assert m[name] is None or m[name] >= 0
     if m["cross_crm_duplicates"] is not None:
         assert m["cross_crm_conflicting_owners"] <= m["cross_crm_duplicates"]
@@ -139,20 +155,34 @@ def test_shuffling_rows_changes_nothing(tables, seed):
         merger.duplicate_pairs,
         merger.fuzzy_candidates,
     ):
-        pd.testing.assert_frame_equal(fn(shuffled, PARAMS).reset_index(drop=True), fn(tables, PARAMS).reset_index(drop=True))
+        pd.testing.assert_frame_equal(
+            fn(shuffled, PARAMS).reset_index(drop=True), fn(tables, PARAMS).reset_index(drop=True)
+        )
 
 
 def _brute_overlaps(intervals: pd.DataFrame, party: str) -> set:
     found = set()
     for (_, a), (_, b) in itertools.combinations(intervals.iterrows(), 2):
-        if (a["account_id"] == b["account_id"] and pd.notna(a[party]) and pd.notna(b[party]) and a[party] != b[party]
-                and max(a["start"], b["start"]) <= min(a["end"], b["end"])):
+        if (
+            a["account_id"] == b["account_id"]
+            and pd.notna(a[party])
+            and pd.notna(b[party])
+            and a[party] != b[party]
+            and max(a["start"], b["start"]) <= min(a["end"], b["end"])
+        ):
             found.add(a["account_id"])
     return found
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from(["x", "y", "z", None]), st.integers(0, 40), st.integers(0, 10)), max_size=25))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from("abc"), st.sampled_from(["x", "y", "z", None]), st.integers(0, 40), st.integers(0, 10)
+        ),
+        max_size=25,
+    )
+)
 def test_overlap_sweep_matches_brute_force(rows):
     frame = pd.DataFrame(rows, columns=["account_id", "party", "s", "n"])
     intervals = pd.DataFrame(
@@ -179,8 +209,7 @@ def test_duplicate_counts_match_brute_force(tables):
     for a, b in itertools.combinations(rows, 2):
         if a["source"] == b["source"]:
             continue
-        same = lambda k: pd.notna(a[k]) and pd.notna(b[k]) and a[k] == b[k]  # noqa: E731
-        if same("domain_key") or same("name_key"):
+        if any(pd.notna(a[k]) and pd.notna(b[k]) and a[k] == b[k] for k in ("domain_key", "name_key")):
             dup += 1
             conflicting += bool(pd.notna(a["owner"]) and pd.notna(b["owner"]) and a["owner"] != b["owner"])
     assert (m["cross_crm_duplicates"], m["cross_crm_conflicting_owners"]) == (dup, conflicting)

@@ -1,4 +1,5 @@
 """Real CRM exports run end to end: their quirks become counted warnings, never crashes."""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,14 @@ def test_salesforce_data_loader_export(tmp_path):
 @pytest.mark.skipif(not MAVEN.is_dir(), reason="the Maven CRM data set is not beside this checkout")
 def test_maven_crm_with_a_consultant_mapping(tmp_path):
     findings = _run(
-        MAVEN, tmp_path, "--mapping", str(ROOT / "examples" / "maven_mapping.yaml"),
-        "--company", "Maven CRM", "--as-of", "2017-12-31",
+        MAVEN,
+        tmp_path,
+        "--mapping",
+        str(ROOT / "examples" / "maven_mapping.yaml"),
+        "--company",
+        "Maven CRM",
+        "--as-of",
+        "2017-12-31",
     )
     assert findings["metrics"]["accounts_total"] == 85
     # No account owner column: assignment cannot be judged, so RF1 is not assessed rather than 100% unassigned.

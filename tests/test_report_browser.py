@@ -1,4 +1,5 @@
 """report.html as a reader opens it: real headless Chromium, every network request blocked."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """report.xlsx: client text stays text, tables are valid, formats applied, deterministic."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,18 +50,45 @@ FINDINGS = {
         "months_since_rebalance": 14.2,
     },
     "flags": [
-        {"id": "RF1", "name": "unassigned_accounts", "status": "triggered", "value": 0.31, "threshold": 0.2,
-         "detail": "=HYPERLINK(\"http://x\",\"y\")"},
+        {
+            "id": "RF1",
+            "name": "unassigned_accounts",
+            "status": "triggered",
+            "value": 0.31,
+            "threshold": 0.2,
+            "detail": '=HYPERLINK("http://x","y")',
+        },
         {"id": "W1", "name": "coverage_gap", "status": "triggered", "value": 0.4, "threshold": 0.3, "detail": "40%"},
-        {"id": "W5", "name": "pipeline_coverage_off_band", "status": "clear", "value": 3.5, "threshold": [3.0, 5.0],
-         "detail": ""},
-        {"id": "RF4", "name": "territory_perception_gap", "status": "not_assessed", "value": None, "threshold": 0.1,
-         "detail": "no rep_survey"},
+        {
+            "id": "W5",
+            "name": "pipeline_coverage_off_band",
+            "status": "clear",
+            "value": 3.5,
+            "threshold": [3.0, 5.0],
+            "detail": "",
+        },
+        {
+            "id": "RF4",
+            "name": "territory_perception_gap",
+            "status": "not_assessed",
+            "value": None,
+            "threshold": 0.1,
+            "detail": "no rep_survey",
+        },
     ],
     "data_quality": {
         "files": [{"table": "accounts", "file": "=accounts.csv", "rows_read": 10, "rows_kept": 9, "rows_set_aside": 1}],
-        "issues": [{"level": "warning", "table": "accounts", "column": "owner_rep_id", "count": 3, "rows": [2, 5, 9],
-                    "message": "+unknown rep", "action": "check"}],
+        "issues": [
+            {
+                "level": "warning",
+                "table": "accounts",
+                "column": "owner_rep_id",
+                "count": 3,
+                "rows": [2, 5, 9],
+                "message": "+unknown rep",
+                "action": "check",
+            }
+        ],
         "warning_count": 1,
         "error_count": 0,
     },
@@ -148,8 +176,16 @@ def test_tables_cover_header_and_data(book):
     assert table.tableStyleInfo.name == "TableStyleMedium2"
     assert table.autoFilter is not None and table.autoFilter.ref == "A4:H12"
     headers = [c.value for c in ws[4]]
-    assert headers == ["Account name", "Owner rep ID", "Potential", "Rep assigned %", "Accounts",
-                       "Pipeline coverage", "Close date", "Is won"]
+    assert headers == [
+        "Account name",
+        "Owner rep ID",
+        "Potential",
+        "Rep assigned %",
+        "Accounts",
+        "Pipeline coverage",
+        "Close date",
+        "Is won",
+    ]
     assert [col.name for col in table.tableColumns] == headers
     assert ws.freeze_panes == "A5"
     assert ws["A4"].font.bold
@@ -244,7 +280,12 @@ def test_deterministic(book, tmp_path):
     again = load_workbook(write_workbook(FINDINGS, STEPS, tmp_path / "again.xlsx"))
 
     def snapshot(w):
-        return [(ws.title, c.coordinate, c.value, c.data_type, c.number_format) for ws in w for row in ws.iter_rows() for c in row]
+        return [
+            (ws.title, c.coordinate, c.value, c.data_type, c.number_format)
+            for ws in w
+            for row in ws.iter_rows()
+            for c in row
+        ]
 
     assert snapshot(again) == snapshot(wb)
 
@@ -256,10 +297,16 @@ def test_native_charts_beside_the_tables_that_need_them(tmp_path):
 
     from diligence.report.excel import write_workbook
 
-    coverage = pd.DataFrame({
-        "segment": ["Enterprise", "SMB"], "accounts": [10, 40], "rep_assigned": [6, 30],
-        "partner_only": [1, 2], "orphaned": [2, 3], "unowned": [1, 5],
-    })
+    coverage = pd.DataFrame(
+        {
+            "segment": ["Enterprise", "SMB"],
+            "accounts": [10, 40],
+            "rep_assigned": [6, 30],
+            "partner_only": [1, 2],
+            "orphaned": [2, 3],
+            "unowned": [1, 5],
+        }
+    )
     other = pd.DataFrame({"segment": ["SMB"], "whatever": [1]})
     out = write_workbook(
         {"company": "Co", "as_of": "2026-06-30", "metrics": {}, "flags": []},
@@ -276,8 +323,14 @@ def test_native_charts_beside_the_tables_that_need_them(tmp_path):
 
 def test_a_flag_in_months_reads_with_its_unit(tmp_path):
     # RF3's value and threshold are durations: "19.4 months", as in the HTML report
-    rf3 = {"id": "RF3", "name": "stale_rebalancing", "status": "triggered", "value": 19.4, "threshold": 12,
-           "detail": "The last rebalance was 19.4 months ago."}
+    rf3 = {
+        "id": "RF3",
+        "name": "stale_rebalancing",
+        "status": "triggered",
+        "value": 19.4,
+        "threshold": 12,
+        "detail": "The last rebalance was 19.4 months ago.",
+    }
     path = write_workbook({**FINDINGS, "flags": [rf3]}, STEPS, tmp_path / "report.xlsx")
     ws = load_workbook(path)["Summary"]
     row = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=2).value == "RF3")

@@ -1,4 +1,5 @@
 """report.html and the display helpers: escaped client text, no code, no external requests."""
+
 from __future__ import annotations
 
 import base64
@@ -31,14 +32,32 @@ SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 
 FLAGS = [
-    {"id": "RF1", "name": "unassigned_accounts", "status": "triggered", "value": 0.31, "threshold": 0.2,
-     "detail": f"31% of accounts unassigned {SCRIPT}"},
+    {
+        "id": "RF1",
+        "name": "unassigned_accounts",
+        "status": "triggered",
+        "value": 0.31,
+        "threshold": 0.2,
+        "detail": f"31% of accounts unassigned {SCRIPT}",
+    },
     {"id": "W1", "name": "coverage_gap", "status": "triggered", "value": 0.42, "threshold": 0.3, "detail": "42%"},
     {"id": "RF2", "name": "attainment_disparity", "status": "clear", "value": 1.5, "threshold": 2.0, "detail": ""},
-    {"id": "W5", "name": "pipeline_coverage_off_band", "status": "clear", "value": 3.4, "threshold": [3.0, 5.0],
-     "detail": ""},
-    {"id": "RF4", "name": "territory_perception_gap", "status": "not_assessed", "value": None, "threshold": 0.1,
-     "detail": "no rep_survey table"},
+    {
+        "id": "W5",
+        "name": "pipeline_coverage_off_band",
+        "status": "clear",
+        "value": 3.4,
+        "threshold": [3.0, 5.0],
+        "detail": "",
+    },
+    {
+        "id": "RF4",
+        "name": "territory_perception_gap",
+        "status": "not_assessed",
+        "value": None,
+        "threshold": 0.1,
+        "detail": "no rep_survey table",
+    },
 ]
 FINDINGS = {
     "schema_version": 1,
@@ -57,6 +76,7 @@ FINDINGS = {
 
 # --- number formatting -------------------------------------------------------------
 
+
 def test_number_formats():
     assert fmt_pct(0.312) == "31.2%"
     assert fmt_money(1_234_567) == "$1.2M"
@@ -73,6 +93,7 @@ def test_number_formats():
 
 
 # --- display helpers ---------------------------------------------------------------
+
 
 def test_show_table_escapes_formats_and_truncates():
     df = pd.DataFrame(
@@ -122,10 +143,14 @@ def test_show_flags_pills_and_escaping():
 def test_kpis_and_finding_escape():
     html = show_kpis([("Accounts <x>", "1,234"), (SCRIPT, "31%")])._repr_html_()
     assert html.count('class="dk-kpi"') == 2 and "<script>" not in html and "Accounts &lt;x&gt;" in html
-    assert finding(f"Gap {IMG}")._repr_html_() == f'<p class="dk-finding">Gap {IMG.replace("<", "&lt;").replace(">", "&gt;")}</p>'
+    assert (
+        finding(f"Gap {IMG}")._repr_html_()
+        == f'<p class="dk-finding">Gap {IMG.replace("<", "&lt;").replace(">", "&gt;")}</p>'
+    )
 
 
 # --- charts ------------------------------------------------------------------------
+
 
 def test_charts_return_figures_outside_pyplot():
     df = pd.DataFrame(
@@ -168,6 +193,7 @@ def test_chart_displays_itself_as_png_deterministically():
 
 # --- report.html -------------------------------------------------------------------
 
+
 def _png() -> str:
     """A chart as the kernel would send it: IPython's display formatter, base64."""
     df = pd.DataFrame({"rep": ["Ann", "Bob"], "accounts": [10, 5]})
@@ -208,7 +234,11 @@ def _write_notebooks(folder: Path) -> list[Path]:
                     )
                 ],
             ),
-            v4.new_code_cell("hidden()", metadata={"tags": ["remove"]}, outputs=[v4.new_output("stream", name="stdout", text="REMOVED_CELL")]),
+            v4.new_code_cell(
+                "hidden()",
+                metadata={"tags": ["remove"]},
+                outputs=[v4.new_output("stream", name="stdout", text="REMOVED_CELL")],
+            ),
         ]
     )
     nb2 = v4.new_notebook(
@@ -221,15 +251,19 @@ def _write_notebooks(folder: Path) -> list[Path]:
             ),
             v4.new_code_cell(
                 "1/0",
-                outputs=[v4.new_output("error", ename="ZeroDivisionError", evalue="boom", traceback=["TRACEBACK_TEXT"])],
+                outputs=[
+                    v4.new_output("error", ename="ZeroDivisionError", evalue="boom", traceback=["TRACEBACK_TEXT"])
+                ],
             ),
             v4.new_code_cell(
                 "external()",
                 outputs=[
                     v4.new_output(
                         "display_data",
-                        data={"text/html": '<script src="https://cdn.example.com/x.js"></script>'
-                                           '<img src="https://tracker.example.com/p.gif"><p>kept</p>'},
+                        data={
+                            "text/html": '<script src="https://cdn.example.com/x.js"></script>'
+                            '<img src="https://tracker.example.com/p.gif"><p>kept</p>'
+                        },
                     )
                 ],
             ),
@@ -245,16 +279,33 @@ def _write_notebooks(folder: Path) -> list[Path]:
 def rendered(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
     notebooks = _write_notebooks(folder)
-    out = render_html(notebooks, FINDINGS, folder / "out" / "report.html", prepared_by="Deal team <x>",
-                      data_period="2025-07-01 to 2026-06-30")
+    out = render_html(
+        notebooks,
+        FINDINGS,
+        folder / "out" / "report.html",
+        prepared_by="Deal team <x>",
+        data_period="2025-07-01 to 2026-06-30",
+    )
     return notebooks, out, out.read_text(encoding="utf-8")
 
 
 def test_report_has_no_code_prompts_parameters_or_errors(rendered):
     _, _, html = rendered
-    for absent in ("In [", "In&nbsp;[", "Out[", "SECRET_PARAMETER", "PARAMETERS_OUTPUT", "Injected",
-                   "STDERR_NOISE", "TRACEBACK_TEXT", "ZeroDivisionError", "REMOVED_CELL", "show_table(",
-                   "import diligence", "<Figure size"):
+    for absent in (
+        "In [",
+        "In&nbsp;[",
+        "Out[",
+        "SECRET_PARAMETER",
+        "PARAMETERS_OUTPUT",
+        "Injected",
+        "STDERR_NOISE",
+        "TRACEBACK_TEXT",
+        "ZeroDivisionError",
+        "REMOVED_CELL",
+        "show_table(",
+        "import diligence",
+        "<Figure size",
+    ):
         assert absent not in html, absent
 
 
@@ -296,7 +347,9 @@ def test_report_has_scorecard_toc_and_sections(rendered):
     toc = re.search(r'<nav[^>]*class="dk-toc"[^>]*>(.*?)</nav>', html, re.S).group(1)
     assert re.findall(r'href="#([^"]+)"', toc) == sections + ["methodology"]
     assert ">Coverage</a>" in toc and ">Balance of books</a>" in toc
-    appendix = re.search(r'<section class="dk-section dk-appendix" id="methodology">(.*?)</section>', html, re.S).group(1)
+    appendix = re.search(r'<section class="dk-section dk-appendix" id="methodology">(.*?)</section>', html, re.S).group(
+        1
+    )
     assert "unassigned_pct" in appendix and "Accounts neither rep-assigned nor partner-only" in appendix
     assert "Raised when" in appendix
     assert html.count("<section") == html.count("</section>")
@@ -307,8 +360,13 @@ def test_report_has_scorecard_toc_and_sections(rendered):
 def test_report_is_small_and_deterministic(rendered, tmp_path):
     notebooks, out, html = rendered
     assert out.stat().st_size < 5_000_000
-    again = render_html(notebooks, FINDINGS, tmp_path / "report.html", prepared_by="Deal team <x>",
-                        data_period="2025-07-01 to 2026-06-30")
+    again = render_html(
+        notebooks,
+        FINDINGS,
+        tmp_path / "report.html",
+        prepared_by="Deal team <x>",
+        data_period="2025-07-01 to 2026-06-30",
+    )
     assert again.read_text(encoding="utf-8") == html
 
 
@@ -350,8 +408,12 @@ def test_appendix_notebooks_follow_the_diagnostic(tmp_path):
     paths = [tmp_path / "01_intake.ipynb", tmp_path / "02_coverage.ipynb"]
     for nb, path in zip((intake_nb, step_nb), paths):
         nbformat.write(nb, path)
-    html = render_html(paths, FINDINGS, tmp_path / "report.html",
-                       parameters={"active_window_days": 90, "comparable_by": ["segment", "role"]}).read_text()
+    html = render_html(
+        paths,
+        FINDINGS,
+        tmp_path / "report.html",
+        parameters={"active_window_days": 90, "comparable_by": ["segment", "role"]},
+    ).read_text()
     toc = re.search(r'<nav[^>]*class="dk-toc"[^>]*>(.*?)</nav>', html, re.S).group(1)
     titles = re.findall(r'<a href="#[^"]+">([^<]+)</a>', toc)
     assert titles == ["Market coverage", "Appendix: Data received", "Appendix: methodology"]

@@ -1,4 +1,5 @@
 """`diligence run` for real: papermill executes every step notebook in a kernel."""
+
 from __future__ import annotations
 
 import json

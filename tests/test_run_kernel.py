@@ -1,4 +1,5 @@
 """Each step runs in its own kernel, and that kernel is gone when the step ends."""
+
 from __future__ import annotations
 
 import os

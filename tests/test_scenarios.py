@@ -1,4 +1,5 @@
 """The scenario engine: rebalancer (both solvers), rules, capacity plan."""
+
 from __future__ import annotations
 
 import math
@@ -7,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diligence.metrics import balance, coverage
 from diligence.contract import typed
 from diligence.errors import InputError
+from diligence.metrics import balance, coverage
 from diligence.params import resolve_params
 from diligence.scenarios import capacity_plan as cp
 from diligence.scenarios import heuristic, instance, milp, rebalance, resolve_settings
@@ -38,9 +39,15 @@ def _rep(i, level="mid", segment="SMB", region="East"):
 
 def test_one_move_balances_two_books_with_both_solvers():
     reps = _reps([_rep(1), _rep(2)])
-    accounts = _accounts([("A1", "R1", "SMB", "East", 15.0), ("A2", "R1", "SMB", "East", 10.0),
-                          ("A3", "R1", "SMB", "East", 10.0), ("A4", "R1", "SMB", "East", 5.0),
-                          ("A5", "R2", "SMB", "East", 10.0)])
+    accounts = _accounts(
+        [
+            ("A1", "R1", "SMB", "East", 15.0),
+            ("A2", "R1", "SMB", "East", 10.0),
+            ("A3", "R1", "SMB", "East", 10.0),
+            ("A4", "R1", "SMB", "East", 5.0),
+            ("A5", "R2", "SMB", "East", 10.0),
+        ]
+    )
     tables = {"accounts": accounts, "reps": reps}
     for solver in ("milp", "heuristic"):
         plan = rebalance(tables, PARAMS, resolve_settings(), solver=solver)
@@ -53,14 +60,17 @@ def test_one_move_balances_two_books_with_both_solvers():
 
 
 def test_rules_locks_seniority_region_and_capacity():
-    reps = _reps([_rep(1, "junior", "Enterprise"), _rep(2, "senior", "Enterprise"),
-                  _rep(3, "senior", "Enterprise", "West")])
-    accounts = _accounts([
-        ("E1", None, "Enterprise", "East", 50.0),  # unowned: must go to the senior East rep with affinity
-        ("E2", "R2", "Enterprise", "East", 40.0),  # locked: stays although R2's book is heavy
-        ("E3", "GONE", "Enterprise", "West", 5.0),  # orphaned
-        ("E4", "R1", "Enterprise", "East", 10.0),
-    ])
+    reps = _reps(
+        [_rep(1, "junior", "Enterprise"), _rep(2, "senior", "Enterprise"), _rep(3, "senior", "Enterprise", "West")]
+    )
+    accounts = _accounts(
+        [
+            ("E1", None, "Enterprise", "East", 50.0),  # unowned: must go to the senior East rep with affinity
+            ("E2", "R2", "Enterprise", "East", 40.0),  # locked: stays although R2's book is heavy
+            ("E3", "GONE", "Enterprise", "West", 5.0),  # orphaned
+            ("E4", "R1", "Enterprise", "East", 10.0),
+        ]
+    )
     tables = {"accounts": accounts, "reps": reps}
     settings = resolve_settings({"locked_accounts": ["E2"], "region_affinity": True})
     for solver in ("milp", "heuristic"):
@@ -114,7 +124,6 @@ def test_heuristic_close_to_the_proven_optimum(seed):
     assert greedy.objective >= best.objective - 1e-6 * max(1.0, abs(best.objective))
 
 
-
 def _random_company(seed: int):
     """Three segments (one group each), a fifth of reps junior, a quarter of
     accounts unassigned, skewed books: the benchmark's family, smaller."""
@@ -137,7 +146,9 @@ def _random_company(seed: int):
 
 @pytest.mark.parametrize("tolerance", [0.1, 0.2])
 def test_heuristic_reaches_the_band_whenever_the_milp_does(tolerance):
-    params = resolve_params({"as_of": AS_OF, "accounts_per_rep": {s: 40 for s in ("Enterprise", "Mid-Market", "SMB")}})
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
     settings = resolve_settings({"balance_tolerance": tolerance})
     feasible = greedy_moves = best_moves = 0
     for seed in range(100, 140):
@@ -167,8 +178,9 @@ def test_a_tight_band_over_few_large_accounts_is_reached_by_an_exact_pair_split(
     reps = _reps([_rep(1, "junior", "Enterprise"), _rep(2, "senior", "Enterprise"), _rep(3, "senior", "Enterprise")])
     rows = [(f"E{i}", "R1", "Enterprise", "East", p) for i, p in enumerate([22.3, 32.6, 19.8, 19.4, 18.3, 7.8])]
     accounts = _accounts(rows + [("E9", "R3", "Enterprise", "East", 19.1)])
-    inst = instance.build_instance({"accounts": accounts, "reps": reps}, PARAMS,
-                                   resolve_settings({"balance_tolerance": 0.1}))
+    inst = instance.build_instance(
+        {"accounts": accounts, "reps": reps}, PARAMS, resolve_settings({"balance_tolerance": 0.1})
+    )
     greedy = instance.score(inst, heuristic.solve(inst).owner)
     best = instance.score(inst, milp.solve(inst).owner)
     assert best.within_tolerance and greedy.within_tolerance
@@ -187,7 +199,7 @@ def test_scenario_metrics_are_the_concern_modules_own():
     tables = _random_tables(3)
     plan = rebalance(tables, PARAMS, resolve_settings())
     planned = apply_plan(tables, plan)
-    metrics, status, every = compare({"today": tables, "plan": planned}, PARAMS)
+    _metrics, status, every = compare({"today": tables, "plan": planned}, PARAMS)
     assert every["plan"]["unassigned_pct"] == coverage.metrics(planned, PARAMS)["unassigned_pct"]
     assert every["plan"]["potential_max_min_ratio"] == balance.metrics(planned, PARAMS)["potential_max_min_ratio"]
     assert set(status.columns) == {"id", "name", "today", "plan"}
@@ -225,12 +237,15 @@ def test_readable_metrics_formats_each_row_by_its_kind():
 
     from diligence.scenarios.compare import readable_metrics
 
-    metrics = pd.DataFrame({
-        "metric": pd.array(["unassigned_pct", "orphaned_accounts", "potential_max_min_ratio", "quota_headcount"],
-                           dtype="string"),
-        "today": pd.array([0.255, 479, 3.66, 23], dtype="Float64"),
-        "rebalanced": pd.array([0.13, None, 1.55, 25], dtype="Float64"),
-    })
+    metrics = pd.DataFrame(
+        {
+            "metric": pd.array(
+                ["unassigned_pct", "orphaned_accounts", "potential_max_min_ratio", "quota_headcount"], dtype="string"
+            ),
+            "today": pd.array([0.255, 479, 3.66, 23], dtype="Float64"),
+            "rebalanced": pd.array([0.13, None, 1.55, 25], dtype="Float64"),
+        }
+    )
     shown = readable_metrics(metrics)
     assert shown["today"].tolist() == ["25.5%", "479", "3.7×", "23"]
     assert shown["rebalanced"].tolist() == ["13.0%", "—", "1.6×", "25"]
@@ -242,11 +257,17 @@ def _two_group_instance(owner_of_new: int) -> tuple[instance.Instance, np.ndarra
     seniors at 10, 10 and 8; one new account of 3 any senior may take."""
     inst = instance.Instance(
         rep_ids=np.array(["R1", "R2", "R3", "R4", "R5"], dtype=object),
-        rep_group=np.array([0, 0, 1, 1, 1]), group_labels=np.array(["AE", "AM"], dtype=object),
-        base=np.array([10.0, 10.0, 10.0, 10.0, 8.0]), account_pos=np.array([0]),
-        account_ids=np.array(["N1"], dtype=object), potential=np.array([3.0]), current=np.array([-1]),
-        kind=np.array([instance.NEW]), cls=np.array([0]),
-        eligible=np.array([[False, True, True, True, True]]), tolerance=0.1,
+        rep_group=np.array([0, 0, 1, 1, 1]),
+        group_labels=np.array(["AE", "AM"], dtype=object),
+        base=np.array([10.0, 10.0, 10.0, 10.0, 8.0]),
+        account_pos=np.array([0]),
+        account_ids=np.array(["N1"], dtype=object),
+        potential=np.array([3.0]),
+        current=np.array([-1]),
+        kind=np.array([instance.NEW]),
+        cls=np.array([0]),
+        eligible=np.array([[False, True, True, True, True]]),
+        tolerance=0.1,
     )
     owner = np.array([owner_of_new])
     return inst, owner, instance.loads(inst, owner)
@@ -274,8 +295,13 @@ def test_books_left_outside_the_band_are_marked_and_explained():
     # One junior among enterprise accounts (may receive none) and two seniors
     # each holding one large account: no plan reaches the ±10% band.
     reps = _reps([_rep(1, "junior", "Enterprise"), _rep(2, "senior", "Enterprise"), _rep(3, "senior", "Enterprise")])
-    accounts = _accounts([("E1", "R1", "Enterprise", "East", 10.0), ("E2", "R2", "Enterprise", "East", 30.0),
-                          ("E3", "R3", "Enterprise", "East", 30.0)])
+    accounts = _accounts(
+        [
+            ("E1", "R1", "Enterprise", "East", 10.0),
+            ("E2", "R2", "Enterprise", "East", 30.0),
+            ("E3", "R3", "Enterprise", "East", 30.0),
+        ]
+    )
     tables = {"accounts": accounts, "reps": reps}
     plan = rebalance(tables, PARAMS, resolve_settings({"balance_tolerance": 0.1}))
     assert plan.score.moves == 0
@@ -287,6 +313,7 @@ def test_books_left_outside_the_band_are_marked_and_explained():
     assert position.loc["R2", "off_band_pct"] == pytest.approx(30 / (1.1 * mean) - 1)
     assert plan.books_outside_band() == 3
     from diligence.scenarios.compare import _outside_band
+
     sentence = _outside_band(plan.band_position())
     assert sentence.startswith("3 books outside the balance band")
     assert "1 stays below it because the rules let the rep receive none" in sentence

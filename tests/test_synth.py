@@ -3,6 +3,7 @@
 Each flag condition is recomputed here from SPEC §3 with plain pandas, not with
 the kit's metric modules, so that the generator is checked independently.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -290,8 +291,14 @@ def test_references_resolve(demo):
     accounts, reps = set(a["account_id"]), set(r["rep_id"])
     for name in ("opportunities", "activities", "assignment_history"):
         assert set(demo[name]["account_id"]) <= accounts, name
-    for name, col in [("accounts", "owner_rep_id"), ("opportunities", "owner_rep_id"), ("activities", "rep_id"),
-                      ("assignment_history", "rep_id"), ("rep_survey", "rep_id"), ("reps", "manager_id")]:
+    for name, col in [
+        ("accounts", "owner_rep_id"),
+        ("opportunities", "owner_rep_id"),
+        ("activities", "rep_id"),
+        ("assignment_history", "rep_id"),
+        ("rep_survey", "rep_id"),
+        ("reps", "manager_id"),
+    ]:
         assert set(demo[name][col].dropna()) <= reps, name
     partners = set(demo["partners"]["partner_id"])
     assert set(a["partner_id"].dropna()) <= partners and set(o["partner_id"].dropna()) <= partners
@@ -363,6 +370,7 @@ def test_sizes_scale_with_accounts(n):
 
 def test_names_are_distinct_up_to_legal_suffix_in_healthy_company():
     from diligence import synth
+
     compounds = [(f + s).lower() for f in synth._NAME_FIRST for s in synth._NAME_SECOND]
     assert len(set(compounds)) == len(compounds)
     a = make_company(n_accounts=20_000, seed=9, profile="healthy")["accounts"]

@@ -4,6 +4,7 @@ Built from the steps' recorded results, never recomputed. Deterministic: keys
 in a fixed order, floats rounded to 10 significant digits so that the last bits
 of floating-point sums never change the file.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,7 +14,6 @@ from diligence.contract import METRIC_NAMES
 from diligence.execution.results import StepResult, to_jsonable
 
 SCHEMA_VERSION = 1
-
 
 
 def _round(value: Any) -> Any:
@@ -47,9 +47,7 @@ def collect_flags(steps: list[StepResult]) -> list[dict[str, Any]]:
     return [{k: f.get(k) for k in keys} for f in flags]
 
 
-def build_findings(
-    company: str, as_of: str, steps: list[StepResult], data_quality: dict[str, Any]
-) -> dict[str, Any]:
+def build_findings(company: str, as_of: str, steps: list[StepResult], data_quality: dict[str, Any]) -> dict[str, Any]:
     """Assemble the SPEC §7 findings document."""
     return _round(
         to_jsonable(

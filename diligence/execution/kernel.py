@@ -4,9 +4,11 @@ Each step runs in a fresh kernel over IPC sockets in the run's own folder, so
 kernels started side by side (a portfolio batch) never race for TCP ports, and
 the kernel's own chatter goes to a log file instead of the user's terminal.
 """
+
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import IO, Any
 
@@ -15,18 +17,63 @@ from jupyter_client.manager import KernelManager
 
 from diligence.errors import DiligenceError
 
-KERNEL_NAME = os.environ.get("DILIGENCE_KERNEL", "diligence")
+DEFAULT_KERNEL = "diligence"
+KERNEL_NAME = os.environ.get("DILIGENCE_KERNEL", DEFAULT_KERNEL)
+DISPLAY_NAME = "Coverage diligence (Python 3)"
 
 
-def check_kernel(name: str = KERNEL_NAME) -> str:
-    """Return ``name`` if its kernelspec is installed, else raise with the fix."""
+def install_kernel(name: str = DEFAULT_KERNEL, *, user: bool = False) -> Path:
+    """Install the kernelspec ``name`` that starts this Python, and return its folder.
+
+    The spec goes into this environment (``sys.prefix``), where Jupyter looks
+    first when it runs from a virtual environment; ``user=True`` puts it in the
+    user's Jupyter folder instead (for a Python whose prefix is read-only).
+    ``diligence kernel install`` calls this; so does the first run that finds
+    no kernel.
+    """
+    from ipykernel.kernelspec import install
+
     try:
-        KernelSpecManager().get_kernel_spec(name)
-    except NoSuchKernel:
+        where = install(kernel_name=name, display_name=DISPLAY_NAME, user=user, prefix=None if user else sys.prefix)
+    except OSError as exc:
         raise DiligenceError(
-            f"The Jupyter kernel '{name}' is not installed. Run `make setup`, or "
-            f"`python -m ipykernel install --sys-prefix --name {name}` in the kit's environment."
+            f"Could not install the Jupyter kernel '{name}' ({exc}). "
+            "Run `diligence kernel install --user` to put it in your own Jupyter folder."
         ) from None
+    return Path(where)
+
+
+def _runs_this_python(argv: list[str]) -> bool:
+    # Two venvs' pythons are symlinks to one interpreter: compare their bin folders.
+    first = Path(argv[0]) if argv else None
+    if first is None or not first.is_absolute():
+        return True
+    return first.parent.resolve() == Path(sys.executable).parent.resolve()
+
+
+def check_kernel(name: str = KERNEL_NAME, *, install_missing: bool = True) -> str:
+    """Return ``name`` once its kernelspec is installed, else raise with the fix.
+
+    The kit's own kernel is installed into this environment when it is missing
+    (the first run after ``pip install``); when it starts another environment's
+    Python the run would execute another copy of the kit, so that is refused.
+    A kernel named through ``DILIGENCE_KERNEL`` is the user's to install.
+    """
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        if name != DEFAULT_KERNEL or not install_missing:
+            raise DiligenceError(
+                f"The Jupyter kernel '{name}' is not installed. Run `diligence kernel install` "
+                "in the kit's environment (or `make setup` in a checkout)."
+            ) from None
+        install_kernel(name)
+        return name
+    if name == DEFAULT_KERNEL and not _runs_this_python(spec.argv):
+        raise DiligenceError(
+            f"The Jupyter kernel '{name}' starts {spec.argv[0]}, not this environment's Python "
+            f"({sys.executable}). Run `diligence kernel install` to point it here."
+        )
     return name
 
 

@@ -8,6 +8,7 @@ applies the cell's overrides, validated again, and loads the tables. With
 ``work_dir = None`` it uses the bundled demo company, so every notebook runs
 top to bottom in JupyterLab as it is.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,8 @@ from typing import Any
 import pandas as pd
 
 from diligence.execution import store
-from diligence.params import Params
 from diligence.execution.results import StepResult, record_step
+from diligence.params import Params
 
 DEMO_COMPANY = "Demo Company"
 WARNINGS_FILE = "warnings.log"
@@ -67,7 +68,7 @@ def log_warnings(work_dir: Path) -> None:
     """
     log = Path(work_dir) / WARNINGS_FILE
 
-    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings' signature
+    def show(message, category, filename, lineno, file=None, line=None):
         with open(log, "a", encoding="utf-8") as f:
             f.write(warnings.formatwarning(message, category, filename, lineno, line))
 

@@ -6,6 +6,7 @@ the titles of its tables) and one parquet file per table under
 Excel workbook, so nothing is computed twice and nothing travels through the
 kernel's memory.
 """
+
 from __future__ import annotations
 
 import json
@@ -98,9 +99,7 @@ def load_results(work_dir: str | Path, *, with_tables: bool = True) -> list[Step
         data = json.loads(path.read_text(encoding="utf-8"))
         tables = {}
         if with_tables:
-            tables = {
-                t["title"]: pd.read_parquet(root / data["step"] / t["file"]) for t in data.get("tables", [])
-            }
+            tables = {t["title"]: pd.read_parquet(root / data["step"] / t["file"]) for t in data.get("tables", [])}
         steps.append(
             StepResult(
                 step=data["step"],

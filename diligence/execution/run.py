@@ -4,6 +4,7 @@ The outputs are built in a hidden folder beside ``--out`` and moved into place
 only when every step has succeeded, so a failed run never leaves a half-written
 report and never destroys the previous one.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,14 +22,14 @@ from typing import Any
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
-from diligence.execution import store
 from diligence.errors import DiligenceError, InputError, StepError
+from diligence.execution import store
 from diligence.execution.findings import build_findings
-from diligence.intake import load_company
 from diligence.execution.kernel import check_kernel, make_kernel_manager
+from diligence.execution.results import load_results
+from diligence.intake import load_company
 from diligence.params import Params
 from diligence.report.quality import data_period
-from diligence.execution.results import load_results
 from diligence.resources import notebooks_dir
 
 WORK = "work"  # the run's work folder, relative to the output folder
@@ -95,7 +96,7 @@ def execute_step(source: Path, target: Path, parameters: dict[str, Any], cwd: Pa
                 f"Step '{source.stem}' failed in cell {exc.cell_index + 1} ({first_line.strip()[:80]}): "
                 f"{exc.ename}: {exc.evalue}"
             ) from None
-        except Exception as exc:  # noqa: BLE001 - only kernel start failures are retried
+        except Exception as exc:
             if attempt == KERNEL_START_TRIES or not _is_kernel_start_failure(exc):
                 raise StepError(f"Step '{source.stem}' could not run: {type(exc).__name__}: {exc}") from None
             time.sleep(random.uniform(0.5, 2.0) * attempt)

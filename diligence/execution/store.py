@@ -3,6 +3,7 @@
 Intake parses the client's files once; every later step reads these parquet
 files, so no notebook parses a CSV or a workbook again.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,11 +30,7 @@ def save_tables(tables: dict[str, pd.DataFrame], work_dir: str | Path) -> None:
 def load_tables(work_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Read the validated tables back, in contract order; absent tables stay absent."""
     root = Path(work_dir) / TABLES_DIR
-    return {
-        name: pd.read_parquet(root / f"{name}.parquet")
-        for name in TABLES
-        if (root / f"{name}.parquet").exists()
-    }
+    return {name: pd.read_parquet(root / f"{name}.parquet") for name in TABLES if (root / f"{name}.parquet").exists()}
 
 
 def write_json(data: Any, path: str | Path) -> None:

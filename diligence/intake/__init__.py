@@ -4,6 +4,7 @@
 >>> intake.raise_for_errors()  # doctest: +SKIP
 >>> intake.tables["accounts"]  # doctest: +SKIP
 """
+
 from diligence.intake.issues import Issue, format_issues
 from diligence.intake.load import Intake, load_company
 from diligence.intake.mapping import preset_names

@@ -5,6 +5,7 @@ table's rows; ``load`` turns them into issues with the client's row numbers.
 The rows stay in the tables: the metrics decide what an unknown reference
 means (an owner who is not in ``reps`` makes an orphaned account, SPEC §3).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ first few of them (as row numbers the client sees in the file, or keys), what
 is wrong and what to do. Errors stop a run (SPEC §2, exit code 2); warnings
 are listed in the report's data-quality section.
 """
+
 from __future__ import annotations
 
 import io
@@ -92,14 +93,18 @@ def row_phrase(rows: Sequence, count: int, keys: Sequence | None = None, distinc
     if keys and distinct is None:
         text += ": " + ", ".join(f'"{k}"' for k in keys) + (", ..." if count > len(keys) else "")
     elif keys:
-        text += f"; {distinct} different: " + ", ".join(f'"{k}"' for k in keys) + (", ..." if distinct > len(keys) else "")
+        text += (
+            f"; {distinct} different: " + ", ".join(f'"{k}"' for k in keys) + (", ..." if distinct > len(keys) else "")
+        )
     return text
 
 
 def _sort_key(issue: Issue) -> tuple:
     table_rank = TABLE_ORDER.index(issue.table) if issue.table in TABLES else len(TABLE_ORDER)
     columns = TABLES[issue.table].column_names if issue.table in TABLES else []
-    column_rank = columns.index(issue.column) if issue.column in columns else (-1 if issue.column is None else len(columns))
+    column_rank = (
+        columns.index(issue.column) if issue.column in columns else (-1 if issue.column is None else len(columns))
+    )
     return (
         issue.level != ERROR,
         table_rank,

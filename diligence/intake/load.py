@@ -6,6 +6,7 @@ found, as :class:`~diligence.intake.issues.Issue` objects. Only arguments that
 make reading impossible (no such path, unknown preset, unreadable mapping
 file, a bad as-of date) raise :class:`~diligence.errors.InputError`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -136,12 +137,31 @@ class _Issues:
     def __init__(self) -> None:
         self.items: list[Issue] = []
 
-    def add(self, level: str, table: str | None, file: str | None, column: str | None, count: int,
-            message: str, action: str, rows: tuple = ()) -> None:
+    def add(
+        self,
+        level: str,
+        table: str | None,
+        file: str | None,
+        column: str | None,
+        count: int,
+        message: str,
+        action: str,
+        rows: tuple = (),
+    ) -> None:
         self.items.append(Issue(level, table, file, column, int(count), rows, message, action))
 
-    def add_rows(self, level: str, table: str, column: str | None, mask: np.ndarray, prov: _Provenance,
-                 message: str, action: str, values: pd.Series | None = None, distinct: bool = False) -> None:
+    def add_rows(
+        self,
+        level: str,
+        table: str,
+        column: str | None,
+        mask: np.ndarray,
+        prov: _Provenance,
+        message: str,
+        action: str,
+        values: pd.Series | None = None,
+        distinct: bool = False,
+    ) -> None:
         """One issue per source file holding rows of ``mask``.
 
         ``message`` holds ``{n}`` (the count) and ``{where}`` (the first
@@ -204,7 +224,9 @@ def _key(name: str) -> str:
     return n
 
 
-def _match_sources(sources: list[_Source], cmap: ColumnMapping, issues: _Issues, display: str) -> dict[str, list[_Source]]:
+def _match_sources(
+    sources: list[_Source], cmap: ColumnMapping, issues: _Issues, display: str
+) -> dict[str, list[_Source]]:
     """Assign files (or sheets) to tables: by the mapping's ``files`` first, else by name.
 
     Several entries under ``files`` stack their files (Task + Event); one
@@ -217,7 +239,11 @@ def _match_sources(sources: list[_Source], cmap: ColumnMapping, issues: _Issues,
 
     def ambiguous(table: str, found: list[_Source]) -> None:
         issues.add(
-            ERROR, table, None, None, len(found),
+            ERROR,
+            table,
+            None,
+            None,
+            len(found),
             f"{len(found)} files could hold {table}: {', '.join(s.label for s in found)}",
             "keep one file per table, or name the one to use under files: in the mapping",
             tuple(s.label for s in found),
@@ -242,7 +268,11 @@ def _match_sources(sources: list[_Source], cmap: ColumnMapping, issues: _Issues,
         if not chosen and named and table in cmap.explicit_files:
             required = TABLES[table].required and len(by_name) != 1
             issues.add(
-                ERROR if required else WARNING, table, display, None, len(named),
+                ERROR if required else WARNING,
+                table,
+                display,
+                None,
+                len(named),
                 f"the mapping names {', '.join(named)} for {table}, but there is no such file"
                 + (f"; {by_name[0].label} is used instead" if len(by_name) == 1 else ""),
                 "correct the files: entry of the mapping, or add the file",
@@ -263,7 +293,11 @@ def _match_sources(sources: list[_Source], cmap: ColumnMapping, issues: _Issues,
     for s in sources:
         if id(s) not in used:
             issues.add(
-                WARNING, None, s.label if s.raw is None else f"{display} [{s.label}]", None, 1,
+                WARNING,
+                None,
+                s.label if s.raw is None else f"{display} [{s.label}]",
+                None,
+                1,
                 "not a table of the data contract; ignored",
                 f"name it after its table ({', '.join(TABLE_ORDER)}) or map it under files: in the mapping, if it is one",
             )
@@ -273,8 +307,7 @@ def _match_sources(sources: list[_Source], cmap: ColumnMapping, issues: _Issues,
 def _folder_sources(folder: Path) -> list[_Source]:
     skip = set(MAPPING_FILE_NAMES)
     files = [
-        p for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith((".", "~$")) and p.name.lower() not in skip
+        p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")) and p.name.lower() not in skip
     ]
     return [_Source(p.name, p) for p in sorted(files, key=lambda p: (p.name.casefold(), p.name))]
 
@@ -290,7 +323,9 @@ def _suggest(column: str, headers: list[str]) -> str:
     return f'; perhaps "{header}"'
 
 
-def _mapped_frame(table: Table, raw: RawFile, cmap: ColumnMapping, issues: _Issues, stats: dict) -> tuple[pd.DataFrame, np.ndarray, dict] | None:
+def _mapped_frame(
+    table: Table, raw: RawFile, cmap: ColumnMapping, issues: _Issues, stats: dict
+) -> tuple[pd.DataFrame, np.ndarray, dict] | None:
     """Filter and map one file: contract columns as read (text, or parquet's types)."""
     frame, keep = raw.frame, np.ones(len(raw.frame), dtype=bool)
     headers = raw.headers
@@ -302,7 +337,11 @@ def _mapped_frame(table: Table, raw: RawFile, cmap: ColumnMapping, issues: _Issu
             dropped = int((keep & ~passed).sum())
             if dropped:
                 issues.add(
-                    WARNING, table.name, raw.name, None, dropped,
+                    WARNING,
+                    table.name,
+                    raw.name,
+                    None,
+                    dropped,
                     f"{dropped} row(s) left out by the mapping's filter on {by_norm[column]} "
                     f"(kept: {', '.join(sorted(repr(a) for a in accepted))})",
                     "nothing to do if intended; otherwise change filters: in the mapping",
@@ -314,9 +353,14 @@ def _mapped_frame(table: Table, raw: RawFile, cmap: ColumnMapping, issues: _Issu
     if missing:
         for column in missing:
             issues.add(
-                ERROR, table.name, raw.name, column, 1,
+                ERROR,
+                table.name,
+                raw.name,
+                column,
+                1,
                 f"required column {column} not found{_suggest(column, headers)}. Columns found: "
-                + ", ".join(f'"{h}"' for h in headers[:30]) + (", ..." if len(headers) > 30 else ""),
+                + ", ".join(f'"{h}"' for h in headers[:30])
+                + (", ..." if len(headers) > 30 else ""),
                 f"rename the column to {column}, or map it in mapping.yaml "
                 f"({table.name}: {{Your column: {column}}}) or with a preset (--mapping salesforce)",
             )
@@ -347,8 +391,9 @@ _KIND_HOW = {
 }
 
 
-def _type_table(table: Table, frame: pd.DataFrame, prov: _Provenance, european_file: bool,
-                issues: _Issues) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def _type_table(
+    table: Table, frame: pd.DataFrame, prov: _Provenance, european_file: bool, issues: _Issues
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Parse every column to its contract type; report values that cannot be read.
 
     Returns the typed frame and, per column, the mask of cells that held a
@@ -363,9 +408,15 @@ def _type_table(table: Table, frame: pd.DataFrame, prov: _Provenance, european_f
     dayfirst = d_first > m_first or (d_first == m_first and european_file)
     if ambiguous and not d_first and not m_first:
         issues.add(
-            WARNING, table.name, prov.names[0] if len(prov.names) == 1 else None, None, ambiguous,
+            WARNING,
+            table.name,
+            prov.names[0] if len(prov.names) == 1 else None,
+            None,
+            ambiguous,
             f"{ambiguous} date(s) such as 03/04/2025 could be day/month or month/day; read as "
-            + ("day/month (the file is semicolon-separated, as European exports are)" if dayfirst else "month/day (US)"),
+            + (
+                "day/month (the file is semicolon-separated, as European exports are)" if dayfirst else "month/day (US)"
+            ),
             "write dates as YYYY-MM-DD to be sure",
         )
     typed, bad_masks = {}, {}
@@ -377,9 +428,17 @@ def _type_table(table: Table, frame: pd.DataFrame, prov: _Provenance, european_f
             european = eu > us or (eu == us and european_file)
             if amb and not us and not eu:
                 issues.add(
-                    WARNING, table.name, prov.names[0] if len(prov.names) == 1 else None, c, amb,
+                    WARNING,
+                    table.name,
+                    prov.names[0] if len(prov.names) == 1 else None,
+                    c,
+                    amb,
                     f"{amb} number(s) such as 1,234 or 1.234 could read two ways; read with "
-                    + ("a decimal comma (1.234 = 1234)" if european else "a decimal point (1,234 = 1234; 1.234 = 1.234)"),
+                    + (
+                        "a decimal comma (1.234 = 1234)"
+                        if european
+                        else "a decimal point (1,234 = 1234; 1.234 = 1.234)"
+                    ),
                     "write numbers without thousands separators, with a decimal point",
                 )
         values, bad = _parse_column(kind, frame[c], european, dayfirst)
@@ -389,7 +448,11 @@ def _type_table(table: Table, frame: pd.DataFrame, prov: _Provenance, european_f
             bad_masks[c] = bad
             required = c in table.required_columns
             issues.add_rows(
-                ERROR if required else WARNING, table.name, c, bad, prov,
+                ERROR if required else WARNING,
+                table.name,
+                c,
+                bad,
+                prov,
                 f"{{n}} value(s) that cannot be read as {_KIND_WORD.get(kind, kind)} ({{where}})"
                 + ("" if required else "; treated as blank"),
                 _KIND_HOW.get(kind, "correct the values"),
@@ -398,8 +461,14 @@ def _type_table(table: Table, frame: pd.DataFrame, prov: _Provenance, european_f
     return pd.DataFrame(typed, index=frame.index), bad_masks
 
 
-def _derive_defaults(table: Table, frame: pd.DataFrame, prov: _Provenance, issues: _Issues,
-                     as_of: pd.Timestamp | None, bad: dict[str, np.ndarray]) -> pd.DataFrame:
+def _derive_defaults(
+    table: Table,
+    frame: pd.DataFrame,
+    prov: _Provenance,
+    issues: _Issues,
+    as_of: pd.Timestamp | None,
+    bad: dict[str, np.ndarray],
+) -> pd.DataFrame:
     """The documented defaults and derivations of ``contract.py`` (and ``is_active``).
 
     ``bad`` (unreadable cells per column) keeps unreadable amounts, already
@@ -410,9 +479,15 @@ def _derive_defaults(table: Table, frame: pd.DataFrame, prov: _Provenance, issue
         if "amount" in frame:
             blank = frame["amount"].isna().to_numpy(bool) & ~bad.get("amount", np.zeros(len(frame), dtype=bool))
             if blank.any():
-                issues.add_rows(WARNING, name, "amount", blank, prov,
-                                "{n} opportunities with a blank amount ({where}), counted as 0",
-                                "fill in the amounts if they are known")
+                issues.add_rows(
+                    WARNING,
+                    name,
+                    "amount",
+                    blank,
+                    prov,
+                    "{n} opportunities with a blank amount ({where}), counted as 0",
+                    "fill in the amounts if they are known",
+                )
                 frame["amount"] = frame["amount"].mask(pd.Series(blank, index=frame.index), 0.0)
         frame = _derive_closed_won(frame)
         frame = _normalise_channel(frame, prov, issues)
@@ -422,8 +497,15 @@ def _derive_defaults(table: Table, frame: pd.DataFrame, prov: _Provenance, issue
         else:
             blank = frame["role"].isna().to_numpy(bool)
             if blank.any():
-                issues.add_rows(WARNING, name, "role", blank, prov, "{n} rep(s) with a blank role ({where}), taken as AE",
-                                "fill in the roles (AE, AM, SDR, ...) if some reps are not account executives")
+                issues.add_rows(
+                    WARNING,
+                    name,
+                    "role",
+                    blank,
+                    prov,
+                    "{n} rep(s) with a blank role ({where}), taken as AE",
+                    "fill in the roles (AE, AM, SDR, ...) if some reps are not account executives",
+                )
                 frame["role"] = frame["role"].fillna(DEFAULT_ROLE)
         if "is_active" in frame:
             inactive = frame["is_active"].eq(False).fillna(False).to_numpy(bool)
@@ -433,7 +515,11 @@ def _derive_defaults(table: Table, frame: pd.DataFrame, prov: _Provenance, issue
             if fill.any():
                 when = as_of if as_of is not None else pd.Timestamp(dt.date.today())
                 issues.add_rows(
-                    WARNING, name, "end_date", fill, prov,
+                    WARNING,
+                    name,
+                    "end_date",
+                    fill,
+                    prov,
                     "{n} rep(s) marked inactive with no end_date ({where}); end_date set to "
                     f"{when.date().isoformat()}, so they count as departed",
                     "give their real end dates: attainment needs them",
@@ -453,7 +539,9 @@ def _derive_closed_won(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     stage = frame["stage"].str.casefold()
     closed = stage.str.contains(r"closed|won|lost", regex=True).astype("boolean")
-    won = (stage.str.contains("won", regex=False) & ~stage.str.contains(r"lost|not won|unwon", regex=True)).astype("boolean")
+    won = (stage.str.contains("won", regex=False) & ~stage.str.contains(r"lost|not won|unwon", regex=True)).astype(
+        "boolean"
+    )
     frame["is_closed"] = frame["is_closed"].fillna(closed) if "is_closed" in frame else closed
     frame["is_won"] = frame["is_won"].fillna(won) if "is_won" in frame else won
     # A won deal is closed, whatever its stage says.
@@ -469,18 +557,30 @@ def _normalise_channel(frame: pd.DataFrame, prov: _Provenance, issues: _Issues) 
     raw = frame["channel"].str.strip().str.casefold()
     blank = raw.isna().to_numpy(bool)
     if blank.any():
-        issues.add_rows(WARNING, "opportunities", "channel", blank, prov,
-                        "{n} opportunities with a blank channel ({where}), taken as direct",
-                        "fill in the channel where a partner was involved")
+        issues.add_rows(
+            WARNING,
+            "opportunities",
+            "channel",
+            blank,
+            prov,
+            "{n} opportunities with a blank channel ({where}), taken as direct",
+            "fill in the channel where a partner was involved",
+        )
     partner = raw.str.contains(_PARTNER_WORDS, regex=True).fillna(False)
     direct = raw.str.contains(_DIRECT_WORDS, regex=True).fillna(False) & ~partner
     channel = raw.mask(partner, PARTNER).mask(direct, DIRECT).fillna(DIRECT).astype(parsing.TEXT_DTYPE)
     other = ~channel.isin([DIRECT, PARTNER]).to_numpy(bool)
     if other.any():
-        issues.add_rows(WARNING, "opportunities", "channel", other, prov,
-                        "{n} channel value(s) are neither direct nor partner ({where}); kept as written",
-                        "map them to direct or partner (e.g. in the source file) for the channel analysis",
-                        values=frame["channel"])
+        issues.add_rows(
+            WARNING,
+            "opportunities",
+            "channel",
+            other,
+            prov,
+            "{n} channel value(s) are neither direct nor partner ({where}); kept as written",
+            "map them to direct or partner (e.g. in the source file) for the channel analysis",
+            values=frame["channel"],
+        )
     frame["channel"] = channel
     return frame
 
@@ -496,8 +596,9 @@ def _aside_mask(table: Table, frame: pd.DataFrame, bad: dict[str, np.ndarray]) -
     return aside
 
 
-def _set_aside(table: Table, frame: pd.DataFrame, prov: _Provenance, aside: np.ndarray,
-               issues: _Issues) -> tuple[pd.DataFrame, _Provenance, pd.DataFrame | None]:
+def _set_aside(
+    table: Table, frame: pd.DataFrame, prov: _Provenance, aside: np.ndarray, issues: _Issues
+) -> tuple[pd.DataFrame, _Provenance, pd.DataFrame | None]:
     """Remove the ``aside`` rows, report them per column, return them with file and row."""
     if not aside.any():
         return frame, prov, None
@@ -507,19 +608,33 @@ def _set_aside(table: Table, frame: pd.DataFrame, prov: _Provenance, aside: np.n
             continue
         blank = aside & frame[c].isna().to_numpy(bool) & ~counted
         if blank.any():
-            issues.add_rows(WARNING, table.name, c, blank, prov,
-                            f"{{n}} row(s) with a blank {c}, set aside ({{where}})",
-                            f"fill in {c} if these rows matter; they are listed in the data-quality section")
+            issues.add_rows(
+                WARNING,
+                table.name,
+                c,
+                blank,
+                prov,
+                f"{{n}} row(s) with a blank {c}, set aside ({{where}})",
+                f"fill in {c} if these rows matter; they are listed in the data-quality section",
+            )
             counted |= blank
     removed = frame.loc[aside, [c for c in frame.columns if c in table.column_names]].reset_index(drop=True)
     removed.insert(0, "row", prov.rows[aside])
-    removed.insert(0, "file", pd.Series(np.asarray(prov.names, dtype=object)[prov.codes[aside]], dtype=parsing.TEXT_DTYPE))
+    removed.insert(
+        0, "file", pd.Series(np.asarray(prov.names, dtype=object)[prov.codes[aside]], dtype=parsing.TEXT_DTYPE)
+    )
     keep = ~aside
     return frame.loc[keep].reset_index(drop=True), prov.take(keep), removed
 
 
-def _warn_blanks(table: Table, frame: pd.DataFrame, prov: _Provenance, bad: dict[str, np.ndarray],
-                 issues: _Issues, before: pd.DataFrame) -> None:
+def _warn_blanks(
+    table: Table,
+    frame: pd.DataFrame,
+    prov: _Provenance,
+    bad: dict[str, np.ndarray],
+    issues: _Issues,
+    before: pd.DataFrame,
+) -> None:
     """One warning per column with blank optional values (required ones are handled elsewhere).
 
     ``before`` is the frame's missing-value mask as sent, before defaults.
@@ -535,35 +650,73 @@ def _warn_blanks(table: Table, frame: pd.DataFrame, prov: _Provenance, bad: dict
         if c in ("is_closed", "is_won"):
             blank = blank & frame[c].isna().to_numpy(bool)  # only the blanks the stage could not fill
         if blank.any():
-            issues.add_rows(WARNING, table.name, c, blank, prov, f"{{n}} blank {c} value(s) ({{where}})",
-                            f"fill in {c} where it is known")
+            issues.add_rows(
+                WARNING,
+                table.name,
+                c,
+                blank,
+                prov,
+                f"{{n}} blank {c} value(s) ({{where}})",
+                f"fill in {c} where it is known",
+            )
 
 
 def _report_schema(table: Table, frame: pd.DataFrame, prov: _Provenance, issues: _Issues) -> None:
     entity = _ENTITY[table.name]
     for column, kind, mask in schema_failures(table.name, frame):
-        values = frame[column] if column in frame else None
+        values = frame.get(column, None)
         if kind == UNIQUE:
-            issues.add_rows(ERROR, table.name, column, mask, prov,
-                            f"{{n}} rows share their {column} with another row: duplicate keys ({{where}})",
-                            f"make {column} unique: one row per {entity} (remove or merge the repeated rows)",
-                            values=values)
+            issues.add_rows(
+                ERROR,
+                table.name,
+                column,
+                mask,
+                prov,
+                f"{{n}} rows share their {column} with another row: duplicate keys ({{where}})",
+                f"make {column} unique: one row per {entity} (remove or merge the repeated rows)",
+                values=values,
+            )
         elif kind == NOT_NULL:
-            issues.add_rows(ERROR, table.name, column, mask, prov,
-                            f"{{n}} {entity} row(s) with a blank {column} ({{where}})",
-                            f"give every {entity} its {column}, or remove the rows")
+            issues.add_rows(
+                ERROR,
+                table.name,
+                column,
+                mask,
+                prov,
+                f"{{n}} {entity} row(s) with a blank {column} ({{where}})",
+                f"give every {entity} its {column}, or remove the rows",
+            )
         elif kind == NONNEG:
-            issues.add_rows(ERROR, table.name, column, mask, prov,
-                            "{n} negative value(s) ({where})",
-                            f"{column} must be zero or more: correct the values (credits and refunds do not belong here)",
-                            values=values)
+            issues.add_rows(
+                ERROR,
+                table.name,
+                column,
+                mask,
+                prov,
+                "{n} negative value(s) ({where})",
+                f"{column} must be zero or more: correct the values (credits and refunds do not belong here)",
+                values=values,
+            )
         else:
-            issues.add(ERROR, table.name, None, column, 1, f"{column} has the wrong type after reading ({kind})",
-                       "report this to the kit's maintainers with the file")
+            issues.add(
+                ERROR,
+                table.name,
+                None,
+                column,
+                1,
+                f"{column} has the wrong type after reading ({kind})",
+                "report this to the kit's maintainers with the file",
+            )
 
 
-def _build_table(table: Table, raws: list[RawFile], cmap: ColumnMapping, issues: _Issues,
-                 as_of: pd.Timestamp | None, file_log: dict[str, dict]):
+def _build_table(
+    table: Table,
+    raws: list[RawFile],
+    cmap: ColumnMapping,
+    issues: _Issues,
+    as_of: pd.Timestamp | None,
+    file_log: dict[str, dict],
+):
     stats = {"rows_read": 0, "rows_filtered": 0, "rows_blank": 0}
     parts, provs, names = [], [], []
     for raw in raws:
@@ -583,7 +736,11 @@ def _build_table(table: Table, raws: list[RawFile], cmap: ColumnMapping, issues:
         # Files may disagree on a column's type (parquet next to CSV): stack as text.
         parts = [p.apply(lambda c: c if isinstance(c.dtype, pd.StringDtype) else parsing.to_text(c)) for p in parts]
     columns = [c for c in table.column_names + list(AUX_COLUMNS.get(table.name, {})) if any(c in p for p in parts)]
-    raw_frame = pd.concat([p.reindex(columns=columns) for p in parts], ignore_index=True) if len(parts) > 1 else parts[0][columns]
+    raw_frame = (
+        pd.concat([p.reindex(columns=columns) for p in parts], ignore_index=True)
+        if len(parts) > 1
+        else parts[0][columns]
+    )
     prov = _Provenance(names, np.repeat(np.arange(len(parts)), [len(p) for p in parts]), np.concatenate(provs))
     european = all(r.european for r in raws)
     typed, bad = _type_table(table, raw_frame, prov, european, issues)
@@ -625,7 +782,9 @@ def _read_sources(path: Path, mapping: str | Path | None, issues: _Issues) -> tu
     if path.is_dir():
         return load_mapping(mapping, path), _folder_sources(path), path.name
     if path.suffix.lower() not in EXCEL_SUFFIXES:
-        raise InputError(f"data: {path.name} is neither a folder nor an .xlsx workbook; give the folder that holds the tables.")
+        raise InputError(
+            f"data: {path.name} is neither a folder nor an .xlsx workbook; give the folder that holds the tables."
+        )
     cmap = load_mapping(mapping, None)
     try:
         sheets = list(workbook_sheets(path))
@@ -677,8 +836,15 @@ def load_company(data: str | Path, mapping: str | Path | None = None, as_of: str
     file_log: dict[str, dict] = {}
     for s in sources:
         label = s.label if s.raw is None else f"{display} [{s.label}]"
-        file_log[label] = {"file": label, "table": None, "status": "ignored", "columns": {},
-                           "rows_read": 0, "rows_kept": 0, "rows_set_aside": 0}
+        file_log[label] = {
+            "file": label,
+            "table": None,
+            "status": "ignored",
+            "columns": {},
+            "rows_read": 0,
+            "rows_kept": 0,
+            "rows_set_aside": 0,
+        }
     cache: dict[Path, RawFile | ReadProblem] = {}
     tables_of: dict[Path, list[str]] = {}
     for table, chosen in by_table.items():
@@ -694,7 +860,9 @@ def load_company(data: str | Path, mapping: str | Path | None = None, as_of: str
             if raw is None:
                 if s.path not in cache:
                     try:
-                        cache[s.path] = read_file(s.path, (table,) + cmap.file_names(table), _selector(cmap, tables_of[s.path]))
+                        cache[s.path] = read_file(
+                            s.path, (table,) + cmap.file_names(table), _selector(cmap, tables_of[s.path])
+                        )
                     except ReadProblem as problem:
                         cache[s.path] = problem
                 raw = cache[s.path]
@@ -710,8 +878,15 @@ def load_company(data: str | Path, mapping: str | Path | None = None, as_of: str
             raws_by_table.setdefault(table, []).append(raw)
 
     if workbook_failed:
-        file_log[display] = {"file": display, "table": None, "status": "unreadable", "columns": {},
-                             "rows_read": 0, "rows_kept": 0, "rows_set_aside": 0}
+        file_log[display] = {
+            "file": display,
+            "table": None,
+            "status": "unreadable",
+            "columns": {},
+            "rows_read": 0,
+            "rows_kept": 0,
+            "rows_set_aside": 0,
+        }
     result = Intake(files=[file_log[k] for k in sorted(file_log, key=lambda k: (k.casefold(), k))])
     provenance: dict[str, _Provenance] = {}
     for table in TABLE_ORDER:
@@ -720,10 +895,18 @@ def load_company(data: str | Path, mapping: str | Path | None = None, as_of: str
             if spec.required and table not in unreadable and not workbook_failed and table not in by_table:
                 found = ", ".join(s.label for s in sources) or "none"
                 issues.add(
-                    ERROR, table, None, None, 1,
+                    ERROR,
+                    table,
+                    None,
+                    None,
+                    1,
                     f"required table {table} not found (files found: {found})",
                     f"add {table}.csv (or .xlsx / .parquet), or name its file under files: in the mapping"
-                    + (" (the salesforce preset reads Account.csv and User.csv)" if table in ("accounts", "reps") else ""),
+                    + (
+                        " (the salesforce preset reads Account.csv and User.csv)"
+                        if table in ("accounts", "reps")
+                        else ""
+                    ),
                 )
             continue
         built = _build_table(spec, raws_by_table[table], cmap, issues, as_of_ts, entry_of)
@@ -731,8 +914,15 @@ def load_company(data: str | Path, mapping: str | Path | None = None, as_of: str
             continue
         frame, prov, removed, stats = built
         if len(frame) == 0 and (spec.required or stats["rows_read"] == 0):
-            issues.add(ERROR if spec.required else WARNING, table, stats["source"], None, 0,
-                       f"{table} has no rows", f"send the {table} table with its rows")
+            issues.add(
+                ERROR if spec.required else WARNING,
+                table,
+                stats["source"],
+                None,
+                0,
+                f"{table} has no rows",
+                f"send the {table} table with its rows",
+            )
         result.tables[table] = frame
         result.sources[table] = stats.pop("source")
         result.counts[table] = {"source": result.sources[table], **stats}
@@ -748,8 +938,16 @@ def load_company(data: str | Path, mapping: str | Path | None = None, as_of: str
     if as_of_ts is not None:
         checks_found += checks.dates_after(result.tables, as_of_ts)
     for found in checks_found:
-        issues.add_rows(WARNING, found.table, found.column, found.mask, provenance[found.table],
-                        found.message, found.action, values=result.tables[found.table][found.column],
-                        distinct=found.distinct)
+        issues.add_rows(
+            WARNING,
+            found.table,
+            found.column,
+            found.mask,
+            provenance[found.table],
+            found.message,
+            found.action,
+            values=result.tables[found.table][found.column],
+            distinct=found.distinct,
+        )
     result.issues = sort_issues(issues.items)
     return result

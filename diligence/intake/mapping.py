@@ -21,10 +21,12 @@ label an export may use without mixing two sources cell by cell.
 
 Presets are YAML files of this same form in ``diligence/intake/presets/``.
 """
+
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping as MappingABC
+from collections.abc import Iterable
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,9 +169,14 @@ def _parse(data: object, source: str) -> ColumnMapping:
     filters = {}
     for table, rules in (data.get("filters") or {}).items():
         if str(table) not in TABLES or not isinstance(rules, MappingABC):
-            raise InputError(f"mapping {source}: filters: expected {{table: {{column: [values]}}}}, got {table}: {rules!r}.")
+            raise InputError(
+                f"mapping {source}: filters: expected {{table: {{column: [values]}}}}, got {table}: {rules!r}."
+            )
         filters[str(table)] = tuple(
-            (normalise_name(col), frozenset("" if v is None else normalise_name(_yaml_scalar(v)) for v in _as_list(vals)))
+            (
+                normalise_name(col),
+                frozenset("" if v is None else normalise_name(_yaml_scalar(v)) for v in _as_list(vals)),
+            )
             for col, vals in rules.items()
         )
     return ColumnMapping(columns, files, filters, frozenset(files), source)
@@ -207,7 +214,9 @@ def load_preset(name: str) -> ColumnMapping:
     """The shipped preset ``name``; raise InputError listing presets if unknown."""
     path = PRESET_DIR / f"{name.strip().lower()}.yaml"
     if not path.is_file():
-        raise InputError(f"mapping: unknown preset {name!r}. Presets: {', '.join(preset_names())}; or give a YAML file.")
+        raise InputError(
+            f"mapping: unknown preset {name!r}. Presets: {', '.join(preset_names())}; or give a YAML file."
+        )
     mapping = _parse(_read_yaml(path, f"preset {name}"), f"preset {name}")
     return ColumnMapping(mapping.columns, mapping.files, mapping.filters, frozenset(), f"preset {path.stem}")
 

@@ -10,6 +10,7 @@ The parsers work on the column's distinct values (``pandas.factorize``) and
 use vectorized regular expressions on them, so a five-million-row column with
 a few thousand distinct dates costs little more than the factorization.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -120,7 +121,7 @@ def _on_distinct(
 
 def distinct_texts(values: pd.Series) -> pd.Series:
     """The distinct non-blank values of a column, stripped, as text."""
-    codes, u = _distinct(values)
+    _codes, u = _distinct(values)
     return u[u != ""].drop_duplicates().reset_index(drop=True)
 
 
@@ -144,7 +145,11 @@ def date_order_evidence(values: pd.Series) -> tuple[int, int, int]:
     parts = u.str.extract(_DMY_OR_MDY).dropna(subset=["a"])
     parts = parts[parts["sep"] != "."]
     a, b = parts["a"].astype(int), parts["b"].astype(int)
-    return int(((a > 12) & (b <= 12)).sum()), int(((b > 12) & (a <= 12)).sum()), int(((a <= 12) & (b <= 12) & (a != b)).sum())
+    return (
+        int(((a > 12) & (b <= 12)).sum()),
+        int(((b > 12) & (a <= 12)).sum()),
+        int(((a <= 12) & (b <= 12) & (a != b)).sum()),
+    )
 
 
 def _ymd(y: pd.Series, m: pd.Series, d: pd.Series) -> np.ndarray:
@@ -278,11 +283,13 @@ def _parse_numbers_distinct(u: pd.Series, european: bool) -> np.ndarray:
     if plain.all():  # the usual case: no separators or symbols to untangle
         return pd.to_numeric(u).to_numpy("float64", na_value=np.nan)
     c = _clean_number_text(u)
-    us, eu, amb = _number_styles(c)
+    _us, eu, amb = _number_styles(c)
     as_eu = eu | (amb & european)
     as_us = ~as_eu
     text = c.where(~pd.Series(as_us, index=c.index), c.str.replace(",", "", regex=False))
-    text = text.where(~pd.Series(as_eu, index=c.index), c.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    text = text.where(
+        ~pd.Series(as_eu, index=c.index), c.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    )
     plain = text.str.fullmatch(_PLAIN).fillna(False)
     return pd.to_numeric(text.where(plain), errors="coerce").to_numpy("float64", na_value=np.nan)
 

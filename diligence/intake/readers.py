@@ -10,6 +10,7 @@ comma, semicolon or tab, sniffed from the header line; read by pyarrow (fast,
 multi-threaded), falling back to pandas' parser for ragged rows.
 Excel: openpyxl in read-only mode; cells keep their sheet row numbers.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -144,8 +145,14 @@ def _pandas_csv(path: Path, encoding: str, delimiter: str, n_columns: int, keep:
     """The slower parser, for files pyarrow refuses: pads short rows, names the bad line."""
     try:
         frame = pd.read_csv(
-            path, sep=delimiter, header=None, dtype=str, keep_default_na=False,
-            encoding=encoding, engine="c", skip_blank_lines=True,
+            path,
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            encoding=encoding,
+            engine="c",
+            skip_blank_lines=True,
         )
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise ReadProblem(
@@ -220,7 +227,9 @@ def _sheet_frame(ws, name: str) -> RawFile:
     while header and (header[-1] is None or str(header[-1]).strip() == ""):
         header.pop()
     width = len(header)
-    frame = pd.DataFrame([list(r[:width]) + [None] * (width - len(r)) for r in body], columns=range(width), dtype=object)
+    frame = pd.DataFrame(
+        [list(r[:width]) + [None] * (width - len(r)) for r in body], columns=range(width), dtype=object
+    )
     frame = frame.apply(lambda col: col.map(cell_text, na_action="ignore").astype(TEXT_DTYPE)).fillna("")
     frame.columns = _unique_headers([cell_text(h) if h is not None else None for h in header])
     if len(frame) == 0:
@@ -258,8 +267,11 @@ def workbook_sheets(path: Path) -> Iterator[tuple[str, RawFile | ReadProblem]]:
             except ReadProblem as problem:
                 yield ws.title, problem
             except Exception as exc:  # a corrupt sheet inside a readable workbook
-                yield ws.title, ReadProblem(
-                    f"the sheet cannot be read ({type(exc).__name__})", "save the workbook again from Excel"
+                yield (
+                    ws.title,
+                    ReadProblem(
+                        f"the sheet cannot be read ({type(exc).__name__})", "save the workbook again from Excel"
+                    ),
                 )
     finally:
         wb.close()
@@ -295,7 +307,8 @@ def read_parquet(path: Path, select: Selector | None = None) -> RawFile:
         frame = pd.read_parquet(path, columns=columns)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... on a bad file
         raise ReadProblem(
-            f"the parquet file cannot be read ({type(exc).__name__}: {exc})", "write the table to parquet again, or send CSV"
+            f"the parquet file cannot be read ({type(exc).__name__}: {exc})",
+            "write the table to parquet again, or send CSV",
         ) from None
     frame = frame.reset_index(drop=True)
     frame.columns = _unique_headers(list(frame.columns))
@@ -317,7 +330,11 @@ def read_file(path: Path, prefer_sheets: tuple[str, ...] = (), select: Selector 
         if suffix in PARQUET_SUFFIXES:
             return read_parquet(path, select)
     except OSError as exc:
-        raise ReadProblem(f"the file cannot be opened ({exc.strerror or exc})", "check the file's permissions") from None
+        raise ReadProblem(
+            f"the file cannot be opened ({exc.strerror or exc})", "check the file's permissions"
+        ) from None
     if suffix == ".xls":
         raise ReadProblem("old-style .xls workbooks are not read", "open it in Excel and save it as .xlsx")
-    raise ReadProblem(f"{suffix or 'files without a suffix'} is not a data format the kit reads", "send CSV, .xlsx or parquet")
+    raise ReadProblem(
+        f"{suffix or 'files without a suffix'} is not a data format the kit reads", "send CSV, .xlsx or parquet"
+    )

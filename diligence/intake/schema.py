@@ -5,6 +5,7 @@ dtypes, unique keys, no blank key in ``accounts``/``reps``, no negative
 amount, quota or size. Intake turns each failure into an :class:`Issue`
 with the client's row numbers, so pandera's own report never reaches a user.
 """
+
 from __future__ import annotations
 
 import numpy as np

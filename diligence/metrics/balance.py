@@ -20,6 +20,7 @@ max/min ratio: it is the worst group of all, and the ratio metric is None
 (``attainment_zero_min_groups`` / ``potential_zero_min_groups`` count such
 groups so that flags can still trigger on them).
 """
+
 from __future__ import annotations
 
 import math
@@ -36,7 +37,14 @@ from diligence.metrics.coverage import (
     sorted_by_value,
     within_days_before,
 )
-from diligence.metrics.pipeline import LOOKBACK_DAYS, closed_in_window, open_mask, outcomes_known, pipeline_coverage, won_mask
+from diligence.metrics.pipeline import (
+    LOOKBACK_DAYS,
+    closed_in_window,
+    open_mask,
+    outcomes_known,
+    pipeline_coverage,
+    won_mask,
+)
 
 GROUP_SEPARATOR = " / "
 
@@ -91,9 +99,13 @@ def attainment(tables: dict, params: dict) -> pd.DataFrame:
     opps = tables.get("opportunities")
     if outcomes_known(opps) and "owner_rep_id" in opps:
         won = closed_in_window(opps, as_of) & won_mask(opps)
-        wins = sorted_by_value(
-            pd.DataFrame({"owner": opps["owner_rep_id"], "amount": opps["amount"].fillna(0.0)}).loc[won], "amount"
-        ).groupby("owner", sort=False)["amount"].sum()
+        wins = (
+            sorted_by_value(
+                pd.DataFrame({"owner": opps["owner_rep_id"], "amount": opps["amount"].fillna(0.0)}).loc[won], "amount"
+            )
+            .groupby("owner", sort=False)["amount"]
+            .sum()
+        )
         out["bookings"] = out["rep_id"].map(wins).astype(float).fillna(0.0)
     else:
         out["bookings"] = np.nan
@@ -113,9 +125,13 @@ def book_potential(tables: dict, params: dict) -> pd.DataFrame:
     out = _quota_reps(tables, params).drop(columns=["hire_date", "quota"])
     accounts = tables["accounts"]
     if "owner_rep_id" in accounts:
-        books = sorted_by_value(
-            pd.DataFrame({"owner": accounts["owner_rep_id"], "potential": account_potential(accounts)}), "potential"
-        ).groupby("owner", sort=False)["potential"].agg(["size", "sum"])
+        books = (
+            sorted_by_value(
+                pd.DataFrame({"owner": accounts["owner_rep_id"], "potential": account_potential(accounts)}), "potential"
+            )
+            .groupby("owner", sort=False)["potential"]
+            .agg(["size", "sum"])
+        )
         out["accounts"] = out["rep_id"].map(books["size"]).fillna(0).astype("Int64")
         out["potential"] = out["rep_id"].map(books["sum"]).astype(float).fillna(0.0)
     else:
@@ -132,13 +148,15 @@ def _spread(values: pd.DataFrame, column: str, prefix: str) -> pd.DataFrame:
     """
     data = values.loc[values["group"].notna() & values[column].notna(), ["group", column]]
     grouped = data.groupby("group", sort=True)[column]
-    out = pd.DataFrame({
-        f"{prefix}_reps": grouped.size(),
-        f"{prefix}_min": grouped.min(),
-        f"{prefix}_max": grouped.max(),
-        f"{prefix}_mean": grouped.mean(),
-        "_std": grouped.std(ddof=0),
-    })
+    out = pd.DataFrame(
+        {
+            f"{prefix}_reps": grouped.size(),
+            f"{prefix}_min": grouped.min(),
+            f"{prefix}_max": grouped.max(),
+            f"{prefix}_mean": grouped.mean(),
+            "_std": grouped.std(ddof=0),
+        }
+    )
     enough = out[f"{prefix}_reps"] >= 2
     out.loc[~enough, [f"{prefix}_min", f"{prefix}_max", f"{prefix}_mean", "_std"]] = np.nan
     mean, low, high = out[f"{prefix}_mean"], out[f"{prefix}_min"], out[f"{prefix}_max"]
@@ -169,9 +187,12 @@ def comparable_groups(tables: dict, params: dict) -> pd.DataFrame:
     att_stats = _spread(att.loc[att["eligible"]], "attainment", "attainment")
     pot_stats = _spread(books, "potential", "potential")
     out = base.join(att_stats, how="left").join(pot_stats, how="left")
-    zero = books.loc[books["group"].notna()].assign(
-        zero=lambda f: (f["potential"] == 0) & f["group"].map(pot_stats["potential_max"]).gt(0)
-    ).groupby("group")["zero"].sum()
+    zero = (
+        books.loc[books["group"].notna()]
+        .assign(zero=lambda f: (f["potential"] == 0) & f["group"].map(pot_stats["potential_max"]).gt(0))
+        .groupby("group")["zero"]
+        .sum()
+    )
     out["zero_potential_books"] = zero.reindex(out.index).fillna(0).astype(int)
     for col in ("attainment_reps", "potential_reps"):
         out[col] = out[col].fillna(0).astype(int)
@@ -199,14 +220,28 @@ def pipeline_load(tables: dict, params: dict) -> pd.DataFrame:
             out[col] = np.nan
         out["closed"] = out["won"] = pd.array([pd.NA] * len(out), dtype="Int64")
         out["heavy"] = pd.array([pd.NA] * len(out), dtype="boolean")
-        return out[["rep_id", "rep_name", "group", "quota", "open_pipeline", "pipeline_to_quota",
-                    "heavy", "closed", "won", "win_rate"]]
-    data = pd.DataFrame({
-        "owner": opps["owner_rep_id"],
-        "amount": opps["amount"].fillna(0.0),
-        "open": open_mask(opps, as_of).astype(int),
-        "closed": closed_in_window(opps, as_of).astype(int),
-    })
+        return out[
+            [
+                "rep_id",
+                "rep_name",
+                "group",
+                "quota",
+                "open_pipeline",
+                "pipeline_to_quota",
+                "heavy",
+                "closed",
+                "won",
+                "win_rate",
+            ]
+        ]
+    data = pd.DataFrame(
+        {
+            "owner": opps["owner_rep_id"],
+            "amount": opps["amount"].fillna(0.0),
+            "open": open_mask(opps, as_of).astype(int),
+            "closed": closed_in_window(opps, as_of).astype(int),
+        }
+    )
     data["won"] = (data["closed"].astype(bool) & won_mask(opps)).astype(int)
     data["open_amount"] = data["amount"].where(data["open"].astype(bool), 0.0)
     per_rep = sorted_by_value(data, "open_amount").groupby("owner", sort=False)[["open_amount", "closed", "won"]].sum()
@@ -218,8 +253,20 @@ def pipeline_load(tables: dict, params: dict) -> pd.DataFrame:
     n_heavy = math.ceil(len(out) / 4) if len(out) >= 4 else 0
     rank = out.sort_values(["pipeline_to_quota", "rep_id"], ascending=[False, True], kind="stable").index[:n_heavy]
     out["heavy"] = out.index.isin(rank)
-    return out[["rep_id", "rep_name", "group", "quota", "open_pipeline", "pipeline_to_quota",
-                "heavy", "closed", "won", "win_rate"]]
+    return out[
+        [
+            "rep_id",
+            "rep_name",
+            "group",
+            "quota",
+            "open_pipeline",
+            "pipeline_to_quota",
+            "heavy",
+            "closed",
+            "won",
+            "win_rate",
+        ]
+    ]
 
 
 def pipeline_load_vs_win_rate(tables: dict, params: dict) -> pd.DataFrame:
@@ -234,19 +281,29 @@ def pipeline_load_vs_win_rate(tables: dict, params: dict) -> pd.DataFrame:
     opportunities.
     """
     load = pipeline_load(tables, params)
-    columns = ["cohort", "reps", "open_pipeline", "median_pipeline_quota_ratio", "closed", "won",
-               "win_rate", "win_rate_index"]
+    columns = [
+        "cohort",
+        "reps",
+        "open_pipeline",
+        "median_pipeline_quota_ratio",
+        "closed",
+        "won",
+        "win_rate",
+        "win_rate_index",
+    ]
     if not load["heavy"].fillna(False).astype(bool).any():
         return pd.DataFrame(columns=columns)
     cohort = np.where(load["heavy"].astype(bool), "heavy", "rest")
     grouped = load.assign(cohort=cohort).groupby("cohort", sort=True)
-    out = pd.DataFrame({
-        "reps": grouped.size(),
-        "open_pipeline": grouped["open_pipeline"].apply(lambda v: float(np.sort(v.to_numpy(float)).sum())),
-        "median_pipeline_quota_ratio": grouped["pipeline_to_quota"].median(),
-        "closed": grouped["closed"].sum().astype(int),
-        "won": grouped["won"].sum().astype(int),
-    })
+    out = pd.DataFrame(
+        {
+            "reps": grouped.size(),
+            "open_pipeline": grouped["open_pipeline"].apply(lambda v: float(np.sort(v.to_numpy(float)).sum())),
+            "median_pipeline_quota_ratio": grouped["pipeline_to_quota"].median(),
+            "closed": grouped["closed"].sum().astype(int),
+            "won": grouped["won"].sum().astype(int),
+        }
+    )
     out["win_rate"] = out["won"] / out["closed"].where(out["closed"] > 0)
     overall = share(int(load["won"].sum()), int(load["closed"].sum()))
     out["win_rate_index"] = out["win_rate"] / overall if overall else np.nan
@@ -297,7 +354,7 @@ def metrics(tables: dict, params: dict) -> dict[str, float | int | None]:
         "potential_max_min_ratio": _worst_ratio(pot, "potential"),
         "potential_zero_min_groups": int(pot["potential_zero_min"].sum()) if len(pot) else None,
         "potential_zero_books": int(pot["zero_potential_books"].sum()) if len(pot) else None,
-        "comparable_groups": int(len(groups)),
+        "comparable_groups": len(groups),
         "heavy_pipeline_win_rate_ratio": heavy_ratio,
     }
 

@@ -15,6 +15,7 @@ Segment and level names are matched case-insensitively and trimmed
 (the first in sort order when several occur). Accounts with a blank segment
 have no capacity model: they are left out of the need and counted apart.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -64,8 +65,17 @@ def capacity_table(tables: dict, params: dict) -> pd.DataFrame:
     headcount). One row per segment of accounts or of those reps; sorted by
     segment. Empty when accounts have no ``segment`` column.
     """
-    columns = ["segment", "accounts", "accounts_per_rep", "rate_from", "capacity_need", "headcount",
-               "shortfall", "shortfall_pct", "accounts_per_head"]
+    columns = [
+        "segment",
+        "accounts",
+        "accounts_per_rep",
+        "rate_from",
+        "capacity_need",
+        "headcount",
+        "shortfall",
+        "shortfall_pct",
+        "accounts_per_head",
+    ]
     accounts = tables["accounts"]
     if "segment" not in accounts:
         return pd.DataFrame(columns=columns)
@@ -80,7 +90,9 @@ def capacity_table(tables: dict, params: dict) -> pd.DataFrame:
     rates = _rate_lookup(params)  # always holds "other": resolve_params merges into the defaults
     known = out["key"].isin(list(rates))
     out["rate_from"] = out["key"].map({k: name for k, (name, _) in rates.items()}).where(known, rates[OTHER][0])
-    out["accounts_per_rep"] = out["key"].map({k: rate for k, (_, rate) in rates.items()}).where(known, rates[OTHER][1]).astype(float)
+    out["accounts_per_rep"] = (
+        out["key"].map({k: rate for k, (_, rate) in rates.items()}).where(known, rates[OTHER][1]).astype(float)
+    )
     out["capacity_need"] = np.ceil(out["accounts"] / out["accounts_per_rep"]).astype(int)
     out["shortfall"] = out["capacity_need"] - out["headcount"]
     out["shortfall_pct"] = out["shortfall"] / out["capacity_need"].where(out["capacity_need"] > 0)
@@ -110,11 +122,13 @@ def seniority_mix(tables: dict, params: dict) -> pd.DataFrame:
     if not ("segment" in accounts and "owner_rep_id" in accounts and "level" in reps):
         return pd.DataFrame(columns=columns)
     assigned = (classify_accounts(accounts, reps, as_of_date(params)) == REP_ASSIGNED).to_numpy(bool)
-    data = pd.DataFrame({
-        "segment": accounts["segment"].astype("string").fillna(BLANK),
-        "level": _rep_level(accounts, reps).fillna(BLANK),
-        "potential": account_potential(accounts),
-    }).loc[assigned]
+    data = pd.DataFrame(
+        {
+            "segment": accounts["segment"].astype("string").fillna(BLANK),
+            "level": _rep_level(accounts, reps).fillna(BLANK),
+            "potential": account_potential(accounts),
+        }
+    ).loc[assigned]
     grouped = sorted_by_value(data, "potential").groupby(["segment", "level"], sort=True)
     out = pd.DataFrame({"accounts": grouped.size(), "potential": grouped["potential"].sum()}).reset_index()
     out["share_of_segment"] = out["accounts"] / out.groupby("segment")["accounts"].transform("sum")
@@ -138,8 +152,13 @@ def junior_on_enterprise(tables: dict, params: dict) -> tuple[int, int] | None:
     enterprise = _norm(accounts["segment"]).isin({s.strip().casefold() for s in params["enterprise_segments"]})
     enterprise = enterprise.fillna(False).to_numpy(bool)
     active = reps.loc[active_rep_mask(reps, as_of)]
-    junior_ids = active.loc[_norm(active["level"]).isin({s.strip().casefold() for s in params["junior_levels"]})
-                            .fillna(False).to_numpy(bool), "rep_id"]
+    junior_ids = active.loc[
+        _norm(active["level"])
+        .isin({s.strip().casefold() for s in params["junior_levels"]})
+        .fillna(False)
+        .to_numpy(bool),
+        "rep_id",
+    ]
     on_junior = accounts["owner_rep_id"].isin(junior_ids).to_numpy(bool)
     return int((enterprise & on_junior).sum()), int(enterprise.sum())
 

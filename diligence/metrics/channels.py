@@ -23,6 +23,7 @@ the two sellers were in the account together. A partner deal that closed the
 day before the direct one opened does not overlap it. Overlap days count the
 shared calendar days, so a same-day touch is 1 day.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,7 +33,6 @@ import pandas as pd
 
 WINDOW_DAYS = 365
 DIRECT, PARTNER = "direct", "partner"
-
 
 
 def opportunity_lifetimes(
@@ -220,9 +220,18 @@ def conflict_accounts(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -
     metric cannot be computed.
     """
     columns = [
-        "account_id", "account_name", "direct_opportunity_id", "direct_owner_rep_id", "direct_owner_name",
-        "partner_opportunity_id", "partner_id", "partner_name", "overlap_start", "overlap_end",
-        "overlap_days", "overlapping_pairs",
+        "account_id",
+        "account_name",
+        "direct_opportunity_id",
+        "direct_owner_rep_id",
+        "direct_owner_name",
+        "partner_opportunity_id",
+        "partner_id",
+        "partner_name",
+        "overlap_start",
+        "overlap_end",
+        "overlap_days",
+        "overlapping_pairs",
     ]
     ids = conflict_account_ids(tables, params)
     if ids is None or len(ids) == 0:
@@ -245,13 +254,10 @@ def conflict_accounts(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -
         }
     )
     pairs["overlapping_pairs"] = pairs.groupby("account_id")["account_id"].transform("size").astype("int64")
-    best = (
-        pairs.sort_values(
-            ["account_id", "overlap_days", "direct_opportunity_id", "partner_opportunity_id"],
-            ascending=[True, False, True, True],
-        )
-        .drop_duplicates("account_id")
-    )
+    best = pairs.sort_values(
+        ["account_id", "overlap_days", "direct_opportunity_id", "partner_opportunity_id"],
+        ascending=[True, False, True, True],
+    ).drop_duplicates("account_id")
     best = best.assign(
         account_name=best["account_id"].map(_names(accounts, "account_id", "account_name")),
         direct_owner_name=best["direct_owner_rep_id"].map(_names(tables.get("reps"), "rep_id", "rep_name")),
@@ -269,8 +275,14 @@ def multi_rep_accounts_table(tables: dict[str, pd.DataFrame], params: dict[str, 
     number of reps (most first), then account id.
     """
     columns = [
-        "account_id", "account_name", "account_owner_rep_id", "reps", "rep_ids", "rep_names",
-        "overlapping_opportunities", "max_overlap_days",
+        "account_id",
+        "account_name",
+        "account_owner_rep_id",
+        "reps",
+        "rep_ids",
+        "rep_names",
+        "overlapping_opportunities",
+        "max_overlap_days",
     ]
     ids = multi_rep_account_ids(tables, params)
     if ids is None or len(ids) == 0:
@@ -322,7 +334,7 @@ def metrics(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> dict[str
     iv = _window_intervals(opps, pd.Timestamp(params["as_of"]))
     has_channel = "channel" in opps
     return {
-        "channel_conflict_accounts": int(len(_conflicts(iv))) if has_channel else None,
-        "multi_rep_accounts": int(len(_multi_rep(iv))) if "owner_rep_id" in opps else None,
+        "channel_conflict_accounts": len(_conflicts(iv)) if has_channel else None,
+        "multi_rep_accounts": len(_multi_rep(iv)) if "owner_rep_id" in opps else None,
         "partner_opportunities_365d": int((iv["channel"] == PARTNER).sum()) if has_channel else None,
     }

@@ -3,6 +3,7 @@
 Definitions follow SPEC §3. ``T`` is the as-of date; windows are half-open on
 the left, so "the 90 days before T" is ``(T - 90 days, T]``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -62,8 +63,16 @@ def classify_accounts(accounts: pd.DataFrame, reps: pd.DataFrame, as_of: pd.Time
     partner is partner-only here, yet still counted by :func:`orphaned_mask`.
     """
     n = len(accounts)
-    owner = accounts["owner_rep_id"] if "owner_rep_id" in accounts else pd.Series([pd.NA] * n, index=accounts.index, dtype="string")
-    partner = accounts["partner_id"] if "partner_id" in accounts else pd.Series([pd.NA] * n, index=accounts.index, dtype="string")
+    owner = (
+        accounts["owner_rep_id"]
+        if "owner_rep_id" in accounts
+        else pd.Series([pd.NA] * n, index=accounts.index, dtype="string")
+    )
+    partner = (
+        accounts["partner_id"]
+        if "partner_id" in accounts
+        else pd.Series([pd.NA] * n, index=accounts.index, dtype="string")
+    )
     active = owner.isin(active_rep_ids(reps, as_of)).to_numpy(bool)
     has_partner = partner.notna().to_numpy(bool)
     has_owner = owner.notna().to_numpy(bool)
@@ -228,7 +237,9 @@ def worked_from_last_activity(last_activity: pd.Series, as_of: pd.Timestamp, win
     return within_days_before(last_activity, as_of, window_days).rename("worked")
 
 
-def worked_mask(accounts: pd.DataFrame, activities: pd.DataFrame | None, as_of: pd.Timestamp, window_days: int) -> pd.Series | None:
+def worked_mask(
+    accounts: pd.DataFrame, activities: pd.DataFrame | None, as_of: pd.Timestamp, window_days: int
+) -> pd.Series | None:
     """True for each worked account (SPEC §3): at least one activity on it,
     by any rep, in ``(T - window_days, T]``. None without an activities table."""
     if activities is None:
@@ -244,6 +255,7 @@ def assignment_assessable(accounts: pd.DataFrame) -> bool:
 
 
 # --- Account level ---
+
 
 def _coverage_frame(tables: dict, params: dict) -> pd.DataFrame:
     """Per-account facts, indexed like ``tables["accounts"]`` (unsorted)."""
@@ -262,7 +274,9 @@ def _coverage_frame(tables: dict, params: dict) -> pd.DataFrame:
             "partner_id": column_or_blank(accounts, "partner_id"),
             "assignment": classify_accounts(accounts, reps, as_of),
             "orphaned": orphaned_mask(accounts, reps, as_of),
-            "worked": worked.astype("boolean") if worked is not None else pd.array([pd.NA] * len(accounts), dtype="boolean"),
+            "worked": worked.astype("boolean")
+            if worked is not None
+            else pd.array([pd.NA] * len(accounts), dtype="boolean"),
             "last_activity_date": last,
             "potential": account_potential(accounts),
         },
@@ -326,10 +340,21 @@ def metrics(tables: dict, params: dict) -> dict[str, float | int | None]:
             accounts_unassigned=int(unassigned.sum()),
         )
     else:
-        out.update(dict.fromkeys(
-            ("rep_assigned_pct", "partner_only_pct", "unassigned_pct", "orphaned_accounts",
-             "unassigned_potential_pct", "orphaned_potential_pct", "accounts_rep_assigned",
-             "accounts_partner_only", "accounts_unassigned")))
+        out.update(
+            dict.fromkeys(
+                (
+                    "rep_assigned_pct",
+                    "partner_only_pct",
+                    "unassigned_pct",
+                    "orphaned_accounts",
+                    "unassigned_potential_pct",
+                    "orphaned_potential_pct",
+                    "accounts_rep_assigned",
+                    "accounts_partner_only",
+                    "accounts_unassigned",
+                )
+            )
+        )
     out["contacted_90d_pct"] = share(worked.sum(), total) if has_activities else None
     out["accounts_worked"] = int(worked.sum()) if has_activities else None
     out["assigned_not_worked_pct"] = (
@@ -342,7 +367,9 @@ def metrics(tables: dict, params: dict) -> dict[str, float | int | None]:
         cells = _white_space_grid(tables["accounts"], frame, tables, params)
         ws = cells["white_space"].to_numpy(bool)
         out["white_space_cells"] = int(ws.sum())
-        out["white_space_potential_pct"] = share(order_free_sum(cells["potential"].to_numpy(float)[ws]), total_potential)
+        out["white_space_potential_pct"] = share(
+            order_free_sum(cells["potential"].to_numpy(float)[ws]), total_potential
+        )
     return out
 
 
@@ -384,7 +411,7 @@ def coverage_by(tables: dict, params: dict, by: list[str] | str = ("segment",)) 
         out["worked"] = grouped["worked"].sum(min_count=1) if "activities" in tables else pd.NA
         out = out.reset_index()
     else:
-        out = data[sums].sum().to_frame().T.astype({c: int for c in _CLASS_COLUMNS.values()})
+        out = data[sums].sum().to_frame().T.astype(dict.fromkeys(_CLASS_COLUMNS.values(), int))
         out.insert(0, "accounts", len(data))
         out["worked"] = data["worked"].sum() if "activities" in tables else pd.NA
     out["unassigned"] = out["orphaned"] + out["unowned"]
@@ -392,13 +419,26 @@ def coverage_by(tables: dict, params: dict, by: list[str] | str = ("segment",)) 
     out["rep_assigned_pct"] = out["rep_assigned"] / n
     out["partner_only_pct"] = out["partner_only"] / n
     out["unassigned_pct"] = out["unassigned"] / n
-    out["unassigned_potential_pct"] = (out["unassigned_potential"] / out["potential"].where(out["potential"] > 0)).astype(float)
+    out["unassigned_potential_pct"] = (
+        out["unassigned_potential"] / out["potential"].where(out["potential"] > 0)
+    ).astype(float)
     out["worked"] = out["worked"].astype("Int64")
     out["contacted_pct"] = (out["worked"].astype("Float64") / n).astype("Float64")
     order = keys + [
-        "accounts", "rep_assigned", "partner_only", "orphaned", "unowned", "unassigned",
-        "rep_assigned_pct", "partner_only_pct", "unassigned_pct",
-        "potential", "unassigned_potential", "unassigned_potential_pct", "worked", "contacted_pct",
+        "accounts",
+        "rep_assigned",
+        "partner_only",
+        "orphaned",
+        "unowned",
+        "unassigned",
+        "rep_assigned_pct",
+        "partner_only_pct",
+        "unassigned_pct",
+        "potential",
+        "unassigned_potential",
+        "unassigned_potential_pct",
+        "worked",
+        "contacted_pct",
     ]
     return out[order].reset_index(drop=True)
 
@@ -458,8 +498,12 @@ def _owner_facts(owner_ids: pd.Series, reps: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "owner_name": lookup(owner_ids, by_id["rep_name"]).astype("string"),
-            "owner_hire_date": lookup(owner_ids, column_or_blank(by_id, "hire_date", "datetime64[ns]")).astype("datetime64[ns]"),
-            "owner_end_date": lookup(owner_ids, column_or_blank(by_id, "end_date", "datetime64[ns]")).astype("datetime64[ns]"),
+            "owner_hire_date": lookup(owner_ids, column_or_blank(by_id, "hire_date", "datetime64[ns]")).astype(
+                "datetime64[ns]"
+            ),
+            "owner_end_date": lookup(owner_ids, column_or_blank(by_id, "end_date", "datetime64[ns]")).astype(
+                "datetime64[ns]"
+            ),
             "owner_known": owner_ids.isin(by_id.index).to_numpy(bool),
         },
         index=owner_ids.index,
@@ -507,8 +551,19 @@ def top_unassigned(tables: dict, params: dict, n: int = 25) -> pd.DataFrame:
         default="owner not active",
     )
     top = top.assign(owner_name=facts["owner_name"], reason=pd.array(reason, dtype="string"))
-    return top[["account_id", "account_name", "segment", "region", "potential",
-                "owner_rep_id", "owner_name", "reason", "last_activity_date"]]
+    return top[
+        [
+            "account_id",
+            "account_name",
+            "segment",
+            "region",
+            "potential",
+            "owner_rep_id",
+            "owner_name",
+            "reason",
+            "last_activity_date",
+        ]
+    ]
 
 
 def assigned_not_worked(tables: dict, params: dict, n: int | None = 25) -> pd.DataFrame:
@@ -519,11 +574,22 @@ def assigned_not_worked(tables: dict, params: dict, n: int | None = 25) -> pd.Da
     owner_rep_id, owner_name, last_activity_date, days_since_activity`` (blank
     when never). Empty without an activities table (not assessable).
     """
-    columns = ["account_id", "account_name", "segment", "region", "potential",
-               "owner_rep_id", "owner_name", "last_activity_date", "days_since_activity"]
+    columns = [
+        "account_id",
+        "account_name",
+        "segment",
+        "region",
+        "potential",
+        "owner_rep_id",
+        "owner_name",
+        "last_activity_date",
+        "days_since_activity",
+    ]
     frame = _coverage_frame(tables, params)
     if "activities" not in tables:
-        return frame.iloc[:0].assign(owner_name=pd.Series(dtype="string"), days_since_activity=pd.Series(dtype="Int64"))[columns]
+        return frame.iloc[:0].assign(
+            owner_name=pd.Series(dtype="string"), days_since_activity=pd.Series(dtype="Int64")
+        )[columns]
     keep = (frame["assignment"] == REP_ASSIGNED).to_numpy(bool) & ~frame["worked"].to_numpy(bool, na_value=False)
     top = _rank(frame.loc[keep], n)
     facts = _owner_facts(top["owner_rep_id"], tables["reps"])
@@ -543,17 +609,22 @@ def orphaned_books(tables: dict, params: dict) -> pd.DataFrame:
     """
     frame = _coverage_frame(tables, params)
     data = frame.loc[frame["orphaned"].to_numpy(bool), ["owner_rep_id", "partner_id", "potential", "worked"]]
-    data = sorted_by_value(data.assign(
-        with_partner=data["partner_id"].notna().astype(int),
-        worked=data["worked"].astype("Int64"),
-    ), "potential")
+    data = sorted_by_value(
+        data.assign(
+            with_partner=data["partner_id"].notna().astype(int),
+            worked=data["worked"].astype("Int64"),
+        ),
+        "potential",
+    )
     grouped = data.groupby("owner_rep_id", sort=True)
-    out = pd.DataFrame({
-        "accounts": grouped.size(),
-        "potential": grouped["potential"].sum(),
-        "with_partner": grouped["with_partner"].sum(),
-        "worked": grouped["worked"].sum(min_count=1) if "activities" in tables else pd.NA,
-    })
+    out = pd.DataFrame(
+        {
+            "accounts": grouped.size(),
+            "potential": grouped["potential"].sum(),
+            "with_partner": grouped["with_partner"].sum(),
+            "worked": grouped["worked"].sum(min_count=1) if "activities" in tables else pd.NA,
+        }
+    )
     out.index.name = "owner_rep_id"
     out = out.reset_index()
     out["owner_rep_id"] = out["owner_rep_id"].astype("string")
@@ -571,8 +642,19 @@ def orphaned_books(tables: dict, params: dict) -> pd.DataFrame:
         hire_date=facts["owner_hire_date"],
         end_date=facts["owner_end_date"],
     ).sort_values(["potential", "owner_rep_id"], ascending=[False, True], kind="stable")
-    return out[["owner_rep_id", "rep_name", "status", "hire_date", "end_date",
-                "accounts", "potential", "with_partner", "worked"]].reset_index(drop=True)
+    return out[
+        [
+            "owner_rep_id",
+            "rep_name",
+            "status",
+            "hire_date",
+            "end_date",
+            "accounts",
+            "potential",
+            "with_partner",
+            "worked",
+        ]
+    ].reset_index(drop=True)
 
 
 def assignment_mix(tables: dict, params: dict, by: str = "segment") -> pd.DataFrame:

@@ -9,6 +9,7 @@ Comparisons are strict: a value equal to its threshold is clear. A value within
 floating-point rounding of the threshold (relative 1e-9) counts as equal, so a
 ratio that is exactly 2 on paper is never flagged for a last-bit error.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,6 +33,7 @@ _COLUMN_HINTS = {
 
 
 # --- What is missing ------------------------------------------------------
+
 
 def _has(tables: dict[str, pd.DataFrame], need: str) -> bool:
     table, _, column = need.partition(".")
@@ -59,6 +61,7 @@ def missing_input(tables: dict[str, pd.DataFrame], needs: Sequence[str]) -> str 
 
 
 # --- The rules ------------------------------------------------------------
+
 
 def _above(value: float, threshold: float) -> bool:
     """``value > threshold``, with values within rounding of it counted as equal."""
@@ -134,7 +137,8 @@ def judge(
 
             relation = spec.relation(TRIGGERED, None, threshold)
             return _Verdict(
-                TRIGGERED, None,
+                TRIGGERED,
+                None,
                 spec.missing_triggers.format(basis=rebalance_basis(tables), relation=relation, **ctx),
             )
     unbounded = max((_clean(metrics.get(m)) or 0 for m in spec.unbounded_by), default=0)

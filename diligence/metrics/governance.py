@@ -6,6 +6,7 @@ are ignored throughout: the diagnosis describes the history as known at T.
 Text categories (``change_type``, segments, regions) compare trimmed and
 case-insensitively.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -212,7 +213,9 @@ def _compare_dimension(survey: pd.DataFrame, accounts: pd.DataFrame, described: 
     modes = _book_modes(accounts, pd.Index(survey["rep_id"].dropna().unique()), column).sort_values(["rep_id", "value"])
     book = modes.assign(label=modes["label"].str.strip()).groupby("rep_id")["label"].agg(" / ".join)
     answer = _norm(survey[described])
-    matched = pd.MultiIndex.from_arrays([survey["rep_id"], answer]).isin(pd.MultiIndex.from_frame(modes[["rep_id", "value"]]))
+    matched = pd.MultiIndex.from_arrays([survey["rep_id"], answer]).isin(
+        pd.MultiIndex.from_frame(modes[["rep_id", "value"]])
+    )
     has_book = survey["rep_id"].isin(book.index)
     mismatch = pd.Series(~matched, index=survey.index, dtype="boolean").where(answer.notna() & has_book)
     out["book"] = survey["rep_id"].map(book).astype("string")
@@ -253,7 +256,9 @@ def survey_comparison(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -
     out["rep_name"] = survey["rep_id"].map(reps.drop_duplicates("rep_id").set_index("rep_id")["rep_name"])
     for dim, described in (("segment", "described_segment"), ("region", "described_region")):
         cmp = _compare_dimension(survey, accounts, described, dim)
-        out[described] = survey[described] if described in survey else pd.Series(pd.NA, index=survey.index, dtype="string")
+        out[described] = (
+            survey[described] if described in survey else pd.Series(pd.NA, index=survey.index, dtype="string")
+        )
         out[f"book_{dim}"] = cmp["book"]
         out[f"{dim}_mismatch"] = cmp["mismatch"]
     actual = survey["rep_id"].map(accounts["owner_rep_id"].value_counts()).fillna(0).astype("int64")

@@ -9,6 +9,7 @@ trimmed and case-insensitively. Pairs are counted from group sizes, never by
 listing them, so a large group costs nothing; only the evidence tables list
 pairs, with a cap.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,9 +25,43 @@ from diligence.metrics.coverage import REP_ASSIGNED, classify_accounts
 #: Legal-form words dropped from the end of a name (after punctuation is removed,
 #: so ``L.L.C.`` reads ``llc`` and ``S.A.`` reads ``sa``).
 LEGAL_SUFFIXES: tuple[str, ...] = (
-    "inc", "incorporated", "llc", "llp", "lp", "ltd", "limited", "corp", "corporation", "co", "company",
-    "gmbh", "mbh", "ag", "kg", "se", "sa", "sas", "sarl", "spa", "srl", "sl", "bv", "nv", "plc", "pty",
-    "pte", "oy", "oyj", "ab", "as", "asa", "aps", "kk", "pvt", "sdn", "bhd",
+    "inc",
+    "incorporated",
+    "llc",
+    "llp",
+    "lp",
+    "ltd",
+    "limited",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "gmbh",
+    "mbh",
+    "ag",
+    "kg",
+    "se",
+    "sa",
+    "sas",
+    "sarl",
+    "spa",
+    "srl",
+    "sl",
+    "bv",
+    "nv",
+    "plc",
+    "pty",
+    "pte",
+    "oy",
+    "oyj",
+    "ab",
+    "as",
+    "asa",
+    "aps",
+    "kk",
+    "pvt",
+    "sdn",
+    "bhd",
 )
 _SUFFIX_RE = r"(?:\s+(?:" + "|".join(LEGAL_SUFFIXES) + r"))+$"
 #: Scheme, user part and ``www.`` skipped; the host runs to a path, query or port.
@@ -234,9 +269,18 @@ def duplicate_pairs(
         by names and ids. Empty when the metric is ``None``.
     """
     columns = [
-        "account_id_a", "account_name_a", "source_company_a", "owner_rep_id_a",
-        "account_id_b", "account_name_b", "source_company_b", "owner_rep_id_b",
-        "matched_on", "domain", "normalised_name", "conflicting_owners",
+        "account_id_a",
+        "account_name_a",
+        "source_company_a",
+        "owner_rep_id_a",
+        "account_id_b",
+        "account_name_b",
+        "source_company_b",
+        "owner_rep_id_b",
+        "matched_on",
+        "domain",
+        "normalised_name",
+        "conflicting_owners",
     ]
     keyed = match_keys(tables, params) if keys is None else keys
     if keyed is None:
@@ -292,11 +336,15 @@ def _neighbour_pairs(names: pa.Array, sources: np.ndarray, window: int, score_cu
         i, j = i[ok], j[ok]
         if not len(i):
             continue
-        scores = process.cpdist(sorted_names[i], sorted_names[j], scorer=fuzz.ratio, score_cutoff=score_cutoff, workers=1)
+        scores = process.cpdist(
+            sorted_names[i], sorted_names[j], scorer=fuzz.ratio, score_cutoff=score_cutoff, workers=1
+        )
         hit = scores >= score_cutoff
         found.append(pd.DataFrame({"i": order[i[hit]], "j": order[j[hit]], "score": scores[hit].astype(float)}))
     if not found:
-        return pd.DataFrame({"i": pd.Series(dtype="int64"), "j": pd.Series(dtype="int64"), "score": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {"i": pd.Series(dtype="int64"), "j": pd.Series(dtype="int64"), "score": pd.Series(dtype=float)}
+        )
     return pd.concat(found, ignore_index=True)
 
 
@@ -330,9 +378,15 @@ def fuzzy_candidates(
         :func:`duplicate_pairs`.
     """
     columns = [
-        "account_id_a", "account_name_a", "source_company_a",
-        "account_id_b", "account_name_b", "source_company_b",
-        "normalised_name_a", "normalised_name_b", "score",
+        "account_id_a",
+        "account_name_a",
+        "source_company_a",
+        "account_id_b",
+        "account_name_b",
+        "source_company_b",
+        "normalised_name_a",
+        "normalised_name_b",
+        "score",
     ]
     keyed = match_keys(tables, params) if keys is None else keys
     if keyed is None:

@@ -16,6 +16,7 @@ after T (a closed deal's close date is when it closed, which a snapshot taken
 at T cannot show in the future), as *closed won* when ``is_won`` is true, and
 as neither otherwise (it is left out of both pipeline and win rate).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -103,21 +104,27 @@ def pipeline_coverage(tables: dict, params: dict) -> pd.DataFrame:
     as_of = as_of_date(params)
     low, high = params["thresholds"]["W5"]
     reps = active_quota_reps(tables["reps"], as_of)
-    out = pd.DataFrame({
-        "rep_id": reps["rep_id"],
-        "rep_name": reps["rep_name"],
-        "segment": column_or_blank(reps, "segment"),
-        "role": column_or_blank(reps, "role"),
-        "quota": column_or_blank(reps, "quota", "Float64").astype(float),
-    })
+    out = pd.DataFrame(
+        {
+            "rep_id": reps["rep_id"],
+            "rep_name": reps["rep_name"],
+            "segment": column_or_blank(reps, "segment"),
+            "role": column_or_blank(reps, "role"),
+            "quota": column_or_blank(reps, "quota", "Float64").astype(float),
+        }
+    )
     out["quarter_quota"] = out["quota"] * HORIZON_DAYS / 365
     if pipeline_assessable(tables):
         opps = tables["opportunities"]
         keep = open_mask(opps, as_of) & within_days_after(opps["close_date"], as_of, HORIZON_DAYS)
-        book = sorted_by_value(
-            pd.DataFrame({"owner": opps["owner_rep_id"], "amount": opps["amount"].fillna(0.0)}).loc[keep],
-            "amount",
-        ).groupby("owner", sort=False)["amount"].agg(["size", "sum"])
+        book = (
+            sorted_by_value(
+                pd.DataFrame({"owner": opps["owner_rep_id"], "amount": opps["amount"].fillna(0.0)}).loc[keep],
+                "amount",
+            )
+            .groupby("owner", sort=False)["amount"]
+            .agg(["size", "sum"])
+        )
         out["open_opportunities"] = out["rep_id"].map(book["size"]).fillna(0).astype("Int64")
         out["open_pipeline"] = out["rep_id"].map(book["sum"]).astype(float).fillna(0.0)
         out["coverage"] = out["open_pipeline"] / out["quarter_quota"]
@@ -127,8 +134,20 @@ def pipeline_coverage(tables: dict, params: dict) -> pd.DataFrame:
         out["coverage"] = np.nan
     band = np.select([out["coverage"] < low, out["coverage"] > high], ["below", "above"], default="within")
     out["band"] = pd.Series(band, index=out.index, dtype="string").where(out["coverage"].notna())
-    return out[["rep_id", "rep_name", "segment", "role", "quota", "open_opportunities",
-                "open_pipeline", "quarter_quota", "coverage", "band"]]
+    return out[
+        [
+            "rep_id",
+            "rep_name",
+            "segment",
+            "role",
+            "quota",
+            "open_opportunities",
+            "open_pipeline",
+            "quarter_quota",
+            "coverage",
+            "band",
+        ]
+    ]
 
 
 def win_rates_by(tables: dict, params: dict, by: str | list[str] = "segment") -> pd.DataFrame:

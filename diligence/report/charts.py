@@ -11,6 +11,7 @@ for Jupyter (``_repr_png_``): the notebook displays the returned figure
 Fonts are DejaVu Sans (shipped with matplotlib, so identical offline and on every
 machine); colours come from :data:`PALETTE`.
 """
+
 from __future__ import annotations
 
 import io
@@ -183,7 +184,7 @@ def bar(
             value_axis.set_major_locator(MaxNLocator(integer=True))
         label = FORMATTERS[fmt]
         crowded = not horizontal and n_bars > 18  # value labels would overlap: the axis reads instead
-        for container in ([] if crowded else ax.containers):
+        for container in [] if crowded else ax.containers:
             ax.bar_label(
                 container,
                 labels=[label(v) if np.isfinite(v) else "" for v in container.datavalues],
@@ -206,9 +207,7 @@ def bar(
         return fig
 
 
-def stacked_share(
-    df: pd.DataFrame, index: str, columns: str, values: str, *, title: str | None = None
-) -> Figure:
+def stacked_share(df: pd.DataFrame, index: str, columns: str, values: str, *, title: str | None = None) -> Figure:
     """100% stacked horizontal bars: the mix of ``columns`` within each ``index`` value.
 
     ``values`` are summed per (index, columns) pair and divided by the row total, so
@@ -279,9 +278,7 @@ def heatmap(df: pd.DataFrame, *, title: str | None = None, fmt: str = "int") -> 
         return fig
 
 
-def scatter(
-    df: pd.DataFrame, x: str, y: str, *, hue: str | None = None, title: str | None = None
-) -> Figure:
+def scatter(df: pd.DataFrame, x: str, y: str, *, hue: str | None = None, title: str | None = None) -> Figure:
     """Scatter of two numeric columns (e.g. book potential vs attainment per rep).
 
     Axes are formatted from the column names (``*_pct`` as %, potential as money…,

@@ -6,6 +6,7 @@ Definitions that depend on a parameter are templates (``{window_days}``,
 report never states a default the run did not use. The flags' rules live in
 the flag registry (:mod:`diligence.registry`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

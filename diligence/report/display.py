@@ -5,6 +5,7 @@ Every helper returns an :class:`HtmlBlock`, which Jupyter renders as HTML (it ha
 Every piece of text that reaches the HTML is escaped here: client names are data,
 never markup.
 """
+
 from __future__ import annotations
 
 import functools
@@ -31,15 +32,15 @@ from diligence.report.formats import (
 
 __all__ = [
     "HtmlBlock",
-    "show_table",
-    "show_kpis",
-    "show_flags",
     "finding",
-    "fmt_pct",
-    "fmt_money",
-    "fmt_ratio",
     "fmt_int",
+    "fmt_money",
     "fmt_num",
+    "fmt_pct",
+    "fmt_ratio",
+    "show_flags",
+    "show_kpis",
+    "show_table",
 ]
 
 #: Inline pill colours, so that a pill reads right in Jupyter too (the report CSS refines it).
@@ -84,9 +85,7 @@ def _displayable(df: pd.DataFrame) -> pd.DataFrame:
     named_index = any(n is not None for n in df.index.names)
     frame = df.reset_index(drop=not named_index)
     if isinstance(frame.columns, pd.MultiIndex):
-        frame = frame.set_axis(
-            [" · ".join(str(p) for p in col if str(p) != "") for col in frame.columns], axis=1
-        )
+        frame = frame.set_axis([" · ".join(str(p) for p in col if str(p) != "") for col in frame.columns], axis=1)
     return frame
 
 
@@ -146,7 +145,9 @@ def show_table(
         head = "".join(f"<th{a}>{_esc(humanize(c))}</th>" for c, a in zip(names, align))
         # One formatted, escaped text column per frame column, then joined row-wise.
         cells = [
-            f"<td{a}>" + shown.iloc[:, j].astype(object).map(functools.partial(format_value, kind=k)).map(_esc) + "</td>"
+            f"<td{a}>"
+            + shown.iloc[:, j].astype(object).map(functools.partial(format_value, kind=k)).map(_esc)
+            + "</td>"
             for j, (k, a) in enumerate(zip(kinds, align))
         ]
         rows = functools.reduce(operator.add, cells)

@@ -10,6 +10,7 @@ datetimes are made naive; NaN, None and infinities become empty cells. Table and
 sheet names are valid and unique, headers are unique strings, and an empty table is
 written without a Table object, so Excel opens the file without a repair prompt.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,8 +35,8 @@ from diligence.report.definitions import metric_definitions, metric_label
 from diligence.report.formats import (
     EXCEL_NUMBER_FORMATS,
     STATUS_LABELS,
-    flag_tone,
     flag_threshold_text,
+    flag_tone,
     humanize,
     infer_kind,
     is_missing,
@@ -96,7 +97,9 @@ def cell_value(value: Any) -> Any:
     return excel_text(str(value))
 
 
-def put(ws: Worksheet, row: int, col: int, value: Any, *, number_format: str | None = None, font: Font | None = None) -> Any:
+def put(
+    ws: Worksheet, row: int, col: int, value: Any, *, number_format: str | None = None, font: Font | None = None
+) -> Any:
     """Write one cell safely and return it: text always as text, never as a formula."""
     v = cell_value(value)
     cell = ws.cell(row=row, column=col, value=v)
@@ -234,7 +237,9 @@ def write_tables(
 #: title -> (category column, value columns, grouping, chart title).
 NATIVE_CHARTS: dict[str, tuple[str, tuple[str, ...], str, str]] = {
     "Coverage by segment": (
-        "segment", ("rep_assigned", "partner_only", "orphaned", "unowned"), "percentStacked",
+        "segment",
+        ("rep_assigned", "partner_only", "orphaned", "unowned"),
+        "percentStacked",
         "Accounts by assignment class",
     ),
     "Pipeline coverage by rep": ("rep_name", ("coverage",), "clustered", "Pipeline coverage, next 90 days"),
@@ -293,7 +298,13 @@ def _write_summary(ws: Worksheet, findings: Mapping[str, Any], parameters: Mappi
         threshold = flag.get("threshold")
         put(ws, row, 1, humanize(flag.get("name") or ""))
         put(ws, row, 2, flag.get("id"), font=_BOLD)
-        status = put(ws, row, 3, STATUS_LABELS.get(str(flag.get("status")), flag.get("status")), font=Font(bold=True, color=color))
+        status = put(
+            ws,
+            row,
+            3,
+            STATUS_LABELS.get(str(flag.get("status")), flag.get("status")),
+            font=Font(bold=True, color=color),
+        )
         status.fill = PatternFill("solid", fgColor=fill)
         put(ws, row, 4, flag.get("value"), number_format=EXCEL_NUMBER_FORMATS.get(kind))
         if isinstance(threshold, (list, tuple)):

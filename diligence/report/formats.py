@@ -4,17 +4,12 @@ One place decides how a value reads ("31.2%", "$1.2M", "2.4×", "1,234", "—"),
 column's kind is guessed from its name and dtype, and how a flag's status shows,
 so that the report and the workbook never disagree.
 """
+
 from __future__ import annotations
 
-import datetime as dt
-import math
 import numbers
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from diligence.registry import BY_ID
 from diligence.text import (  # noqa: F401 - the report's formatters, re-exported for its modules
@@ -54,7 +49,6 @@ EXCEL_NUMBER_FORMATS: dict[str, str] = {
 #: Status → (label, tone). Tone names the colour: red for a triggered red flag,
 #: amber for a triggered warning, green clear, grey not assessed.
 STATUS_LABELS = {"triggered": "Triggered", "clear": "Clear", "not_assessed": "Not assessed"}
-
 
 
 def flag_tone(flag: Mapping[str, Any]) -> str:

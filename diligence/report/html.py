@@ -7,6 +7,7 @@ converted with nbconvert's HTMLExporter and the kit's own template
 the table of contents, and inlines the CSS. A final pass removes anything that could
 make the browser contact another host, so the file opens offline and prints.
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,13 +22,21 @@ from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
 import diligence
-from diligence.report.narrative import key_findings
-from diligence.resources import templates_dir
 from diligence.params import DEFAULTS
 from diligence.registry import BY_ID
 from diligence.report.definitions import metric_definitions, metric_label
-from diligence.report.formats import fmt_int, flag_rows, flag_threshold_text, format_value, humanize, is_missing, value_kind
+from diligence.report.formats import (
+    flag_rows,
+    flag_threshold_text,
+    fmt_int,
+    format_value,
+    humanize,
+    is_missing,
+    value_kind,
+)
+from diligence.report.narrative import key_findings
 from diligence.report.safe import slugify
+from diligence.resources import templates_dir
 
 TEMPLATES_DIR = templates_dir()
 TEMPLATE_NAME = "report"
@@ -174,9 +183,7 @@ def _data_quality_line(dq: Mapping[str, Any] | None) -> str:
         read = sum(int(f.get("rows_read") or 0) for f in files)
         aside = sum(int(f.get("rows_set_aside") or 0) for f in files)
         parts.append(f"{_count(len(files), 'file')} read ({_count(read, 'row')}), {_count(aside, 'row')} set aside")
-    parts += [
-        _count(dq[f"{key}_count"], key) for key in ("warning", "error") if dq.get(f"{key}_count") is not None
-    ]
+    parts += [_count(dq[f"{key}_count"], key) for key in ("warning", "error") if dq.get(f"{key}_count") is not None]
     return "; ".join(parts) + "." if parts else ""
 
 

@@ -10,6 +10,7 @@ metric itself, so it always agrees with the scorecard. A metric the data does
 not allow produces no sentence of its own; the summary says what could not be
 assessed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -28,7 +29,7 @@ def _has(m: Metrics, *names: str) -> bool:
 
 
 def _judged(flags: Flags, flag_id: str) -> str:
-    """", above the 20% threshold (red flag RF1)" for a judged flag; "" otherwise."""
+    """ ", above the 20% threshold (red flag RF1)" for a judged flag; "" otherwise."""
     flag = next((f for f in flags if f.get("id") == flag_id), None)
     phrase = relation(flag) if flag else ""
     if not phrase:
@@ -90,7 +91,8 @@ def market_coverage(m: Metrics, params: Mapping[str, Any], flags: Flags) -> list
     if _has(m, "white_space_cells") and m["white_space_cells"]:
         share = (
             f", holding {fmt_pct(m['white_space_potential_pct'])} of potential"
-            if _has(m, "white_space_potential_pct") else ""
+            if _has(m, "white_space_potential_pct")
+            else ""
         )
         n = m["white_space_cells"]
         cells = "market cell has" if n == 1 else "market cells have"
@@ -159,7 +161,9 @@ def pipeline_win_rates(m: Metrics, params: Mapping[str, Any], flags: Flags) -> l
             f"{fmt_pct(m['pipeline_coverage_out_of_band_pct'])} of those reps sit outside the {band_text(params)} band."
         )
     if _has(m, "win_rate"):
-        implied = f", which implies about {fmt_ratio(1 / m['win_rate'])} coverage to make quota" if m["win_rate"] else ""
+        implied = (
+            f", which implies about {fmt_ratio(1 / m['win_rate'])} coverage to make quota" if m["win_rate"] else ""
+        )
         out.append(f"The company won {fmt_pct(m['win_rate'])} of the deals it closed in the last year{implied}.")
     return out
 

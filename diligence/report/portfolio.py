@@ -11,6 +11,7 @@ company's ``<slug>/report.html``. Every client string is escaped by Jinja's
 autoescape. The workbook writes every text cell as text (never a formula) through
 :func:`diligence.report.excel.put`.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,10 +31,10 @@ import diligence
 from diligence.contract import METRIC_NAMES
 from diligence.registry import FLAGS
 from diligence.report.definitions import METRIC_DEFINITIONS
-from diligence.resources import templates_dir
 from diligence.report.excel import TONE_COLORS, put, write_tables
 from diligence.report.formats import MISSING, STATUS_LABELS, flag_tone, format_value, humanize, value_kind
 from diligence.report.safe import slugify
+from diligence.resources import templates_dir
 
 TEMPLATES_DIR = templates_dir()
 REPORT_CSS = TEMPLATES_DIR / "report" / "static" / "report.css"
@@ -148,8 +149,7 @@ def portfolio_context(companies: Sequence[Mapping[str, Any]], *, title: str = "P
                     {
                         "tone": tone,
                         "label": HEATMAP_LABELS[tone],
-                        "title": f"{f['id']} {f['name']}: "
-                        f"{STATUS_LABELS.get(str(flags.get(f['id'])), 'Not assessed')}",
+                        "title": f"{f['id']} {f['name']}: {STATUS_LABELS.get(str(flags.get(f['id'])), 'Not assessed')}",
                     }
                     for f, tone in zip(columns, tones)
                 ],
@@ -195,7 +195,9 @@ def portfolio_context(companies: Sequence[Mapping[str, Any]], *, title: str = "P
     }
 
 
-def render_portfolio_html(companies: Sequence[Mapping[str, Any]], path: str | Path, *, title: str = "Portfolio") -> Path:
+def render_portfolio_html(
+    companies: Sequence[Mapping[str, Any]], path: str | Path, *, title: str = "Portfolio"
+) -> Path:
     """Write portfolio.html: flag heatmap, key metrics side by side, companies with errors.
 
     Parameters
@@ -319,7 +321,9 @@ def write_portfolio_workbook(
         amber_cols = [j for j, f in enumerate(columns, start=3) if f["id"].upper().startswith("W")]
         for cols, tone in ((red_cols, "red"), (amber_cols, "amber")):
             for j in cols:
-                ws.conditional_formatting.add(f"{get_column_letter(j)}{first}:{get_column_letter(j)}{last}", _fill_rule("Triggered", tone))
+                ws.conditional_formatting.add(
+                    f"{get_column_letter(j)}{first}:{get_column_letter(j)}{last}", _fill_rule("Triggered", tone)
+                )
         if columns:
             span = f"C{first}:{get_column_letter(2 + len(columns))}{last}"
             ws.conditional_formatting.add(span, _fill_rule("Clear", "green"))

@@ -4,6 +4,7 @@ Reads the intake's data-quality summary (``data_quality.json`` in the run's work
 folder, the same dict that findings.json carries) and turns it into the tables
 and sentences of the first report section.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -89,10 +90,14 @@ def data_period(tables: dict[str, pd.DataFrame]) -> str | None:
     account's creation, years before the period the diagnostic looks at.
     """
     dated = {"opportunities": "created_date", "activities": "activity_date"}
-    dates = pd.concat(
-        [tables[t][c] for t, c in dated.items() if t in tables and c in tables[t]],
-        ignore_index=True,
-    ) if any(t in tables for t in dated) else pd.Series(dtype="datetime64[ns]")
+    dates = (
+        pd.concat(
+            [tables[t][c] for t, c in dated.items() if t in tables and c in tables[t]],
+            ignore_index=True,
+        )
+        if any(t in tables for t in dated)
+        else pd.Series(dtype="datetime64[ns]")
+    )
     dates = dates.dropna()
     if dates.empty:
         return None

@@ -4,6 +4,7 @@ Client strings (company, account, rep and partner names) are data. They must nev
 become a path outside the output folder, a formula in Excel, or a name that makes
 Excel repair the workbook.
 """
+
 from __future__ import annotations
 
 import re

@@ -13,10 +13,10 @@ Scenario settings are not SPEC §6 parameters: they have their own defaults,
 ``scenarios`` and validated with the other parameters by
 :func:`~diligence.params.resolve_settings`.
 """
+
 from __future__ import annotations
 
 from diligence.params import SCENARIO_DEFAULTS, resolve_settings
+from diligence.scenarios.rebalance import Plan, rebalance
 
-from diligence.scenarios.rebalance import Plan, rebalance  # noqa: E402
-
-__all__ = ["SCENARIO_DEFAULTS", "resolve_settings", "rebalance", "Plan"]
+__all__ = ["SCENARIO_DEFAULTS", "Plan", "rebalance", "resolve_settings"]

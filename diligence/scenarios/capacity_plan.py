@@ -24,13 +24,14 @@ Definitions:
   worth ``revenue_uplift_range`` (2–7% in the background documents) of the
   bookings of the year before T.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from diligence.metrics import balance, capacity
 from diligence.contract import typed
+from diligence.metrics import balance, capacity
 from diligence.metrics.coverage import active_quota_reps, as_of_date, column_or_blank
 
 PLANNED_PREFIX = "PLANNED"
@@ -57,8 +58,16 @@ def headcount_need(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
     hires_now`` (need − headcount, at least 0), ``quota_per_ramped_rep,
     cost_per_rep``. Sorted by segment; empty when capacity cannot be assessed.
     """
-    columns = ["segment", "accounts", "accounts_per_rep", "capacity_need", "headcount", "hires_now",
-               "quota_per_ramped_rep", "cost_per_rep"]
+    columns = [
+        "segment",
+        "accounts",
+        "accounts_per_rep",
+        "capacity_need",
+        "headcount",
+        "hires_now",
+        "quota_per_ramped_rep",
+        "cost_per_rep",
+    ]
     if not capacity.capacity_assessable(tables):
         return pd.DataFrame(columns=columns)
     table = capacity.capacity_table(tables, params)
@@ -67,7 +76,9 @@ def headcount_need(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
     overall = float(reps["quota"].median()) if len(reps) else np.nan
     fallback = _key(table["segment"]).map(median_quota).astype(float).fillna(overall)
     quota = _per_segment(settings["quota_per_ramped_rep"], table["segment"], fallback)
-    cost = _per_segment(settings["fully_loaded_cost_per_rep"], table["segment"], quota * settings["cost_to_quota_ratio"])
+    cost = _per_segment(
+        settings["fully_loaded_cost_per_rep"], table["segment"], quota * settings["cost_to_quota_ratio"]
+    )
     return table.assign(
         hires_now=table["shortfall"].clip(lower=0).astype(int),
         quota_per_ramped_rep=quota.to_numpy(float),
@@ -99,8 +110,19 @@ def hiring_plan(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
     quarter then segment.
     """
     need = headcount_need(tables, params, settings)
-    columns = ["quarter", "quarter_label", "segment", "target_headcount", "opening_headcount", "expected_leavers",
-               "hires", "closing_headcount", "productive_fte", "bookings_capacity", "hires_cost"]
+    columns = [
+        "quarter",
+        "quarter_label",
+        "segment",
+        "target_headcount",
+        "opening_headcount",
+        "expected_leavers",
+        "hires",
+        "closing_headcount",
+        "productive_fte",
+        "bookings_capacity",
+        "hires_cost",
+    ]
     if need.empty:
         return pd.DataFrame(columns=columns)
     n_q = int(settings["plan_quarters"])
@@ -116,19 +138,23 @@ def hiring_plan(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
         closing = headcount - leavers + hires[q]
         unramped = sum(hires[k] * (1 - _quarter_productivity(q - k, settings["ramp_months"])) for k in range(q + 1))
         productive = closing - unramped
-        rows.append(pd.DataFrame({
-            "quarter": q + 1,
-            "quarter_label": f"Q+{q + 1}",
-            "segment": need["segment"].to_numpy(),
-            "target_headcount": target,
-            "opening_headcount": headcount,
-            "expected_leavers": leavers,
-            "hires": hires[q].astype(int),
-            "closing_headcount": closing,
-            "productive_fte": productive,
-            "bookings_capacity": productive * need["quota_per_ramped_rep"].to_numpy(float) / 4,
-            "hires_cost": hires[: q + 1].sum(axis=0) * need["cost_per_rep"].to_numpy(float) / 4,
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "quarter": q + 1,
+                    "quarter_label": f"Q+{q + 1}",
+                    "segment": need["segment"].to_numpy(),
+                    "target_headcount": target,
+                    "opening_headcount": headcount,
+                    "expected_leavers": leavers,
+                    "hires": hires[q].astype(int),
+                    "closing_headcount": closing,
+                    "productive_fte": productive,
+                    "bookings_capacity": productive * need["quota_per_ramped_rep"].to_numpy(float) / 4,
+                    "hires_cost": hires[: q + 1].sum(axis=0) * need["cost_per_rep"].to_numpy(float) / 4,
+                }
+            )
+        )
         headcount = closing
     out = pd.concat(rows, ignore_index=True)
     out["segment"] = out["segment"].astype("string")
@@ -138,8 +164,15 @@ def hiring_plan(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
 
 def hiring_by_quarter(plan: pd.DataFrame) -> pd.DataFrame:
     """:func:`hiring_plan` summed over segments: one row per quarter."""
-    sums = ["opening_headcount", "expected_leavers", "hires", "closing_headcount", "productive_fte",
-            "bookings_capacity", "hires_cost"]
+    sums = [
+        "opening_headcount",
+        "expected_leavers",
+        "hires",
+        "closing_headcount",
+        "productive_fte",
+        "bookings_capacity",
+        "hires_cost",
+    ]
     return plan.groupby(["quarter", "quarter_label"], sort=True)[sums].sum().reset_index()
 
 
@@ -156,27 +189,32 @@ def planned_hires(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
     need = headcount_need(tables, params, settings)
     need = need.loc[need["hires_now"] > 0]
     reps = tables["reps"]
-    columns = [c for c in reps.columns]
+    columns = list(reps.columns)
     if need.empty:
         return reps.iloc[:0]
     quota_reps = active_quota_reps(reps, as_of_date(params))
-    role = (quota_reps.assign(key=_key(quota_reps["segment"]), role=column_or_blank(quota_reps, "role"))
-            .groupby("key")["role"].agg(lambda s: s.value_counts().sort_index().idxmax() if s.notna().any() else "AE"))
+    role = (
+        quota_reps.assign(key=_key(quota_reps["segment"]), role=column_or_blank(quota_reps, "role"))
+        .groupby("key")["role"]
+        .agg(lambda s: s.value_counts().sort_index().idxmax() if s.notna().any() else "AE")
+    )
     juniors = {s.strip().casefold() for s in params["junior_levels"]}
     level = "mid" if "mid" not in juniors else "senior"
     seg = need["segment"].repeat(need["hires_now"]).reset_index(drop=True)
     n = seg.groupby(seg).cumcount() + 1
     slug = seg.str.upper().str.replace(r"[^A-Z0-9]+", "-", regex=True).str.strip("-")
     as_of = as_of_date(params)
-    rows = pd.DataFrame({
-        "rep_id": PLANNED_PREFIX + "-" + slug + "-" + n.astype(str).str.zfill(2),
-        "rep_name": "Planned hire " + n.astype(str) + " (" + seg + ")",
-        "role": _key(seg).map(role).fillna("AE").astype("string"),
-        "level": level,
-        "segment": seg,
-        "hire_date": as_of,
-        "quota": need["quota_per_ramped_rep"].repeat(need["hires_now"]).to_numpy(float),
-    })
+    rows = pd.DataFrame(
+        {
+            "rep_id": PLANNED_PREFIX + "-" + slug + "-" + n.astype(str).str.zfill(2),
+            "rep_name": "Planned hire " + n.astype(str) + " (" + seg + ")",
+            "role": _key(seg).map(role).fillna("AE").astype("string"),
+            "level": level,
+            "segment": seg,
+            "hire_date": as_of,
+            "quota": need["quota_per_ramped_rep"].repeat(need["hires_now"]).to_numpy(float),
+        }
+    )
     rows = rows[[c for c in rows.columns if c in columns]]
     return typed("reps", rows.reindex(columns=columns))
 
@@ -215,28 +253,55 @@ def economics(tables: dict, params: dict, settings: dict, plan: pd.DataFrame | N
         n_q = int(plan["quarter"].max())
         for q in range(1, n_q + 1):  # a handful of quarters
             ramped = sum(
-                plan.loc[plan["quarter"] == k, "hires"].to_numpy(float) * _quarter_productivity(q - k, settings["ramp_months"])
+                plan.loc[plan["quarter"] == k, "hires"].to_numpy(float)
+                * _quarter_productivity(q - k, settings["ramp_months"])
                 for k in range(1, q + 1)
             )
             added += float((ramped * need["quota_per_ramped_rep"].to_numpy(float) / 4).sum())
-        run_rate = float((plan.groupby("segment", sort=True)["hires"].sum().reindex(need["segment"]).fillna(0).to_numpy(float)
-                          * need["quota_per_ramped_rep"].to_numpy(float)).sum())
-    att_note = (f"today's median attainment {median_att:.0%} of quota" if median_att is not None
-                else "attainment unknown: full quota")
+        run_rate = float(
+            (
+                plan.groupby("segment", sort=True)["hires"].sum().reindex(need["segment"]).fillna(0).to_numpy(float)
+                * need["quota_per_ramped_rep"].to_numpy(float)
+            ).sum()
+        )
+    att_note = (
+        f"today's median attainment {median_att:.0%} of quota"
+        if median_att is not None
+        else "attainment unknown: full quota"
+    )
     rows = [
-        ("Hires in the plan", hires_total, hires_total,
-         f"need − headcount now, plus backfill of {settings['annual_attrition']:.0%} yearly attrition"),
+        (
+            "Hires in the plan",
+            hires_total,
+            hires_total,
+            f"need − headcount now, plus backfill of {settings['annual_attrition']:.0%} yearly attrition",
+        ),
         ("Cost of hires over the plan", cost, cost, "fully loaded cost per rep, from each hire's start"),
-        ("Bookings capacity added over the plan", added * low_rate, added,
-         f"ramp over {settings['ramp_months']:g} months; low at {att_note}, high at full quota"),
-        ("Bookings capacity of the hires once ramped, a year", run_rate * low_rate, run_rate,
-         "hires × quota per ramped rep"),
+        (
+            "Bookings capacity added over the plan",
+            added * low_rate,
+            added,
+            f"ramp over {settings['ramp_months']:g} months; low at {att_note}, high at full quota",
+        ),
+        (
+            "Bookings capacity of the hires once ramped, a year",
+            run_rate * low_rate,
+            run_rate,
+            "hires × quota per ramped rep",
+        ),
         ("Bookings, the year before the as-of date", bookings, bookings, "won opportunities of quota-carrying reps"),
-        ("Revenue uplift from better territory design, a year",
-         bookings * low_up if bookings is not None else None, bookings * high_up if bookings is not None else None,
-         f"{low_up:.0%}–{high_up:.0%} of bookings (background documents)"),
-        ("Net of hires over the plan (added bookings − cost)", added * low_rate - cost, added - cost,
-         "before the territory-design uplift"),
+        (
+            "Revenue uplift from better territory design, a year",
+            bookings * low_up if bookings is not None else None,
+            bookings * high_up if bookings is not None else None,
+            f"{low_up:.0%}–{high_up:.0%} of bookings (background documents)",
+        ),
+        (
+            "Net of hires over the plan (added bookings − cost)",
+            added * low_rate - cost,
+            added - cost,
+            "before the territory-design uplift",
+        ),
     ]
     out = pd.DataFrame(rows, columns=["item", "low", "high", "basis"])
     out["item"] = out["item"].astype("string")
@@ -253,5 +318,13 @@ def plan_summary(need: pd.DataFrame, plan: pd.DataFrame) -> dict:
     }
 
 
-__all__ = ["headcount_need", "hiring_plan", "hiring_by_quarter", "planned_hires", "with_hires", "economics",
-           "ramp_fraction", "plan_summary"]
+__all__ = [
+    "economics",
+    "headcount_need",
+    "hiring_by_quarter",
+    "hiring_plan",
+    "plan_summary",
+    "planned_hires",
+    "ramp_fraction",
+    "with_hires",
+]

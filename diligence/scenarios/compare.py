@@ -6,6 +6,7 @@ hires as extra reps), measured by :func:`diligence.metrics.coverage.metrics`,
 judged by :func:`diligence.metrics.flags.evaluate`: the functions that measure today,
 so there is no second implementation to drift.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -46,8 +47,9 @@ def scenario_metrics(tables: dict, params: dict, recorded: dict[str, Any] | None
     }
 
 
-def compare(scenarios: dict[str, dict], params: dict, recorded: dict[str, Any] | None = None
-            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, Any]]]:
+def compare(
+    scenarios: dict[str, dict], params: dict, recorded: dict[str, Any] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, Any]]]:
     """Side-by-side metrics and flags of named scenarios (``name -> tables``).
 
     Returns ``(metrics, flag_status, all_metrics)``: ``metrics`` has a
@@ -62,10 +64,12 @@ def compare(scenarios: dict[str, dict], params: dict, recorded: dict[str, Any] |
     for name, m in every.items():
         metrics[name] = pd.array([m.get(k) for k in KEY_METRICS], dtype="Float64")
     first = next(iter(judged.values()))
-    status = pd.DataFrame({
-        "id": pd.array(list(SCENARIO_FLAGS), dtype="string"),
-        "name": pd.array([first[f]["name"] for f in SCENARIO_FLAGS], dtype="string"),
-    })
+    status = pd.DataFrame(
+        {
+            "id": pd.array(list(SCENARIO_FLAGS), dtype="string"),
+            "name": pd.array([first[f]["name"] for f in SCENARIO_FLAGS], dtype="string"),
+        }
+    )
     for name, fl in judged.items():
         status[name] = pd.array([fl[f]["status"] for f in SCENARIO_FLAGS], dtype="string")
     return metrics, status, every
@@ -96,22 +100,40 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     metrics, status, every = compare(scenarios, params, recorded)
     need = cp.headcount_need(tables, params, settings)
     hiring = cp.hiring_plan(tables, params, settings)
-    solvers = pd.DataFrame([
-        {"scenario": name, "solver": solver, "moves": c["moves"], "potential_moved": c["potential_moved"],
-         "within_tolerance": c["within_tolerance"], "balance_violation": c["violation"], "seconds": c["seconds"],
-         "kept": solver == p.solver}
-        for name, p in ((REBALANCED, plan), (WITH_HIRES, plan_hires)) for solver, c in p.comparison.items()
-    ])
+    solvers = pd.DataFrame(
+        [
+            {
+                "scenario": name,
+                "solver": solver,
+                "moves": c["moves"],
+                "potential_moved": c["potential_moved"],
+                "within_tolerance": c["within_tolerance"],
+                "balance_violation": c["violation"],
+                "seconds": c["seconds"],
+                "kept": solver == p.solver,
+            }
+            for name, p in ((REBALANCED, plan), (WITH_HIRES, plan_hires))
+            for solver, c in p.comparison.items()
+        ]
+    )
     summary = {**plan.summary(), **cp.plan_summary(need, hiring)}
     for prefix, name in (("scenario_rebalanced_", REBALANCED), ("scenario_hires_", WITH_HIRES)):
         for key in ("unassigned_pct", "potential_max_min_ratio", "headcount_shortfall_pct"):
             summary[prefix + key] = every[name].get(key)
     summary["scenario_hires_accounts_moved"] = plan_hires.score.moves
     return {
-        "plan": plan, "plan_hires": plan_hires, "hires": hires, "metrics": metrics, "flags": status,
+        "plan": plan,
+        "plan_hires": plan_hires,
+        "hires": hires,
+        "metrics": metrics,
+        "flags": status,
         "books": _books_against_band(book_changes(tables, params, scenarios[REBALANCED]), plan),
-        "need": need, "hiring": hiring, "hiring_by_quarter": cp.hiring_by_quarter(hiring),
-        "economics": cp.economics(tables, params, settings, hiring), "solvers": solvers, "summary": summary,
+        "need": need,
+        "hiring": hiring,
+        "hiring_by_quarter": cp.hiring_by_quarter(hiring),
+        "economics": cp.economics(tables, params, settings, hiring),
+        "solvers": solvers,
+        "summary": summary,
         "uplift_range": list(settings["revenue_uplift_range"]),
     }
 
@@ -121,8 +143,12 @@ def _books_against_band(books: pd.DataFrame, plan) -> pd.DataFrame:
     books left outside first (furthest out first), then by rep."""
     out = books.merge(plan.band_position()[["rep_id", "band", "off_band_pct"]], on="rep_id", how="left")
     order = out["band"].map({"below": 0, "above": 0, "within": 1}).fillna(2)
-    return (out.assign(_o=order, _d=-out["off_band_pct"].fillna(0))
-            .sort_values(["_o", "_d", "rep_id"], kind="stable").drop(columns=["_o", "_d"]).reset_index(drop=True))
+    return (
+        out.assign(_o=order, _d=-out["off_band_pct"].fillna(0))
+        .sort_values(["_o", "_d", "rep_id"], kind="stable")
+        .drop(columns=["_o", "_d"])
+        .reset_index(drop=True)
+    )
 
 
 def findings(result: dict[str, Any]) -> list[str]:
@@ -131,7 +157,8 @@ def findings(result: dict[str, Any]) -> list[str]:
     out = [
         f"The rebalanced plan moves {plan.score.moves:,} accounts between reps and gives an owner to "
         f"{plan.score.newly_assigned:,} unassigned accounts (found by the {plan.solver}"
-        + (f", optimality gap {plan.gap:.2%}" if plan.gap is not None else ", optimality not proven") + ")."
+        + (f", optimality gap {plan.gap:.2%}" if plan.gap is not None else ", optimality not proven")
+        + ")."
     ]
     outside = _outside_band(plan.band_position())
     if outside:
@@ -139,17 +166,24 @@ def findings(result: dict[str, Any]) -> list[str]:
     cleared = [f for f in status.index if status.loc[f, TODAY] == "triggered" and status.loc[f, REBALANCED] == "clear"]
     if cleared:
         out.append("Rebalancing alone clears " + ", ".join(cleared) + ".")
-    more = [f for f in status.index if status.loc[f, REBALANCED] == "triggered" and status.loc[f, WITH_HIRES] == "clear"]
+    more = [
+        f for f in status.index if status.loc[f, REBALANCED] == "triggered" and status.loc[f, WITH_HIRES] == "clear"
+    ]
     hires = len(result["hires"])
     if hires:
-        out.append(f"Adding the {hires:,} hires the norms call for now"
-                   + (" also clears " + ", ".join(more) if more else "") + ".")
+        out.append(
+            f"Adding the {hires:,} hires the norms call for now"
+            + (" also clears " + ", ".join(more) if more else "")
+            + "."
+        )
     econ = result["economics"].set_index("item")
     uplift = econ.loc["Revenue uplift from better territory design, a year"]
     if pd.notna(uplift["low"]):
         low, high = (f"{x * 100:g}" for x in result["uplift_range"])
-        out.append(f"Better territory design is worth {fmt_money(uplift['low'])} to {fmt_money(uplift['high'])} a year "
-                   f"({low}–{high}% of last year's bookings), a range rather than a forecast.")
+        out.append(
+            f"Better territory design is worth {fmt_money(uplift['low'])} to {fmt_money(uplift['high'])} a year "
+            f"({low}–{high}% of last year's bookings), a range rather than a forecast."
+        )
     return out
 
 
@@ -170,19 +204,26 @@ def _outside_band(position: pd.DataFrame) -> str:
 
     parts = []
     if stuck.any():
-        parts.append(f"{count(stuck)} below it because the rules let {'the rep' if stuck.sum() == 1 else 'their reps'} "
-                     "receive none of the accounts (a junior rep among enterprise accounts, say)")
+        parts.append(
+            f"{count(stuck)} below it because the rules let {'the rep' if stuck.sum() == 1 else 'their reps'} "
+            "receive none of the accounts (a junior rep among enterprise accounts, say)"
+        )
     if below.any():
         parts.append(f"{count(below)} below it (at most {furthest(below)} under its bottom)")
     if above.any():
-        parts.append(f"{count(above)} above it (at most {furthest(above)} over its top)"
-                     + (", as the group means count the books that cannot grow" if stuck.any() else ""))
+        parts.append(
+            f"{count(above)} above it (at most {furthest(above)} over its top)"
+            + (", as the group means count the books that cannot grow" if stuck.any() else "")
+        )
     if not parts:
         return ""
     total = int((stuck | below | above).sum())
-    return (f"{total:,} {'book' if total == 1 else 'books'} outside the balance band under the rules "
-            "(capacity, seniority, locks): " + "; ".join(parts)
-            + ". The plan keeps each as close as it can; they head the table “Books today and in the plan”.")
+    return (
+        f"{total:,} {'book' if total == 1 else 'books'} outside the balance band under the rules "
+        "(capacity, seniority, locks): "
+        + "; ".join(parts)
+        + ". The plan keeps each as close as it can; they head the table “Books today and in the plan”."
+    )
 
 
 def readable_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -192,7 +233,10 @@ def readable_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
     scenario_columns = [c for c in metrics.columns if c != "metric"]
     shown = {"metric": metrics["metric"].map(humanize)}
     for column in scenario_columns:
-        shown[column] = [format_value(_number(v), value_kind(name, _number(v))) for name, v in zip(metrics["metric"], metrics[column])]
+        shown[column] = [
+            format_value(_number(v), value_kind(name, _number(v)))
+            for name, v in zip(metrics["metric"], metrics[column])
+        ]
     return pd.DataFrame(shown)
 
 
@@ -211,6 +255,7 @@ COUNT_ITEMS = ("Hires in the plan",)
 def readable_economics(economics: pd.DataFrame) -> pd.DataFrame:
     """The plan's economics as a reader sees them: ``low`` and ``high`` in
     money, except the rows of :data:`COUNT_ITEMS`, which are head counts."""
+
     def fmt(item: str, value: Any) -> str:
         return format_value(_number(value), "int" if item in COUNT_ITEMS else "money")
 

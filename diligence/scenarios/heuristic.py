@@ -52,6 +52,7 @@ group, so a group's mean is fixed there. Everything is deterministic:
 ties break by account and rep index, and the work done on very large
 instances is bounded by counts, never by a clock.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -60,7 +61,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from diligence.scenarios.instance import ASSIGNED, BAND_EPS, POTENTIAL_WEIGHT, Instance, band, outside, score
@@ -309,8 +309,9 @@ def _receivable(inst: Instance, acc: np.ndarray, dst: int) -> np.ndarray:
     return inst.eligible[inst.cls[acc], dst] | ((inst.kind[acc] == ASSIGNED) & (inst.current[acc] == dst))
 
 
-def _best_exchange(inst: Instance, owner: np.ndarray, held: dict[int, np.ndarray], rep: int, peer: int,
-                   t_lo: float, t_hi: float) -> tuple | None:
+def _best_exchange(
+    inst: Instance, owner: np.ndarray, held: dict[int, np.ndarray], rep: int, peer: int, t_lo: float, t_hi: float
+) -> tuple | None:
     """The cheapest exchange between ``rep`` and ``peer`` (same group):
     account ``a`` (or none) from rep to peer and ``b`` (or none) back, so that
     the potential going from rep to peer, ``x_a − x_b``, lies in
@@ -355,8 +356,14 @@ def _best_exchange(inst: Instance, owner: np.ndarray, held: dict[int, np.ndarray
 EXCHANGE_BUDGET = 200_000
 
 
-def _exchange(inst: Instance, owner: np.ndarray, load: np.ndarray, max_rounds: int,
-              group: int | None = None, budget: list[int] | None = None) -> None:
+def _exchange(
+    inst: Instance,
+    owner: np.ndarray,
+    load: np.ndarray,
+    max_rounds: int,
+    group: int | None = None,
+    budget: list[int] | None = None,
+) -> None:
     """Step 3, in place: bring the books step 2 left outside their band
     inside, one exchange with a peer at a time (an account out, one back, or
     both), cheapest first. An exchange that keeps the peer in its band (or no
@@ -373,7 +380,7 @@ def _exchange(inst: Instance, owner: np.ndarray, load: np.ndarray, max_rounds: i
     margin = 0.5 * BAND_EPS * scale[np.maximum(inst.rep_group, 0)]
     by_rep = np.argsort(owner, kind="stable")
     cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
-    held = {r: by_rep[cuts[r]:cuts[r + 1]] for r in range(inst.n_reps)}
+    held = {r: by_rep[cuts[r] : cuts[r + 1]] for r in range(inst.n_reps)}
     stuck: set[int] = set()  # reps no exchange fixes until their group changes
     # best exchange of each (rep, peer, strict), valid while neither book changes
     version = np.zeros(inst.n_reps, np.int64)
@@ -452,8 +459,9 @@ def _undo(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
             load[dst] += x
 
 
-def _consolidate(inst: Instance, owner: np.ndarray, load: np.ndarray, max_trials: int = 64,
-                 budget: list[int] | None = None) -> None:
+def _consolidate(
+    inst: Instance, owner: np.ndarray, load: np.ndarray, max_trials: int = 64, budget: list[int] | None = None
+) -> None:
     """Step 5, in place: where two or more accounts moved between the same
     two reps, or out of one rep, or into one, try sending them home and
     letting steps 3–4 find fewer moves (often one larger account, with new
@@ -464,8 +472,11 @@ def _consolidate(inst: Instance, owner: np.ndarray, load: np.ndarray, max_trials
         return
     # sets of moves tried together: same two reps, same source, same destination
     n = inst.n_reps
-    labels = [inst.current[moved].astype(np.int64) * n + owner[moved], n * n + inst.current[moved],
-              n * n + n + owner[moved]]
+    labels = [
+        inst.current[moved].astype(np.int64) * n + owner[moved],
+        n * n + inst.current[moved],
+        n * n + n + owner[moved],
+    ]
     sets = [moved[lab == k] for lab in labels for k, c in zip(*np.unique(lab, return_counts=True)) if c >= 2]
     before = score(inst, owner)
     for back in sets[:max_trials]:
@@ -492,8 +503,9 @@ RESPLIT_MAX_ACCOUNTS = 400
 RESPLIT_NODE_LIMIT = 2_000
 
 
-def _resplit(inst: Instance, owner: np.ndarray, load: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-             r: int, s: int) -> tuple[np.ndarray, np.ndarray] | None:
+def _resplit(
+    inst: Instance, owner: np.ndarray, load: np.ndarray, lo: np.ndarray, hi: np.ndarray, r: int, s: int
+) -> tuple[np.ndarray, np.ndarray] | None:
     """The best split of two books of one group: of the accounts ``r`` and
     ``s`` hold that either may have (eligible, or its owner of today), which
     go to ``r`` so that both books end inside their bands with the fewest
@@ -520,9 +532,13 @@ def _resplit(inst: Instance, owner: np.ndarray, load: np.ndarray, lo: np.ndarray
     rows = np.vstack([p, p])
     lower = np.array([lo[r] / unit - base_r + margin, base_s + total - hi[s] / unit + margin])
     upper = np.array([hi[r] / unit - base_r - margin, base_s + total - lo[s] / unit - margin])
-    res = milp(cost, constraints=LinearConstraint(rows, lower, upper), integrality=np.ones(len(acc)),
-               bounds=Bounds(0, 1), options={"node_limit": RESPLIT_NODE_LIMIT, "time_limit": 60.0,
-                                              "disp": False})
+    res = milp(
+        cost,
+        constraints=LinearConstraint(rows, lower, upper),
+        integrality=np.ones(len(acc)),
+        bounds=Bounds(0, 1),
+        options={"node_limit": RESPLIT_NODE_LIMIT, "time_limit": 60.0, "disp": False},
+    )
     if res.x is None:
         return None
     return acc, np.where(res.x > 0.5, r, s).astype(np.int64)

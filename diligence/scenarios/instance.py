@@ -30,6 +30,7 @@ An account's current owner always remains a candidate unless a rule forces it
 out, and an account owned today moves only inside its owner's comparable
 group (a rebalance between AE and AM teams is a different decision).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,13 +41,13 @@ import pandas as pd
 from diligence.metrics import balance, capacity
 from diligence.metrics.coverage import (
     ORPHANED,
+    REP_ASSIGNED,
     UNOWNED,
     account_potential,
     active_rep_mask,
     as_of_date,
     classify_accounts,
     column_or_blank,
-    REP_ASSIGNED,
 )
 
 ASSIGNED, FORCED, NEW = 0, 1, 2
@@ -103,8 +104,11 @@ class Instance:
         # An account moves only inside its owner's comparable group: a group's
         # books are then never emptied into another's to dodge the band.
         cur = self.current[a]
-        keep = (self.kind[a] != ASSIGNED) | ((cur >= 0) & (self.rep_group[np.maximum(cur, 0)] >= 0)
-                                              & (self.rep_group[r] == self.rep_group[np.maximum(cur, 0)]))
+        keep = (self.kind[a] != ASSIGNED) | (
+            (cur >= 0)
+            & (self.rep_group[np.maximum(cur, 0)] >= 0)
+            & (self.rep_group[r] == self.rep_group[np.maximum(cur, 0)])
+        )
         a, r = a[keep], r[keep]
         stay = np.flatnonzero((self.kind == ASSIGNED) & (self.current >= 0))
         a = np.concatenate([a, stay])
@@ -148,8 +152,16 @@ def build_instance(tables: dict, params: dict, settings: dict) -> Instance:
     segmented = "segment" in accounts and "segment" in reps
     acc_seg = _norm(accounts["segment"]) if segmented else pd.Series(ALL_SEGMENTS, index=accounts.index)
     rep_seg = _norm(rep_rows["segment"]) if segmented else pd.Series(ALL_SEGMENTS, index=rep_rows.index)
-    acc_reg = _norm(column_or_blank(accounts, "region")) if settings["region_affinity"] else pd.Series("", index=accounts.index)
-    rep_reg = _norm(column_or_blank(rep_rows, "region")) if settings["region_affinity"] else pd.Series("", index=rep_rows.index)
+    acc_reg = (
+        _norm(column_or_blank(accounts, "region"))
+        if settings["region_affinity"]
+        else pd.Series("", index=accounts.index)
+    )
+    rep_reg = (
+        _norm(column_or_blank(rep_rows, "region"))
+        if settings["region_affinity"]
+        else pd.Series("", index=rep_rows.index)
+    )
     enterprise = acc_seg.isin({s.strip().casefold() for s in params["enterprise_segments"]}).to_numpy(bool)
     junior_levels = {s.strip().casefold() for s in params["junior_levels"]}
     rep_junior = _norm(column_or_blank(rep_rows, "level")).isin(junior_levels).to_numpy(bool)
@@ -157,13 +169,16 @@ def build_instance(tables: dict, params: dict, settings: dict) -> Instance:
     # Account classes: (segment, region, enterprise); eligibility is a class x rep matrix.
     keys = pd.DataFrame({"seg": acc_seg.to_numpy(), "reg": acc_reg.to_numpy(), "ent": enterprise})
     classes = keys.drop_duplicates().sort_values(["seg", "reg", "ent"], kind="stable").reset_index(drop=True)
-    cls_all = keys.merge(classes.reset_index(names="cls"), on=["seg", "reg", "ent"], how="left")["cls"].to_numpy(np.int64)
+    cls_all = keys.merge(classes.reset_index(names="cls"), on=["seg", "reg", "ent"], how="left")["cls"].to_numpy(
+        np.int64
+    )
     c_seg = classes["seg"].to_numpy(dtype=object)[:, None]
     c_reg = classes["reg"].to_numpy(dtype=object)[:, None]
     r_seg = rep_seg.to_numpy(dtype=object)[None, :]
     r_reg = rep_reg.to_numpy(dtype=object)[None, :]
     eligible = (
-        (c_seg == r_seg) & (c_seg != "")
+        (c_seg == r_seg)
+        & (c_seg != "")
         & ~(classes["ent"].to_numpy(bool)[:, None] & rep_junior[None, :])
         & ((c_reg == "") | (r_reg == "") | (c_reg == r_reg))
     )
@@ -185,7 +200,9 @@ def build_instance(tables: dict, params: dict, settings: dict) -> Instance:
     # New: unassigned accounts, highest potential first, within each segment's capacity room.
     unassigned = np.isin(cls_state, [ORPHANED, UNOWNED]) & has_candidate & ~locked
     room = _segment_room(tables, params, acc_seg, cls_state == REP_ASSIGNED, segmented, len(rep_ids))
-    order = pd.DataFrame({"seg": acc_seg.to_numpy(), "p": potential, "id": accounts["account_id"].to_numpy(dtype=object)})
+    order = pd.DataFrame(
+        {"seg": acc_seg.to_numpy(), "p": potential, "id": accounts["account_id"].to_numpy(dtype=object)}
+    )
     order = order.loc[unassigned].sort_values(["p", "id"], ascending=[False, True], kind="stable")
     rank = order.groupby("seg", sort=False).cumcount()
     limit = order["seg"].map(room).astype(float).fillna(0.0).to_numpy(float)
@@ -218,8 +235,9 @@ def build_instance(tables: dict, params: dict, settings: dict) -> Instance:
     )
 
 
-def _segment_room(tables: dict, params: dict, acc_seg: pd.Series, rep_assigned: np.ndarray,
-                  segmented: bool, n_reps: int) -> dict[str, float]:
+def _segment_room(
+    tables: dict, params: dict, acc_seg: pd.Series, rep_assigned: np.ndarray, segmented: bool, n_reps: int
+) -> dict[str, float]:
     """Accounts each segment's reps can still take at the ``accounts_per_rep``
     norm: ``norm × headcount − rep-assigned accounts`` (≥ 0), by segment key."""
     taken = acc_seg[rep_assigned].value_counts()

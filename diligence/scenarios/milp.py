@@ -19,6 +19,7 @@ rep's band.
 
 Potentials are divided by their mean so that the coefficients are near 1.
 """
+
 from __future__ import annotations
 
 import time

@@ -10,6 +10,7 @@ always runs the heuristic and, when the problem has at most
 its optimality gap: HiGHS's gap for the MILP, and for the heuristic the gap to
 the MILP's proven bound when the MILP ran (unknown otherwise).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from diligence.metrics import balance
-from diligence.metrics.coverage import as_of_date, classify_accounts, column_or_blank, lookup, ORPHANED
+from diligence.metrics.coverage import ORPHANED, as_of_date, classify_accounts, column_or_blank, lookup
 from diligence.scenarios import heuristic, milp
 from diligence.scenarios.instance import ASSIGNED, FORCED, NEW, Instance, Score, band, build_instance, loads, score
 
@@ -57,22 +58,29 @@ class Plan:
         outside, relative to the nearer edge of the band.
         """
         inst = self.instance
-        owner = inst.rep_ids.searchsorted(self.owner.iloc[inst.account_pos].to_numpy(dtype=object)) \
-            if inst.n_accounts else np.zeros(0, np.int64)
+        owner = (
+            inst.rep_ids.searchsorted(self.owner.iloc[inst.account_pos].to_numpy(dtype=object))
+            if inst.n_accounts
+            else np.zeros(0, np.int64)
+        )
         load = loads(inst, owner)
         lo, hi = band(inst, load)
         slack = 1e-6 * inst.scale()[np.maximum(inst.rep_group, 0)]
         grouped = inst.rep_group >= 0
         below, above = grouped & (load < lo - slack), grouped & (load > hi + slack)
         where = np.select([below, above, grouped], ["below", "above", "within"], None)
-        off = np.where(below, 1 - load / np.where(below, lo, 1.0), np.where(above, load / np.where(above, hi, 1.0) - 1, 0.0))
+        off = np.where(
+            below, 1 - load / np.where(below, lo, 1.0), np.where(above, load / np.where(above, hi, 1.0) - 1, 0.0)
+        )
         classes = np.unique(inst.cls)
-        return pd.DataFrame({
-            "rep_id": pd.array(inst.rep_ids, dtype="string"),
-            "band": pd.array(where, dtype="string"),
-            "can_receive": inst.eligible[classes].any(axis=0) if len(classes) else np.zeros(inst.n_reps, bool),
-            "off_band_pct": pd.array(np.where(grouped, off, np.nan), dtype="Float64"),
-        })
+        return pd.DataFrame(
+            {
+                "rep_id": pd.array(inst.rep_ids, dtype="string"),
+                "band": pd.array(where, dtype="string"),
+                "can_receive": inst.eligible[classes].any(axis=0) if len(classes) else np.zeros(inst.n_reps, bool),
+                "off_band_pct": pd.array(np.where(grouped, off, np.nan), dtype="Float64"),
+            }
+        )
 
     def books_outside_band(self) -> int:
         """Reps of a comparable group whose planned book lies outside the band."""
@@ -88,7 +96,8 @@ class Plan:
             "scenario_potential_moved": self.score.potential_moved,
             "scenario_accounts_newly_assigned": self.score.newly_assigned,
             "scenario_potential_newly_assigned": float(
-                np.sort(self.instance.potential[self.instance.kind == NEW]).sum()),
+                np.sort(self.instance.potential[self.instance.kind == NEW]).sum()
+            ),
             "scenario_books_within_tolerance": int(self.score.within_tolerance),
             "scenario_books_outside_band": self.books_outside_band(),
         }
@@ -134,13 +143,19 @@ def rebalance(tables: dict, params: dict, settings: dict, *, solver: str = "auto
     scores = {name: score(inst, run[0]) for name, run in runs.items()}
     # the MILP wins ties: its answer carries a proof
     name = min(runs, key=lambda k: (round(scores[k].objective, 9), k != MILP))
-    owner, seconds, optimal, gap = runs[name]
+    owner, _seconds, optimal, gap = runs[name]
     if name == HEURISTIC:
         gap = _relative_gap(scores[name].objective, bound)
         optimal = gap is not None and gap <= 1e-6
     comparison = {
-        k: {"moves": s.moves, "potential_moved": s.potential_moved, "within_tolerance": s.within_tolerance,
-            "violation": s.violation, "objective": s.objective, "seconds": runs[k][1]}
+        k: {
+            "moves": s.moves,
+            "potential_moved": s.potential_moved,
+            "within_tolerance": s.within_tolerance,
+            "violation": s.violation,
+            "objective": s.objective,
+            "seconds": runs[k][1],
+        }
         for k, s in scores.items()
     }
     new_owner = apply_owner(tables["accounts"], inst, owner)
@@ -172,8 +187,18 @@ def apply_plan(tables: dict, plan: Plan) -> dict:
     return out
 
 
-MOVE_COLUMNS = ["account_id", "account_name", "segment", "region", "potential", "from_rep_id", "from_rep",
-                "to_rep_id", "to_rep", "reason"]
+MOVE_COLUMNS = [
+    "account_id",
+    "account_name",
+    "segment",
+    "region",
+    "potential",
+    "from_rep_id",
+    "from_rep",
+    "to_rep_id",
+    "to_rep",
+    "reason",
+]
 
 
 def move_list(tables: dict, params: dict, inst: Instance, owner: np.ndarray) -> pd.DataFrame:
@@ -201,32 +226,48 @@ def move_list(tables: dict, params: dict, inst: Instance, owner: np.ndarray) -> 
     dst_under = today[owner[idx]] < lo[owner[idx]]
     state = classify_accounts(acc, tables["reps"], as_of_date(params)).to_numpy(dtype=object)
     reason = np.select(
-        [inst.kind[idx] == FORCED, (inst.kind[idx] == NEW) & (state == ORPHANED), inst.kind[idx] == NEW,
-         src_over, dst_under],
-        ["enterprise account held by a junior rep", "owner departed or unknown", "no owner",
-         "rebalance: from a book above the band", "rebalance: to a book below the band"],
+        [
+            inst.kind[idx] == FORCED,
+            (inst.kind[idx] == NEW) & (state == ORPHANED),
+            inst.kind[idx] == NEW,
+            src_over,
+            dst_under,
+        ],
+        [
+            "enterprise account held by a junior rep",
+            "owner departed or unknown",
+            "no owner",
+            "rebalance: from a book above the band",
+            "rebalance: to a book below the band",
+        ],
         default="rebalance",
     )
-    out = pd.DataFrame({
-        "account_id": acc["account_id"].astype("string"),
-        "account_name": acc["account_name"].astype("string"),
-        "segment": column_or_blank(acc, "segment").astype("string"),
-        "region": column_or_blank(acc, "region").astype("string"),
-        "potential": inst.potential[idx],
-        "from_rep_id": from_id,
-        "from_rep": lookup(from_id, names).astype("string"),
-        "to_rep_id": to_id,
-        "to_rep": lookup(to_id, names).astype("string"),
-        "reason": pd.array(reason, dtype="string"),
-    })
-    return out.sort_values(["potential", "account_id"], ascending=[False, True], kind="stable")[MOVE_COLUMNS] \
-        .reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "account_id": acc["account_id"].astype("string"),
+            "account_name": acc["account_name"].astype("string"),
+            "segment": column_or_blank(acc, "segment").astype("string"),
+            "region": column_or_blank(acc, "region").astype("string"),
+            "potential": inst.potential[idx],
+            "from_rep_id": from_id,
+            "from_rep": lookup(from_id, names).astype("string"),
+            "to_rep_id": to_id,
+            "to_rep": lookup(to_id, names).astype("string"),
+            "reason": pd.array(reason, dtype="string"),
+        }
+    )
+    return out.sort_values(["potential", "account_id"], ascending=[False, True], kind="stable")[
+        MOVE_COLUMNS
+    ].reset_index(drop=True)
 
 
 def crm_load(plan: Plan) -> pd.DataFrame:
     """The move list as a CRM load file: ``account_id, new_owner_rep_id``, by account_id."""
-    return (plan.moves.rename(columns={"to_rep_id": "new_owner_rep_id"})[["account_id", "new_owner_rep_id"]]
-            .sort_values("account_id", kind="stable").reset_index(drop=True))
+    return (
+        plan.moves.rename(columns={"to_rep_id": "new_owner_rep_id"})[["account_id", "new_owner_rep_id"]]
+        .sort_values("account_id", kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def book_changes(tables: dict, params: dict, plan_tables: dict) -> pd.DataFrame:
@@ -237,7 +278,18 @@ def book_changes(tables: dict, params: dict, plan_tables: dict) -> pd.DataFrame:
     today = balance.book_potential(tables, params)
     plan = balance.book_potential(plan_tables, params)
     out = plan[["rep_id", "rep_name", "group", "accounts", "potential"]].merge(
-        today[["rep_id", "accounts", "potential"]], on="rep_id", how="left", suffixes=("_plan", "_today"))
+        today[["rep_id", "accounts", "potential"]], on="rep_id", how="left", suffixes=("_plan", "_today")
+    )
     out["potential_change_pct"] = (out["potential_plan"] / out["potential_today"].where(out["potential_today"] > 0)) - 1
-    return out[["rep_id", "rep_name", "group", "accounts_today", "potential_today", "accounts_plan",
-                "potential_plan", "potential_change_pct"]]
+    return out[
+        [
+            "rep_id",
+            "rep_name",
+            "group",
+            "accounts_today",
+            "potential_today",
+            "accounts_plan",
+            "potential_plan",
+            "potential_change_pct",
+        ]
+    ]

@@ -10,6 +10,7 @@ each company's ``findings.json`` and writes ``portfolio.json``,
 ``portfolio.html`` and ``portfolio.xlsx``. The portfolio file is read by
 :mod:`.portfolio_file`; :mod:`.progress` is the command line's display.
 """
+
 from __future__ import annotations
 
 import time
@@ -33,8 +34,16 @@ from diligence.execution.batch.fingerprint import (
 )
 from diligence.execution.batch.portfolio_file import CompanySpec, Portfolio, load_portfolio
 from diligence.execution.batch.progress import BatchProgress
-from diligence.execution.batch.rollup import ROLLUP_HTML, ROLLUP_JSON, ROLLUP_XLSX, portfolio_title, rollup_entry, write_rollup
+from diligence.execution.batch.rollup import (
+    ROLLUP_HTML,
+    ROLLUP_JSON,
+    ROLLUP_XLSX,
+    portfolio_title,
+    rollup_entry,
+    write_rollup,
+)
 from diligence.execution.batch.task import DEFAULT_TIMEOUT, make_job, run_company_task, task_result
+from diligence.execution.kernel import check_kernel
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -137,6 +146,8 @@ def run_batch(
     if workers is not None and workers < 1:
         raise InputError(f"--workers: give a positive number, got {workers!r}.")
     loaded = portfolio if isinstance(portfolio, Portfolio) else load_portfolio(portfolio)
+    if scheduler is None:
+        check_kernel()  # installed once here, not by every worker at once on a first run
     out = Path(out).resolve()
     jobs = [make_job(spec, out, timeout=timeout, force=force) for spec in loaded.companies]
     results: list[dict[str, Any] | None] = [None] * len(jobs)
@@ -162,8 +173,10 @@ def run_batch(
                 i = futures[future]
                 try:
                     results[i] = future.result()
-                except BaseException as exc:  # noqa: BLE001 - a lost worker fails its company, not the batch
-                    results[i] = task_result(jobs[i], "failed", begun[i], error=f"the worker was lost: {type(exc).__name__}: {exc}")
+                except BaseException as exc:
+                    results[i] = task_result(
+                        jobs[i], "failed", begun[i], error=f"the worker was lost: {type(exc).__name__}: {exc}"
+                    )
                 if on_result:
                     on_result(results[i])
     done = [r or task_result(job, "failed", t, error="no result came back") for job, r, t in zip(jobs, results, begun)]

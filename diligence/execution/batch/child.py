@@ -7,6 +7,7 @@ hung kernel cannot hold the batch. The child runs the company exactly as
 ``diligence run`` does (:func:`diligence.execution.run.run_company`) and writes
 its outcome as JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,7 +61,11 @@ def run_in_child(job: Mapping[str, Any], timeout: float) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 kill_tree(proc)
                 remove_leftovers(Path(job["out"]))
-                return {"status": "failed", "exit_code": 1, "error": f"timed out after {timeout:g} s; the run was stopped"}
+                return {
+                    "status": "failed",
+                    "exit_code": 1,
+                    "error": f"timed out after {timeout:g} s; the run was stopped",
+                }
             except BaseException:
                 kill_tree(proc)
                 remove_leftovers(Path(job["out"]))
@@ -70,7 +75,11 @@ def run_in_child(job: Mapping[str, Any], timeout: float) -> dict[str, Any]:
         lines = [ln for ln in log_path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
         tail = f": {lines[-1].strip()}" if lines else ""
         remove_leftovers(Path(job["out"]))
-        return {"status": "failed", "exit_code": 1, "error": f"the run's process ended with code {proc.returncode}{tail}"}
+        return {
+            "status": "failed",
+            "exit_code": 1,
+            "error": f"the run's process ended with code {proc.returncode}{tail}",
+        }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -81,13 +90,13 @@ def kill_tree(proc: subprocess.Popen) -> None:
         import psutil
 
         children = psutil.Process(proc.pid).children(recursive=True)
-    except Exception:  # noqa: BLE001 - no psutil, or the process is gone: kernels exit with their parent
+    except Exception:
         children = []
     proc.kill()
     for child in children:
         try:
             child.kill()
-        except Exception:  # noqa: BLE001 - already gone
+        except Exception:
             pass
     proc.wait()
 
@@ -114,6 +123,6 @@ def child_main() -> None:
         outcome = {"status": "failed", "exit_code": exc.exit_code, "error": input_error_text(exc)}
     except DiligenceError as exc:
         outcome = {"status": "failed", "exit_code": exc.exit_code, "error": str(exc)}
-    except BaseException as exc:  # noqa: BLE001 - reported as the company's failure
+    except BaseException as exc:
         outcome = {"status": "failed", "exit_code": 1, "error": f"unexpected error: {type(exc).__name__}: {exc}"}
     write_json_atomic(outcome, Path(job["result"]))

@@ -3,6 +3,7 @@
 Both are a :class:`concurrent.futures.Executor` — a ``ProcessPoolExecutor``, or
 ``distributed.Client(address).get_executor()`` — so the batch has one code path.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -21,7 +22,9 @@ SCHEDULER_CONNECT_TIMEOUT = "15s"
 
 
 @contextmanager
-def open_executor(workers: int | None = None, scheduler: str | None = None, *, n_tasks: int | None = None) -> Iterator[tuple[Executor, int]]:
+def open_executor(
+    workers: int | None = None, scheduler: str | None = None, *, n_tasks: int | None = None
+) -> Iterator[tuple[Executor, int]]:
     """An Executor for the batch and how many tasks it runs at once.
 
     Parameters
@@ -60,8 +63,10 @@ def open_executor(workers: int | None = None, scheduler: str | None = None, *, n
             raise InputError(f"--scheduler: {exc}; give the scheduler's address as tcp://host:port.") from None
         try:
             client = Client(scheduler, timeout=SCHEDULER_CONNECT_TIMEOUT, set_as_default=False)
-        except Exception as exc:  # noqa: BLE001 - any failure to connect is the address's fault
-            raise InputError(f"--scheduler: cannot reach a Dask scheduler at {scheduler} ({type(exc).__name__}: {exc}).") from None
+        except Exception as exc:
+            raise InputError(
+                f"--scheduler: cannot reach a Dask scheduler at {scheduler} ({type(exc).__name__}: {exc})."
+            ) from None
         try:
             slots = max(sum(client.nthreads().values()), 1)
             executor = client.get_executor(pure=False)

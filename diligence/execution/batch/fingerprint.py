@@ -4,6 +4,7 @@ A company whose outputs are complete and whose inputs have not changed since
 its last successful run (same fingerprint: data bytes, parameters, mapping,
 as-of date, company name, kit code) need not run again.
 """
+
 from __future__ import annotations
 
 import functools
@@ -45,7 +46,9 @@ def data_digests(data: str | Path) -> dict[str, str]:
     if not path.is_dir():
         return {}
     files = sorted(
-        p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        p
+        for p in path.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
     )
     return {p.relative_to(path).as_posix(): file_digest(p) for p in files}
 

@@ -18,6 +18,7 @@ a problem is an :class:`~diligence.errors.InputError` (exit 2) that names the
 company and the key. Whether a company's *data* can be read is not checked here:
 bad data fails that company alone, while the others run.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -154,11 +155,12 @@ def read_portfolio_yaml(path: str | Path) -> dict[str, Any]:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(f"portfolio: {path} is not valid YAML ({exc}).") from None
     except ValueError as exc:  # YAML's own date type: 2026-02-30 is "YAML" but no date
-        raise InputError(f"portfolio: {path} holds a value that is not a date ({exc}); write dates as YYYY-MM-DD.") from None
+        raise InputError(
+            f"portfolio: {path} holds a value that is not a date ({exc}); write dates as YYYY-MM-DD."
+        ) from None
     if not isinstance(data, Mapping):
         raise InputError(
-            f"portfolio: {path} must be a mapping with a 'companies' list (and optional 'defaults'); "
-            f"see SPEC §7."
+            f"portfolio: {path} must be a mapping with a 'companies' list (and optional 'defaults'); see SPEC §7."
         )
     return dict(data)
 
@@ -227,7 +229,9 @@ def load_portfolio(path: str | Path, *, today: dt.date | None = None) -> Portfol
         if name:
             slug = slugify(name)
             if name.casefold() in seen_names:
-                problems.append(f"{where}: duplicate company name {name!r} (also companies[{seen_names[name.casefold()]}]).")
+                problems.append(
+                    f"{where}: duplicate company name {name!r} (also companies[{seen_names[name.casefold()]}])."
+                )
             elif slug in seen_slugs:
                 problems.append(
                     f"{where}: {name!r} gives the same folder name {slug!r} as companies[{seen_slugs[slug]}]; "

@@ -1,4 +1,5 @@
 """The command line's view of a running batch (written to stderr by the CLI)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -47,7 +48,9 @@ class BatchProgress:
         status = str(result.get("status"))
         self.counts[status] = self.counts.get(status, 0) + 1
         style = {"ok": "green", "skipped": "cyan", "failed": "bold red"}.get(status, "")
-        line = f"[{style}]{status:<8}[/] {escape(str(result.get('company')))} ({float(result.get('seconds') or 0):.1f} s)"
+        line = (
+            f"[{style}]{status:<8}[/] {escape(str(result.get('company')))} ({float(result.get('seconds') or 0):.1f} s)"
+        )
         if result.get("error"):
             line += f": {escape(str(result['error']).splitlines()[0])}"
         self.console.print(line, soft_wrap=True, highlight=False)

@@ -4,6 +4,7 @@ When every task is back, each company's ``findings.json`` is read into one
 entry, and the entries are written side by side, failed companies included
 with their error.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,14 @@ def rollup_entry(job: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str,
     ``slug``, ``status``, ``error`` (None when ok), ``flags`` (id → status, in the
     findings' order; empty when failed), ``metrics`` (empty when failed).
     """
-    entry = {"company": job["company"], "slug": job["slug"], "status": "failed", "error": result.get("error"), "flags": {}, "metrics": {}}
+    entry = {
+        "company": job["company"],
+        "slug": job["slug"],
+        "status": "failed",
+        "error": result.get("error"),
+        "flags": {},
+        "metrics": {},
+    }
     if result.get("status") not in ("ok", "skipped"):
         entry["error"] = entry["error"] or "failed without a message"
         return entry
@@ -39,7 +47,9 @@ def rollup_entry(job: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str,
     return {**entry, "status": "ok", "error": None, "flags": flags, "metrics": metrics}
 
 
-def write_rollup(out: str | Path, entries: Sequence[Mapping[str, Any]], as_of: Mapping[str, str], *, title: str = "Portfolio") -> dict[str, Path]:
+def write_rollup(
+    out: str | Path, entries: Sequence[Mapping[str, Any]], as_of: Mapping[str, str], *, title: str = "Portfolio"
+) -> dict[str, Path]:
     """Write portfolio.json, portfolio.html and portfolio.xlsx into ``out``.
 
     ``entries`` are :func:`rollup_entry` dicts in portfolio-file order (kept);

@@ -6,6 +6,7 @@ local process or Dask. It skips a company whose outputs are current
 (:mod:`.fingerprint`), else runs it in a child process (:mod:`.child`) and
 records the fingerprint of a successful run.
 """
+
 from __future__ import annotations
 
 import signal
@@ -23,7 +24,9 @@ from diligence.execution.batch.portfolio_file import CompanySpec
 DEFAULT_TIMEOUT = 1800.0
 
 
-def make_job(spec: CompanySpec, out_dir: str | Path, *, timeout: float = DEFAULT_TIMEOUT, force: bool = False) -> dict[str, Any]:
+def make_job(
+    spec: CompanySpec, out_dir: str | Path, *, timeout: float = DEFAULT_TIMEOUT, force: bool = False
+) -> dict[str, Any]:
     """The plain-dict task of one company: everything a worker needs, nothing else."""
     return {
         "company": spec.name,
@@ -38,7 +41,9 @@ def make_job(spec: CompanySpec, out_dir: str | Path, *, timeout: float = DEFAULT
     }
 
 
-def task_result(job: Mapping[str, Any], status: str, started: float, *, error: str | None = None, exit_code: int = 1) -> dict[str, Any]:
+def task_result(
+    job: Mapping[str, Any], status: str, started: float, *, error: str | None = None, exit_code: int = 1
+) -> dict[str, Any]:
     """A task's result dict (see :func:`run_company_task`); ``started`` is a
     :func:`time.perf_counter` reading of this process, when the company began."""
     out = Path(str(job.get("out", ".")))
@@ -84,11 +89,15 @@ def run_company_task(job: Mapping[str, Any]) -> dict[str, Any]:
                 return task_result(job, "failed", started, error="the run ended without writing all of its outputs")
             write_json_atomic(fingerprint, out / FINGERPRINT_FILE)
             return task_result(job, "ok", started)
-        return task_result(job, "failed", started, error=outcome.get("error"), exit_code=int(outcome.get("exit_code") or 1))
-    except BaseException as exc:  # noqa: BLE001 - a task reports, it never raises
+        return task_result(
+            job, "failed", started, error=outcome.get("error"), exit_code=int(outcome.get("exit_code") or 1)
+        )
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             return task_result(job, "failed", started, error="interrupted; the run was stopped")
-        return task_result(job, "failed", started, error=f"the batch could not run this company: {type(exc).__name__}: {exc}")
+        return task_result(
+            job, "failed", started, error=f"the batch could not run this company: {type(exc).__name__}: {exc}"
+        )
     finally:
         _restore_sigint(previous)
 
