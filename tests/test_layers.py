@@ -22,7 +22,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "diligence.contract": (),
     "diligence.registry": ("diligence.text",),
     "diligence.params": ("diligence.errors", "diligence.registry", "diligence.text"),
-    "diligence.resources": (),
+    "diligence.resources": ("diligence.errors",),
     "diligence.synth": ("diligence.contract",),
     "diligence.intake": (
         "diligence.intake",
