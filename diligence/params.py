@@ -251,7 +251,9 @@ SCENARIO_DEFAULTS: dict[str, Any] = {
     "locked_accounts": [],  # account_ids the rebalancer must not move
     "region_affinity": False,  # new owners only from the account's region
     "reassign_junior_enterprise": False,  # also move enterprise accounts junior reps hold today
-    "milp_time_limit_s": 20.0,  # HiGHS time limit per solve (two solves per run)
+    # HiGHS time limit per solve (two solves per run): a safety net, not a budget; a solve that
+    # stops on the clock depends on how busy the machine is, so runs would stop being repeatable.
+    "milp_time_limit_s": 120.0,
     "milp_max_accounts": 4000,  # above this many movable accounts the heuristic is used alone
     "fully_loaded_cost_per_rep": None,  # None: cost_to_quota_ratio x quota per ramped rep
     "cost_to_quota_ratio": 0.35,  # fully loaded cost of a rep as a share of its quota, when no cost is given

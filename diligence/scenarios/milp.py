@@ -49,7 +49,7 @@ class MilpResult:
     seconds: float
 
 
-def solve(inst: Instance, time_limit: float = 20.0) -> MilpResult:
+def solve(inst: Instance, time_limit: float = 120.0) -> MilpResult:
     """Solve ``inst`` exactly (within ``time_limit`` seconds)."""
     start = time.perf_counter()
     if inst.n_accounts == 0:
