@@ -37,7 +37,18 @@ def _reset_peak() -> None:
 
 def measure(n_accounts: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from diligence.metrics import balance, capacity, channels, coverage, flags, governance, merger, pipeline
+    from diligence.metrics import (
+        balance,
+        capacity,
+        channels,
+        coverage,
+        flags,
+        governance,
+        merger,
+        pipeline,
+        pipeline_quality,
+        productivity,
+    )
     from diligence.params import resolve_params
     from diligence.synth import DEMO_AS_OF, make_company
 
@@ -56,7 +67,7 @@ def measure(n_accounts: int) -> dict:
         timings[name] = round(time.perf_counter() - start, 3)
         return result
 
-    for module in (coverage, balance, pipeline, channels, governance, capacity, merger):
+    for module in (coverage, balance, pipeline, pipeline_quality, productivity, channels, governance, capacity, merger):
         metrics.update(timed(f"{module.__name__.split('.')[-1]}.metrics", module.metrics, tables, params))
     timed("flags.evaluate", flags.evaluate, metrics, params, tables)
     for name, fn in [
@@ -69,6 +80,14 @@ def measure(n_accounts: int) -> dict:
         ("governance.survey_mismatches", lambda: governance.survey_mismatches(tables, params)),
         ("merger.duplicate_pairs", lambda: merger.duplicate_pairs(tables, params)),
         ("merger.fuzzy_candidates", lambda: merger.fuzzy_candidates(tables, params)),
+        ("pipeline_quality.quality_coverage", lambda: pipeline_quality.quality_coverage(tables, params)),
+        ("pipeline_quality.most_pushed", lambda: pipeline_quality.most_pushed(tables, params)),
+        (
+            "pipeline_quality.win_rate_by_stage_reached",
+            lambda: pipeline_quality.win_rate_by_stage_reached(tables, params),
+        ),
+        ("productivity.ramp_curves", lambda: productivity.ramp_curves(tables, params)),
+        ("productivity.attrition_by_quarter", lambda: productivity.attrition_by_quarter(tables, params)),
     ]:
         timed(name, fn)
     return {
@@ -90,7 +109,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.one)))
         return
-    print(f"{'accounts':>10} {'opps':>10} {'activities':>11} {'calc s':>8} {'peak MiB':>9}  slowest")
+    print(f"{'accounts':>10} {'opps':>10} {'activities':>11} {'history':>10} {'calc s':>8} {'peak MiB':>9}  slowest")
     for n in args.sizes:
         proc = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True)
         if proc.returncode:
@@ -100,6 +119,7 @@ def main() -> None:
         slow = sorted(r["timings_s"].items(), key=lambda kv: -kv[1])[:3]
         print(
             f"{n:>10,} {r['rows'].get('opportunities', 0):>10,} {r['rows'].get('activities', 0):>11,} "
+            f"{r['rows'].get('opportunity_history', 0):>10,} "
             f"{r['calculations_s']:>8.2f} {r['peak_rss_mib']:>9,.0f}  " + ", ".join(f"{k} {v:.2f}s" for k, v in slow)
         )
 

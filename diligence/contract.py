@@ -153,6 +153,18 @@ TABLES: dict[str, Table] = {
             ),
             key="partner_id",
         ),
+        # One row per change of a deal (schema 2). No key: a deal has many rows,
+        # and rows of one day keep their file order (the SPEC's tie-break).
+        Table(
+            "opportunity_history",
+            (
+                C("opportunity_id", TEXT, True),
+                C("changed_date", DATE, True),
+                C("stage", TEXT),
+                C("amount", NUMBER, nonneg=True),
+                C("close_date", DATE),
+            ),
+        ),
     )
 }
 del C
@@ -209,4 +221,14 @@ METRIC_NAMES: tuple[str, ...] = (
     "headcount_shortfall_pct",
     "cross_crm_duplicates",
     "cross_crm_conflicting_owners",
+    # schema_version 2: productivity and pipeline quality
+    "reps_at_quota_pct",
+    "top_fifth_bookings_share",
+    "annual_attrition_observed",
+    "months_to_first_win_median",
+    "sales_cycle_days_median",
+    "stale_pipeline_pct",
+    "pushed_pipeline_pct",
+    "quality_pipeline_coverage_median",
+    "potential_bookings_rank_corr",
 )

@@ -245,8 +245,10 @@ def load_params_file(path: str | Path) -> dict[str, Any]:
 #: Scenario settings and their defaults.
 SCENARIO_DEFAULTS: dict[str, Any] = {
     "balance_tolerance": 0.10,  # every book within ±10% of its comparable group's mean potential
-    "ramp_months": 6,  # months for a new hire to reach full productivity (linear ramp)
-    "annual_attrition": 0.15,  # expected share of quota-carrying reps leaving per year
+    # None: observed in the company's history where it allows (the capacity plan says which), else
+    # ASSUMED_INPUTS; a number given here is used as set
+    "ramp_months": None,  # months for a new hire to reach full productivity (linear ramp)
+    "annual_attrition": None,  # expected share of quota-carrying reps leaving per year
     "plan_quarters": 4,  # length of the hiring plan
     "locked_accounts": [],  # account_ids the rebalancer must not move
     "region_affinity": False,  # new owners only from the account's region
@@ -260,6 +262,9 @@ SCENARIO_DEFAULTS: dict[str, Any] = {
     "quota_per_ramped_rep": None,  # None: median quota of the segment's active quota-carrying reps
     "revenue_uplift_range": [0.02, 0.07],  # revenue gain from better territory design (background documents)
 }
+
+#: The capacity plan's inputs when neither the settings nor the data give them.
+ASSUMED_INPUTS: dict[str, float] = {"ramp_months": 6.0, "annual_attrition": 0.15}
 
 _FRACTIONS = ("balance_tolerance", "annual_attrition", "cost_to_quota_ratio")
 _POSITIVE = ("milp_time_limit_s", "milp_max_accounts", "plan_quarters")
@@ -282,12 +287,14 @@ def resolve_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, An
     out = copy.deepcopy(SCENARIO_DEFAULTS)
     out.update({k: v for k, v in overrides.items() if v is not None or SCENARIO_DEFAULTS[k] is None})
     for name in _FRACTIONS:
+        if out[name] is None and name in ASSUMED_INPUTS:
+            continue
         if not _number(out[name]) or not 0 <= out[name] < 1:
             raise InputError(f"scenario settings: {name} must be a fraction in [0, 1), got {out[name]!r}.")
     for name in _POSITIVE:
         if not _number(out[name]) or out[name] <= 0:
             raise InputError(f"scenario settings: {name} must be a positive number, got {out[name]!r}.")
-    if not _number(out["ramp_months"]) or out["ramp_months"] < 0:
+    if out["ramp_months"] is not None and (not _number(out["ramp_months"]) or out["ramp_months"] < 0):
         raise InputError(f"scenario settings: ramp_months must be ≥ 0, got {out['ramp_months']!r}.")
     if isinstance(out["locked_accounts"], str):
         out["locked_accounts"] = [out["locked_accounts"]]

@@ -371,6 +371,35 @@ FLAGS: tuple[FlagSpec, ...] = (
         otherwise="accounts.source_company names fewer than two source companies.",
         rule="cross_crm_conflicting_owners above the threshold",
     ),
+    FlagSpec(
+        id="W9",
+        name="stale_pipeline",
+        level=AMBER,
+        metric="stale_pipeline_pct",
+        kind="pct",
+        threshold=0.25,
+        headline="Much of next quarter's pipeline is stale",
+        says="{value} of the open pipeline closing in the 90 days after the as-of date is stale: open for more "
+        "than twice the median sales cycle, or its close date pushed back twice or more",
+        needs=("opportunities", "opportunities.close_date"),
+        otherwise="no open pipeline closes in the 90 days after the as-of date, or neither the won deals' sales "
+        "cycle nor a deal history allows its age or pushes to be judged.",
+        rule="stale_pipeline_pct above the threshold",
+    ),
+    FlagSpec(
+        id="W10",
+        name="low_quota_attainment",
+        level=AMBER,
+        metric="reps_at_quota_pct",
+        kind="pct",
+        threshold=0.40,
+        test=BELOW,
+        headline="Few reps reach their quota",
+        says="{value} of the reps who carried a quota for the whole 365 days before the as-of date reached it",
+        needs=_ATTAINMENT_NEEDS,
+        otherwise="no rep carried a quota for the whole 365 days before the as-of date.",
+        rule="reps_at_quota_pct below the threshold",
+    ),
 )
 
 BY_ID: dict[str, FlagSpec] = {spec.id: spec for spec in FLAGS}

@@ -56,6 +56,8 @@ PLANTED: dict[str, str] = {
     "W6": "Junior AEs own about a fifth of Enterprise accounts",
     "W7": "Accounts where a second rep opened a direct deal alongside the owner's",
     "W8": "The same company in both legacy CRMs, owned by two different active reps",
+    "W9": "About a fifth of next quarter's deals had their close date pushed back two or three times",
+    "W10": "Most tenured reps end the year below quota (attainment drawn from 62% to 112%)",
 }
 
 # --- the market -------------------------------------------------------------------
@@ -652,11 +654,15 @@ def make_company(
     opps = _opportunities(acc, reps, rng, demo)
     _set_quotas(opps, acc, reps, rng, demo)
     _scale_pipeline(opps, acc, reps, rng, demo)
+    if not demo:
+        _fresh_pipeline(opps)
     acts = _activities(acc, reps, rng, demo)
     survey = _survey(acc, reps, rng, demo)
     if demo:
         _plant_duplicates(acc, rng)
-    return _frames(as_of_day, acc, reps, n_partners, opps, acts, history, survey, rng)
+    # deal history from its own generator, so that the tables of schema 1 stay as they were
+    rng_history = np.random.default_rng((seed, 2))
+    return _frames(as_of_day, acc, reps, n_partners, opps, acts, history, survey, rng, rng_history, demo)
 
 
 def write_company(tables: dict[str, pd.DataFrame], out_dir: str | Path, fmt: str = "csv") -> Path:
@@ -1241,8 +1247,8 @@ def _set_quotas(opps: dict, acc: dict, reps: dict, rng: np.random.Generator, dem
     rounded, with +-10% for some reps. Every seller employed for the whole
     year gets at least one won deal in the year; then its won deals of the
     year are resized so that bookings / quota hits a target: 0.82-1.12
-    (healthy) or 0.72-1.20 (demo, with two Mid-Market AEs at 0.48 and 1.32:
-    RF2). Sellers and departed sellers carry a quota; nobody else does.
+    (healthy: about 60% at quota) or 0.62-1.12 (demo: about a quarter at
+    quota, W10; with two Mid-Market AEs at 0.48 and 1.32: RF2). Sellers and departed sellers carry a quota; nobody else does.
     """
     m = reps["m"]
     eligible = reps["seller"] & reps["active"] & (reps["hire"] <= -365)
@@ -1268,7 +1274,7 @@ def _set_quotas(opps: dict, acc: dict, reps: dict, rng: np.random.Generator, dem
     carries = reps["seller"] | (reps["kind"] == GONE_WITH_BOOK) | (reps["kind"] == GONE)
     reps["quota"] = np.where(carries, quota, np.nan)
 
-    target = 0.72 + 0.48 * rng.random(m) if demo else 0.82 + 0.30 * rng.random(m)
+    target = 0.62 + 0.50 * rng.random(m) if demo else 0.88 + 0.30 * rng.random(m)
     if demo:
         mm_ae = np.flatnonzero(eligible & (reps["seg"] == MM) & (reps["role"] == AE))
         if len(mm_ae) >= 2:
@@ -1306,6 +1312,60 @@ def _scale_pipeline(opps: dict, acc: dict, reps: dict, rng: np.random.Generator,
         target = np.clip(coverage, 3.3, 4.7)
     factor = np.divide(target, coverage, out=np.ones(m), where=coverage > 0)
     opps["amount"][w] = np.maximum(np.round(opps["amount"][w] * factor[opps["owner"][w]], -2), 100.0)
+
+
+def _fresh_pipeline(opps: dict) -> None:
+    """Healthy: next quarter's open deals were all opened in the last 90 days
+    (none aged past twice the median sales cycle: W9 stays clear)."""
+    near = ~opps["closed"] & (opps["close"] > 0) & (opps["close"] <= 90)
+    opps["created"] = np.where(near, np.maximum(opps["created"], -90), opps["created"])
+
+
+#: Stages a deal passes through before it closes (the first rows of its history).
+OPEN_STAGES = 4
+
+
+def _deal_history(o: dict, rng: np.random.Generator, demo: bool) -> dict[str, np.ndarray]:
+    """How each opportunity changed until T: one row per change (SPEC §2 opportunity_history).
+
+    Every deal gets a row when it was created (first stage, its amount, an
+    expected close date) and one when it reached a later stage halfway to its
+    close (or to T while open); closed deals a last row on their close date.
+    Some deals slipped: their expected close date started earlier and moved
+    later once (a tenth of deals, both profiles) or, in the demo, two or three
+    times for about a fifth of next quarter's open deals (W9). Rows are in
+    order of change, same-day rows in the order they happened.
+    """
+    n = len(o["created"])
+    created, close = o["created"], o["close"]
+    near = ~o["closed"] & (close > 0) & (close <= 90)
+    pushes = np.where(rng.random(n) < 0.10, 1, 0)
+    if demo:
+        pushes = np.where(near & (rng.random(n) < 0.22), rng.integers(2, 4, n), pushes)
+    last = np.minimum(close, 0)  # changes happen up to T
+    span = np.maximum(last - created, 0)
+    step = _days(rng, 15, 45, n)
+    first_close = close - pushes * step
+    reached = np.where(o["won"], rng.choice([2, 3], n, p=(0.3, 0.7)), rng.choice([1, 2, 3], n, p=(0.4, 0.4, 0.2)))
+    # rows: created, one per push (spread over the deal's life), the later stage, the close
+    k = 2 + pushes + o["closed"].astype(int)
+    deal = np.repeat(np.arange(n), k)
+    pos = np.arange(len(deal)) - np.repeat(np.cumsum(k) - k, k)
+    is_push = (pos >= 1) & (pos <= pushes[deal])
+    is_stage = pos == 1 + pushes[deal]
+    is_close = pos == 2 + pushes[deal]
+    frac = np.where(
+        is_push, pos / (pushes[deal] + 2.0), np.where(is_stage, (1 + pushes[deal]) / (pushes[deal] + 2.0), 0)
+    )
+    day = np.where(is_close, close[deal], created[deal] + np.floor(frac * span[deal]).astype(int))
+    moved = np.minimum(np.where(is_push | is_stage | is_close, pos, 0), pushes[deal])
+    expected = np.where(is_close, close[deal], first_close[deal] + moved * step[deal])
+    stage = np.where(
+        is_close,
+        np.where(o["won"][deal], WON_STAGE, LOST_STAGE),
+        np.where(is_stage, reached[deal], np.where(is_push, np.minimum(1, reached[deal]), 0)),
+    )
+    return {"deal": deal, "day": day, "stage": stage, "close": expected, "amount": o["amount"][deal]}
 
 
 # --- activities ---------------------------------------------------------------------------
@@ -1471,6 +1531,8 @@ def _frames(
     history: dict,
     survey: dict,
     rng: np.random.Generator,
+    rng_history: np.random.Generator,
+    demo: bool,
 ) -> dict[str, pd.DataFrame]:
     """Assemble the arrays into the contract's tables."""
     n, m = acc["n"], reps["m"]
@@ -1524,9 +1586,10 @@ def _frames(
         np.where(o["won"], WON_STAGE, LOST_STAGE),
         np.where(o["close"] <= 0, 3, np.minimum((progress * 4).astype(int), 3)),
     )
+    opportunity_ids = _ids("OPP-", np.arange(1, len(order) + 1), max(7, len(str(len(order)))))
     opportunities = pd.DataFrame(
         {
-            "opportunity_id": _ids("OPP-", np.arange(1, len(order) + 1), max(7, len(str(len(order))))),
+            "opportunity_id": opportunity_ids,
             "account_id": account_ids.take(o["account"]),
             "owner_rep_id": rep_ids.take(o["owner"]),
             "channel": _pick(CHANNELS, o["channel"]),
@@ -1537,6 +1600,18 @@ def _frames(
             "close_date": _dates(as_of, o["close"]),
             "is_closed": o["closed"],
             "is_won": o["won"] & o["closed"],
+        }
+    )
+
+    h = _deal_history(o, rng_history, demo)
+    order = np.lexsort((h["deal"], h["day"]))  # stable: a deal's same-day rows keep their order
+    deal_history = pd.DataFrame(
+        {
+            "opportunity_id": opportunity_ids.take(h["deal"][order]),
+            "changed_date": _dates(as_of, h["day"][order]),
+            "stage": _pick(STAGES, h["stage"][order]),
+            "amount": h["amount"][order],
+            "close_date": _dates(as_of, h["close"][order]),
         }
     )
 
@@ -1583,5 +1658,6 @@ def _frames(
         "assignment_history": history_frame,
         "rep_survey": rep_survey,
         "partners": partners,
+        "opportunity_history": deal_history,
     }
-    return {name: _conform(name, frames[name]) for name in TABLE_ORDER}
+    return {name: _conform(name, frames[name]) for name in TABLE_ORDER if name in frames}

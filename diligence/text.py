@@ -21,8 +21,8 @@ import pandas as pd
 MISSING = "—"
 
 #: Kinds a value can be shown as; ``text`` and ``bool`` are not numbers.
-KINDS = ("pct", "money", "ratio", "int", "num", "months", "date", "bool", "text")
-NUMERIC_KINDS = frozenset({"pct", "money", "ratio", "int", "num", "months"})
+KINDS = ("pct", "money", "ratio", "int", "num", "months", "days", "date", "bool", "text")
+NUMERIC_KINDS = frozenset({"pct", "money", "ratio", "int", "num", "months", "days"})
 
 
 def is_missing(x: Any) -> bool:
@@ -107,6 +107,12 @@ def fmt_months(x: float) -> str:
     return f"{x:,.1f} months"
 
 
+@_guard
+def fmt_days(x: float) -> str:
+    """A duration in whole days: 86.6 → "87 days"."""
+    return f"{x:,.0f} days"
+
+
 def fmt_date(x: Any) -> str:
     """A date as ISO ``YYYY-MM-DD`` (time of day dropped); missing → "—"."""
     if is_missing(x):
@@ -136,6 +142,7 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "int": fmt_int,
     "num": fmt_num,
     "months": fmt_months,
+    "days": fmt_days,
     "date": fmt_date,
     "bool": fmt_bool,
     "text": fmt_text,

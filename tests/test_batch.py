@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from diligence.execution.batch import (
     FINGERPRINT_FILE,
@@ -32,7 +33,7 @@ from diligence.execution.batch import child as child_process
 from diligence.execution.batch.portfolio_file import CompanySpec
 from tests.conftest import run_cli
 
-FLAG_IDS = ["RF1", "RF2", "RF3", "RF4", "RF5", "RF6", "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"]
+FLAG_IDS = ["RF1", "RF2", "RF3", "RF4", "RF5", "RF6", "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10"]
 
 
 def spec(tmp_path: Path, name: str = "Alpha Software", **kw) -> CompanySpec:
@@ -400,7 +401,7 @@ def test_portfolio_html_is_self_contained_escaped_and_linked(rolled_up):
     assert 'href="http' not in html and "src=" not in html and "<script" not in html and "@import" not in html
     # Heatmap cells coloured by tone: RF1 raised (red), W4 raised (amber), RF4 not assessed, the rest clear.
     assert html.count("dk-hm dk-hm-red") == 1 and html.count("dk-hm dk-hm-amber") == 1
-    assert html.count("dk-hm dk-hm-grey") == 1 and html.count("dk-hm dk-hm-green") == 2 * 14 - 3
+    assert html.count("dk-hm dk-hm-grey") == 1 and html.count("dk-hm dk-hm-green") == 2 * len(FLAG_IDS) - 3
     assert "25.0%" in html and "19.1 months" in html and "1.4×" in html
 
 
@@ -416,7 +417,8 @@ def test_portfolio_workbook_sheets_fills_and_text(rolled_up):
     assert evil.data_type == "s" and evil.value.startswith("="), "client text is never a formula"
     rules = {(str(cf.sqref), r.formula[0]) for cf in wb["Flags"].conditional_formatting for r in cf.rules}
     assert ("C5", '"Triggered"') not in rules and ("C5:C7", '"Triggered"') in rules
-    assert ("C5:P7", '"Clear"') in rules and ("B5:B7", '"Failed"') in rules
+    last = get_column_letter(2 + len(FLAG_IDS))
+    assert (f"C5:{last}7", '"Clear"') in rules and ("B5:B7", '"Failed"') in rules
     red = next(r for cf in wb["Flags"].conditional_formatting if str(cf.sqref) == "C5:C7" for r in cf.rules)
     amber = next(r for cf in wb["Flags"].conditional_formatting if str(cf.sqref) == "I5:I7" for r in cf.rules)
     assert red.dxf.fill.bgColor.rgb.endswith("FFC7CE") and amber.dxf.fill.bgColor.rgb.endswith("FFEB9C")

@@ -17,7 +17,7 @@ import pytest
 import diligence
 from diligence.metrics import flags as rules
 from diligence.params import resolve_params
-from diligence.registry import FLAGS, OUTSIDE, spec
+from diligence.registry import BELOW, FLAGS, OUTSIDE, spec
 from diligence.report import narrative
 from diligence.report.formats import flag_rows
 
@@ -52,7 +52,9 @@ def _on_threshold():
 
 def _past(s, value):
     step = 1 if s.kind == "int" else 0.01
-    return value + step if s.test != OUTSIDE or value == s.threshold[1] else value - step
+    if s.test == BELOW or (s.test == OUTSIDE and value == s.threshold[0]):
+        return value - step
+    return value + step
 
 
 def _says(fid, value):

@@ -27,6 +27,8 @@ SPEC_FLAGS = [
     ("W6", "seniority_mismatch"),
     ("W7", "rep_overlap"),
     ("W8", "merger_overlap"),
+    ("W9", "stale_pipeline"),
+    ("W10", "low_quota_attainment"),
 ]
 
 #: Flags judged as "metric > threshold" and the metric each one reads.
@@ -44,6 +46,7 @@ SIMPLE = {
     "W6": "junior_on_enterprise_pct",
     "W7": "multi_rep_accounts",
     "W8": "cross_crm_conflicting_owners",
+    "W9": "stale_pipeline_pct",
 }
 
 

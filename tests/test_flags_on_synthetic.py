@@ -6,12 +6,23 @@ import json
 
 import pytest
 
-from diligence.metrics import balance, capacity, channels, coverage, flags, governance, merger, pipeline
+from diligence.metrics import (
+    balance,
+    capacity,
+    channels,
+    coverage,
+    flags,
+    governance,
+    merger,
+    pipeline,
+    pipeline_quality,
+    productivity,
+)
 from diligence.params import resolve_params
 from diligence.synth import DEMO_AS_OF, PLANTED, make_company
 from tests.conftest import run_cli
 
-MODULES = (coverage, balance, pipeline, channels, governance, capacity, merger)
+MODULES = (coverage, balance, pipeline, pipeline_quality, productivity, channels, governance, capacity, merger)
 
 
 def evaluate(tables):
@@ -44,7 +55,7 @@ def test_accounts_and_reps_only_runs_and_says_what_it_cannot_assess(tmp_path):
     assert result.returncode == 0, result.stderr
     findings = json.loads((out / "findings.json").read_text())
     by_id = {f["id"]: f for f in findings["flags"]}
-    for fid in ("RF2", "RF3", "RF4", "RF5", "W1", "W2", "W5", "W7"):
+    for fid in ("RF2", "RF3", "RF4", "RF5", "W1", "W2", "W5", "W7", "W9", "W10"):
         assert by_id[fid]["status"] == "not_assessed", fid
         assert "not provided" in by_id[fid]["detail"] or "needs" in by_id[fid]["detail"], by_id[fid]["detail"]
     assert by_id["RF1"]["status"] in {"triggered", "clear"}

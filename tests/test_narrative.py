@@ -27,7 +27,7 @@ def test_key_findings_rank_red_flags_in_list_order_then_warnings_by_severity():
 def test_summary_counts_and_names_what_was_not_assessed():
     flags = [flag("RF1", "triggered", 0.3, 0.2), flag("W1", "clear", 0.1, 0.3), flag("RF4", "not_assessed", None, 0.1)]
     sentences = narrative.summary(flags)
-    assert sentences[0] == "1 of 6 red flags and 0 of 8 warnings are raised."
+    assert sentences[0] == "1 of 6 red flags and 0 of 10 warnings are raised."
     assert sentences[-1].endswith("RF4.")
 
 

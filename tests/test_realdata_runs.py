@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import ROOT, run_cli
 
 SFDC = ROOT / "tests" / "data" / "sfdc_excerpt"
+SFDC_HISTORY = ROOT / "tests" / "data" / "sfdc_history_excerpt"
 MAVEN = ROOT.parent / "shared" / "realdata" / "maven_crm_sales_opportunities"  # not redistributable: used in place
 
 
@@ -51,3 +52,24 @@ def test_maven_crm_with_a_consultant_mapping(tmp_path):
     # No account owner column: assignment cannot be judged, so RF1 is not assessed rather than 100% unassigned.
     assert {f["id"]: f["status"] for f in findings["flags"]}["RF1"] == "not_assessed"
     assert findings["data_quality"]["warning_count"] > 0
+
+
+def test_salesforce_export_with_opportunity_history(tmp_path):
+    """OpportunityHistory.csv with US dates and times; the export's last changes come after the as-of date."""
+    findings = _run(
+        SFDC_HISTORY, tmp_path, "--mapping", "salesforce", "--company", "Sample Org", "--as-of", "2026-02-28"
+    )
+    assert findings["schema_version"] == 2
+    tables = {t["file"]: t for t in findings["data_quality"]["files"]}
+    assert tables["OpportunityHistory.csv"]["table"] == "opportunity_history"
+    assert tables["OpportunityHistory.csv"]["rows_kept"] == 48
+    late = [
+        w
+        for w in findings["data_quality"]["warnings"]
+        if w["table"] == "opportunity_history" and "after the as-of date" in w["message"]
+    ]
+    assert late and late[0]["count"] == 7
+    status = {f["id"]: f for f in findings["flags"]}
+    # no owners and no quotas in this export: said, not guessed
+    assert status["W10"]["status"] == "not_assessed" and status["W10"]["detail"]
+    assert status["W9"]["status"] in {"not_assessed", "clear", "triggered"}

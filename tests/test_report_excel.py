@@ -39,7 +39,7 @@ ACCOUNTS = pd.DataFrame(
     }
 )
 FINDINGS = {
-    "schema_version": 1,
+    "schema_version": 2,
     "company": '=cmd|" /C calc"!A0',
     "as_of": "2026-06-30",
     "metrics": {

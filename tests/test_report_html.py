@@ -60,7 +60,7 @@ FLAGS = [
     },
 ]
 FINDINGS = {
-    "schema_version": 1,
+    "schema_version": 2,
     "company": SCRIPT,
     "as_of": "2026-06-30",
     "metrics": {"accounts_total": 1234, "unassigned_pct": 0.31, "win_rate": None},

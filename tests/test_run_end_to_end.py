@@ -15,14 +15,14 @@ def test_run_writes_the_three_outputs(small_run):
     for name in ("report.html", "report.xlsx", "findings.json"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0
     executed = sorted(p.name for p in (out / "notebooks").glob("*.ipynb"))
-    assert executed[0].startswith("01_") and executed[-1].startswith("10_")
+    assert executed[0].startswith("01_") and executed[-1].startswith("12_")
     assert not list(out.parent.glob(".*build*")), "the build folder is moved or removed"
 
 
 def test_findings_follow_the_schema(small_run):
     _, out = small_run
     findings = json.loads((out / "findings.json").read_text())
-    assert findings["schema_version"] == 1
+    assert findings["schema_version"] == 2
     assert findings["company"] == "Small Co"
     assert list(findings["metrics"])[: len(METRIC_NAMES)] == list(METRIC_NAMES)
     assert findings["metrics"]["accounts_total"] == 400
@@ -32,6 +32,8 @@ def test_findings_follow_the_schema(small_run):
         assert flag["status"] in {"triggered", "clear", "not_assessed"}
         assert flag["detail"]
     assert isinstance(findings["data_quality"], dict)
+    assert findings["potential_basis"] in {"column", "model", None} or findings["potential_basis"].startswith("proxy:")
+    assert "potential_model" in findings
 
 
 def test_report_has_no_code_and_no_error(small_run):

@@ -13,7 +13,7 @@ import diligence
 from diligence.contract import METRIC_NAMES
 from diligence.execution.results import StepResult, to_jsonable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _round(value: Any) -> Any:
@@ -47,6 +47,15 @@ def collect_flags(steps: list[StepResult]) -> list[dict[str, Any]]:
     return [{k: f.get(k) for k in keys} for f in flags]
 
 
+def collect_extra(steps: list[StepResult], key: str) -> Any:
+    """The value a step recorded under ``key`` in its extras (the last one wins), else None."""
+    found = None
+    for step in steps:
+        if key in step.extra:
+            found = step.extra[key]
+    return found
+
+
 def build_findings(company: str, as_of: str, steps: list[StepResult], data_quality: dict[str, Any]) -> dict[str, Any]:
     """Assemble the SPEC §7 findings document."""
     return _round(
@@ -59,6 +68,8 @@ def build_findings(company: str, as_of: str, steps: list[StepResult], data_quali
                 "metrics": collect_metrics(steps),
                 "flags": collect_flags(steps),
                 "data_quality": data_quality,
+                "potential_basis": collect_extra(steps, "potential_basis"),
+                "potential_model": collect_extra(steps, "potential_model"),
             }
         )
     )

@@ -41,6 +41,7 @@ REFERENCES: tuple[tuple[str, str, str, str, str], ...] = (
     ("assignment_history", "account_id", "accounts", "account_id", "account"),
     ("assignment_history", "rep_id", "reps", "rep_id", "rep"),
     ("rep_survey", "rep_id", "reps", "rep_id", "rep"),
+    ("opportunity_history", "opportunity_id", "opportunities", "opportunity_id", "opportunity"),
 )
 
 _CONSEQUENCE = {
@@ -48,6 +49,7 @@ _CONSEQUENCE = {
     ("opportunities", "account_id"): "these opportunities are kept but match no account",
     ("activities", "account_id"): "these activities are kept but work no known account",
     ("assignment_history", "account_id"): "these changes are kept but concern no known account",
+    ("opportunity_history", "opportunity_id"): "these history rows are ignored (no such deal to judge)",
 }
 
 
@@ -95,6 +97,7 @@ FUTURE_CHECKED: tuple[tuple[str, str], ...] = (
     ("opportunities", "close_date"),
     ("activities", "activity_date"),
     ("assignment_history", "effective_date"),
+    ("opportunity_history", "changed_date"),
 )
 
 

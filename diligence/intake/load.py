@@ -52,6 +52,7 @@ _ENTITY = {
     "assignment_history": "owner change",
     "rep_survey": "survey answer",
     "partners": "partner",
+    "opportunity_history": "deal change",
 }
 
 

@@ -102,6 +102,13 @@ def potential_basis(accounts: pd.DataFrame) -> str:
     return POTENTIAL_BASES[2]
 
 
+def potential_basis_code(accounts: pd.DataFrame) -> str | None:
+    """The basis as findings.json names it (SPEC §7 ``potential_basis``):
+    ``"column"`` for the client's ``potential``, ``"proxy:annual_revenue"``,
+    or None when no measure exists and every account weighs 1."""
+    return {POTENTIAL_BASES[0]: "column", POTENTIAL_BASES[1]: "proxy:annual_revenue"}.get(potential_basis(accounts))
+
+
 def account_potential(accounts: pd.DataFrame) -> pd.Series:
     """Potential of each account (float, indexed like ``accounts``).
 

@@ -317,3 +317,101 @@ def scatter(df: pd.DataFrame, x: str, y: str, *, hue: str | None = None, title: 
         if title:
             ax.set_title(title)
         return fig
+
+
+def histogram(
+    df: pd.DataFrame,
+    column: str,
+    *,
+    reference: float | None = None,
+    reference_label: str | None = None,
+    fmt: str = "pct",
+    bins: int = 20,
+    title: str | None = None,
+) -> Figure:
+    """Histogram of one numeric column (e.g. attainment of each rep), with an
+    optional vertical reference line (e.g. quota at 100%) labelled ``reference_label``."""
+    with mpl.rc_context(HOUSE_RC):
+        check_kind(fmt)
+        values = pd.to_numeric(df[column], errors="coerce").dropna().astype(float) if column in df else pd.Series()
+        fig, ax = _figure(WIDTH, 3.4)
+        if values.empty:
+            return _no_data(fig, ax, title)
+        sns.histplot(x=values.to_numpy(), bins=bins, color=PALETTE[0], edgecolor="white", ax=ax)
+        if reference is not None:
+            ax.axvline(reference, color=PALETTE[1], linewidth=1.6, linestyle="--")
+            if reference_label:
+                ax.text(
+                    reference,
+                    0.97,
+                    f" {reference_label}",
+                    color=PALETTE[1],
+                    va="top",
+                    transform=ax.get_xaxis_transform(),
+                )
+        ax.xaxis.set_major_formatter(_axis_formatter(fmt))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(humanize(column))
+        ax.set_ylabel("reps" if "rep" in column or column == "attainment" else "count")
+        ax.xaxis.grid(False)
+        if title:
+            ax.set_title(title)
+        return fig
+
+
+def lines(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    hue: str | None = None,
+    reference: str | None = None,
+    reference_label: str | None = None,
+    fmt_x: str = "int",
+    fmt_y: str = "money",
+    diagonal: bool = False,
+    title: str | None = None,
+) -> Figure:
+    """Line chart of ``y`` against ``x``, one line per ``hue`` level.
+
+    ``reference`` names a column drawn as one dashed line (e.g. where a fully
+    productive rep would stand), ``diagonal`` adds the line y = x (the equal
+    share of a Lorenz curve). Lines keep the frame's order within each level.
+    """
+    hue = hue if hue is not None and hue in df.columns else None
+    with mpl.rc_context(HOUSE_RC):
+        check_kind(fmt_x)
+        check_kind(fmt_y)
+        fig, ax = _figure(WIDTH, 3.8)
+        if df.empty or df[[x, y]].dropna().empty:
+            return _no_data(fig, ax, title)
+        data = df if hue is None else df.assign(**{hue: _labels(df[hue])})
+        levels = list(pd.unique(data[hue])) if hue else [None]
+        colors = _colors(len(levels))
+        for level, color in zip(levels, colors):
+            part = data if level is None else data.loc[data[hue] == level]
+            ax.plot(part[x].to_numpy(float), part[y].to_numpy(float), color=color, linewidth=1.6, label=level)
+        if reference is not None and reference in data:
+            ref = data[[x, reference]].dropna().drop_duplicates(x).sort_values(x)
+            ax.plot(
+                ref[x].to_numpy(float),
+                ref[reference].to_numpy(float),
+                color=MUTED,
+                linestyle="--",
+                linewidth=1.4,
+                label=reference_label or humanize(reference),
+            )
+        if diagonal:
+            lo, hi = 0.0, 1.0
+            ax.plot([lo, hi], [lo, hi], color=MUTED, linestyle=":", linewidth=1.2, label="equal shares")
+        ax.xaxis.set_major_formatter(_axis_formatter(fmt_x))
+        ax.yaxis.set_major_formatter(_axis_formatter(fmt_y))
+        ax.set_xlabel(humanize(x))
+        ax.set_ylabel(humanize(y))
+        if hue or reference is not None or diagonal:
+            n_labels = len(levels) + (reference is not None) + diagonal
+            if n_labels <= 12:
+                ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+        if title:
+            ax.set_title(title)
+        return fig

@@ -42,6 +42,23 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "headcount_shortfall_pct": "Largest over segments of (reps needed − active quota-carrying reps) / reps needed; 0 when none is short.",
     "cross_crm_duplicates": "Pairs of accounts from different legacy CRMs with the same normalised domain or name.",
     "cross_crm_conflicting_owners": "Duplicate pairs whose two rows are rep-assigned to different reps.",
+    "reps_at_quota_pct": "Eligible reps (quota-carrying, employed the whole 365 days before the as-of date) whose "
+    "bookings of those 365 days reached their annual quota / eligible reps.",
+    "top_fifth_bookings_share": "Bookings of the best fifth of eligible reps (the first ceil(0.2 × n) by bookings) / "
+    "bookings of all eligible reps.",
+    "annual_attrition_observed": "Quota-carrying reps who left in the 365 days before the as-of date / the mean of "
+    "the quota-carrying headcounts a year before and at the as-of date.",
+    "months_to_first_win_median": "Median months (days / 30.44) from hire to first won deal, for quota-carrying reps "
+    "hired 6 to 24 months before the as-of date; reps without a win yet are left out and counted.",
+    "sales_cycle_days_median": "Median days from creation to close of the deals won in the 365 days before the as-of date.",
+    "stale_pipeline_pct": "Amount of stale deals (open longer than twice the median sales cycle, or close date pushed "
+    "back twice or more) / amount of the open pipeline closing in the 90 days after the as-of date.",
+    "pushed_pipeline_pct": "Amount of near-pipeline deals whose expected close date moved later at least twice / "
+    "amount of the near pipeline.",
+    "quality_pipeline_coverage_median": "Pipeline coverage counting only near-pipeline deals that are not stale; "
+    "median over active quota-carrying reps.",
+    "potential_bookings_rank_corr": "Spearman rank correlation, over all accounts, of the potential used with the "
+    "account's won bookings of the 365 days before the as-of date.",
 }
 
 

@@ -246,6 +246,27 @@ NATIVE_CHARTS: dict[str, tuple[str, tuple[str, ...], str, str]] = {
     "Win rate by segment": ("segment", ("win_rate",), "clustered", "Win rate, last 365 days"),
     "Capacity need by segment": ("segment", ("capacity_need", "headcount"), "clustered", "Reps needed and in seat"),
     "Owner changes by month": ("month", ("changes",), "clustered", "Owner changes by month"),
+    "Near pipeline by segment": (
+        "segment",
+        ("fresh", "aged", "pushed", "aged and pushed"),
+        "stacked",
+        "Next quarter's pipeline by state of its deals",
+    ),
+    "Raw and quality-adjusted coverage by rep": (
+        "rep_name",
+        ("coverage", "quality_coverage"),
+        "clustered",
+        "Pipeline coverage, raw and quality-adjusted",
+    ),
+    "Sales cycle by segment": ("segment", ("cycle_days_median",), "clustered", "Median sales cycle (days)"),
+    "Attainment of eligible reps": ("rep_name", ("attainment",), "clustered", "Attainment, reps with a quota all year"),
+    "Departures by quarter and segment": ("quarter", ("departures",), "clustered", "Departures by quarter"),
+    "Backtest a year back": (
+        "segment",
+        ("predicted", "actual"),
+        "clustered",
+        "Backtest: predicted and actual bookings",
+    ),
 }
 
 
@@ -263,7 +284,7 @@ def _add_chart(ws: Worksheet, header_row: int, n_rows: int, spec: tuple[str, tup
     chart = BarChart()
     chart.type = "bar" if n_rows > 8 else "col"
     chart.grouping = grouping
-    if grouping == "percentStacked":
+    if grouping in ("percentStacked", "stacked"):
         chart.overlap = 100
     chart.title = title
     chart.height, chart.width = max(7.5, min(0.5 * n_rows + 3, 20)), 16

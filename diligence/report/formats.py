@@ -43,6 +43,7 @@ EXCEL_NUMBER_FORMATS: dict[str, str] = {
     "int": "#,##0",
     "num": "#,##0.00",
     "months": '0.0" months"',
+    "days": '#,##0" days"',
     "date": "yyyy-mm-dd",
 }
 

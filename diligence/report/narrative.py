@@ -168,6 +168,86 @@ def pipeline_win_rates(m: Metrics, params: Mapping[str, Any], flags: Flags) -> l
     return out
 
 
+def pipeline_quality_kpis(m: Metrics, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return _kpis(
+        m,
+        [
+            ("Stale share of next quarter's pipeline", "stale_pipeline_pct", None),
+            ("…pushed back twice or more", "pushed_pipeline_pct", "pct"),
+            ("Quality-adjusted coverage (median)", "quality_pipeline_coverage_median", "ratio"),
+            ("Median sales cycle", "sales_cycle_days_median", "days"),
+        ],
+    )
+
+
+def pipeline_quality(m: Metrics, params: Mapping[str, Any], flags: Flags) -> list[str]:
+    """Sentences of the pipeline-quality step: how much of the pipeline behind
+    coverage is stale, and what coverage is left once it is set aside."""
+    out = []
+    if _has(m, "stale_pipeline_pct"):
+        out.append(
+            f"{fmt_pct(m['stale_pipeline_pct'])} of the open pipeline closing in the next 90 days is stale — open "
+            f"longer than twice the median sales cycle, or pushed back twice or more{_judged(flags, 'W9')}."
+        )
+    if _has(m, "pushed_pipeline_pct"):
+        out.append(
+            f"{fmt_pct(m['pushed_pipeline_pct'])} of it has had its expected close date moved later at least twice."
+        )
+    if _has(m, "pipeline_coverage_median", "quality_pipeline_coverage_median"):
+        out.append(
+            f"Counting only deals that are not stale, the median rep's coverage falls from "
+            f"{fmt_ratio(m['pipeline_coverage_median'])} to {fmt_ratio(m['quality_pipeline_coverage_median'])} "
+            f"(the usual band is {band_text(params)})."
+        )
+    if _has(m, "sales_cycle_days_median"):
+        out.append(
+            f"A won deal takes {format_value(m['sales_cycle_days_median'], 'days')} from creation to close (median "
+            "of the last year's wins)."
+        )
+    return out
+
+
+def productivity_kpis(m: Metrics, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return _kpis(
+        m,
+        [
+            ("Reps at quota", "reps_at_quota_pct", None),
+            ("Bookings of the top fifth of reps", "top_fifth_bookings_share", "pct"),
+            ("Realised attrition (365 days)", "annual_attrition_observed", "pct"),
+            ("Months to first win (median)", "months_to_first_win_median", "months"),
+        ],
+    )
+
+
+def productivity(m: Metrics, params: Mapping[str, Any], flags: Flags) -> list[str]:
+    """Sentences of the productivity step: attainment, concentration, attrition
+    and ramp, from the company's own history."""
+    out = []
+    if _has(m, "reps_at_quota_pct"):
+        out.append(
+            f"{fmt_pct(m['reps_at_quota_pct'])} of the reps who carried a quota all year reached it"
+            f"{_judged(flags, 'W10')}."
+        )
+    if _has(m, "top_fifth_bookings_share"):
+        out.append(f"The best fifth of those reps booked {fmt_pct(m['top_fifth_bookings_share'])} of their bookings.")
+    if _has(m, "annual_attrition_observed"):
+        out.append(
+            f"Over the last year {fmt_pct(m['annual_attrition_observed'])} of quota-carrying reps left "
+            "(departures over the mean headcount)."
+        )
+    if _has(m, "months_to_first_win_median"):
+        out.append(
+            f"Reps hired 6 to 24 months ago took {format_value(m['months_to_first_win_median'], 'months')} to win "
+            "their first deal (median)."
+        )
+    if _has(m, "potential_bookings_rank_corr"):
+        out.append(
+            f"The potential used ranks accounts with a rank correlation of "
+            f"{format_value(m['potential_bookings_rank_corr'], 'num')} against their last year's bookings."
+        )
+    return out
+
+
 def channels_kpis(m: Metrics, params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return _kpis(
         m,

@@ -7,6 +7,14 @@ Definitions:
   accounts_per_rep)``, and headcount its active quota-carrying reps
   (:func:`diligence.metrics.capacity.capacity_table`); **hires now** = need −
   headcount when positive.
+- **Inputs** (:func:`plan_inputs`): ramp and attrition are *set* when the
+  scenario settings give them, else *observed* in the company's history where
+  enough reps are behind the figure (realised attrition over a mean headcount
+  of at least 5; the median implied ramp of at least 3 recent hires, see
+  :mod:`diligence.metrics.productivity`), else *assumed*
+  (:data:`~diligence.params.ASSUMED_INPUTS`). The productivity of a ramped rep
+  is the median attainment of the reps who carried a quota all year
+  (observed), or full quota (assumed) without them.
 - **Attrition** ``a`` a year is spread evenly: each quarter loses
   ``1 − (1 − a)^¼`` of its opening headcount (expected, fractional).
   Each quarter hires what brings expected headcount back up to the need,
@@ -31,10 +39,91 @@ import numpy as np
 import pandas as pd
 
 from diligence.contract import typed
-from diligence.metrics import balance, capacity
+from diligence.metrics import balance, capacity, productivity
 from diligence.metrics.coverage import active_quota_reps, as_of_date, column_or_blank
+from diligence.params import ASSUMED_INPUTS
+from diligence.text import fmt_months, fmt_pct
 
 PLANNED_PREFIX = "PLANNED"
+OBSERVED, ASSUMED, SET = "observed", "assumed", "set"
+#: Reps needed behind an observed input before it replaces the assumption.
+MIN_OBSERVED_REPS = {"annual_attrition": 5, "ramp_months": 3, "productivity": 3}
+MAX_ATTRITION = 0.95
+
+
+def plan_inputs(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
+    """The capacity plan's inputs, each with where it comes from (module notes).
+
+    Rows (``input, setting, value, basis, reps, note, figure``: the value as read): annual attrition,
+    ramp months and the productivity of a ramped rep (attainment); ``basis``
+    is ``observed``, ``assumed`` or ``set`` and ``reps`` the reps behind an
+    observed figure.
+    """
+    m = productivity.metrics(tables, params)
+    attrition = productivity.realised_attrition(tables, params)
+    mean_headcount = (
+        (attrition["headcount_start"] + attrition["headcount_end"]) / 2 if attrition["rate"] is not None else 0
+    )
+    rows = []
+
+    def choose(name: str, label: str, observed: float | None, reps: float, how: str, fmt: str) -> None:
+        if settings.get(name) is not None:
+            rows.append((label, name, float(settings[name]), SET, None, "given in the scenario settings"))
+        elif observed is not None and reps >= MIN_OBSERVED_REPS[name]:
+            rows.append((label, name, float(observed), OBSERVED, reps, how))
+        else:
+            why = (
+                f"too few reps behind the observed {fmt.format(observed)} ({reps:g})"
+                if observed is not None
+                else "the data do not show it"
+            )
+            rows.append((label, name, ASSUMED_INPUTS[name], ASSUMED, None, f"default assumption: {why}"))
+
+    choose(
+        "annual_attrition",
+        "Annual attrition",
+        attrition["rate"],
+        mean_headcount,
+        "reps who left in the last 365 days / mean quota-carrying headcount",
+        "{:.0%}",
+    )
+    choose(
+        "ramp_months",
+        "Ramp to full productivity (months)",
+        m["ramp_months_observed"],
+        m["ramp_months_observed_reps"],
+        "median ramp implied by the bookings of reps hired 6 to 24 months ago",
+        "{:.1f}",
+    )
+    att = productivity.eligible_attainment(tables, params)
+    if len(att) >= MIN_OBSERVED_REPS["productivity"]:
+        rows.append(
+            (
+                "Productivity of a ramped rep (share of quota)",
+                "productivity",
+                float(att["attainment"].median()),
+                OBSERVED,
+                len(att),
+                "median attainment of the reps who carried a quota all year",
+            )
+        )
+    else:
+        rows.append(("Productivity of a ramped rep (share of quota)", "productivity", 1.0, ASSUMED, None, "full quota"))
+    out = pd.DataFrame(rows, columns=["input", "setting", "value", "basis", "reps", "note"])
+    out["reps"] = out["reps"].astype(float)
+    out["figure"] = [fmt_months(v) if k == "ramp_months" else fmt_pct(v) for k, v in zip(out["setting"], out["value"])]
+    return out.astype({"input": "string", "setting": "string", "basis": "string", "note": "string", "figure": "string"})
+
+
+def with_inputs(tables: dict, params: dict, settings: dict) -> dict:
+    """``settings`` with ramp and attrition filled in from :func:`plan_inputs` where not set."""
+    if all(settings.get(k) is not None for k in ASSUMED_INPUTS):
+        return settings
+    inputs = plan_inputs(tables, params, settings).set_index("setting")["value"]
+    filled = {k: float(inputs[k]) if settings.get(k) is None else settings[k] for k in ASSUMED_INPUTS}
+    # a company that lost more reps than it had on average cannot lose more than (almost) all of them
+    filled["annual_attrition"] = min(filled["annual_attrition"], MAX_ATTRITION)
+    return {**settings, **filled}
 
 
 def _key(values: pd.Series) -> pd.Series:
@@ -109,6 +198,7 @@ def hiring_plan(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
     date × cost per rep / 4). Sorted by
     quarter then segment.
     """
+    settings = with_inputs(tables, params, settings)
     need = headcount_need(tables, params, settings)
     columns = [
         "quarter",
@@ -236,6 +326,7 @@ def economics(tables: dict, params: dict, settings: dict, plan: pd.DataFrame | N
     better territory design (``revenue_uplift_range`` × those bookings); and
     the net of hires (added bookings − cost). Amounts in the data's currency.
     """
+    settings = with_inputs(tables, params, settings)
     plan = hiring_plan(tables, params, settings) if plan is None else plan
     need = headcount_need(tables, params, settings)
     att = balance.attainment(tables, params)
@@ -323,8 +414,10 @@ __all__ = [
     "headcount_need",
     "hiring_by_quarter",
     "hiring_plan",
+    "plan_inputs",
     "plan_summary",
     "planned_hires",
     "ramp_fraction",
     "with_hires",
+    "with_inputs",
 ]

@@ -90,8 +90,12 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     figures) and ``summary`` (the ``scenario_*`` metrics to record).
     """
     from diligence.scenarios import capacity_plan as cp
+    from diligence.scenarios.backtest import backtest
     from diligence.scenarios.rebalance import apply_plan, book_changes, rebalance
 
+    inputs = cp.plan_inputs(tables, params, settings)
+    tested = backtest(tables, params, settings)
+    settings = cp.with_inputs(tables, params, settings)
     plan = rebalance(tables, params, settings)
     hires = cp.planned_hires(tables, params, settings)
     hired = cp.with_hires(tables, hires)
@@ -121,6 +125,8 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
         for key in ("unassigned_pct", "potential_max_min_ratio", "headcount_shortfall_pct"):
             summary[prefix + key] = every[name].get(key)
     summary["scenario_hires_accounts_moved"] = plan_hires.score.moves
+    summary["scenario_backtest_error_pct"] = tested["error_pct"]
+    summary["scenario_inputs_observed"] = int((inputs["basis"] == cp.OBSERVED).sum())
     return {
         "plan": plan,
         "plan_hires": plan_hires,
@@ -135,6 +141,8 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
         "solvers": solvers,
         "summary": summary,
         "uplift_range": list(settings["revenue_uplift_range"]),
+        "inputs": inputs,
+        "backtest": tested,
     }
 
 
@@ -184,6 +192,53 @@ def findings(result: dict[str, Any]) -> list[str]:
             f"Better territory design is worth {fmt_money(uplift['low'])} to {fmt_money(uplift['high'])} a year "
             f"({low}–{high}% of last year's bookings), a range rather than a forecast."
         )
+    out.extend(input_findings(result["inputs"], result["backtest"]))
+    return out
+
+
+def _input_phrase(row: pd.Series) -> str:
+    value = (
+        f"{row['value']:.0%} a year"
+        if row["setting"] == "annual_attrition"
+        else f"{row['value']:.1f} months"
+        if row["setting"] == "ramp_months"
+        else f"{row['value']:.0%} of quota"
+    )
+    name = {"annual_attrition": "attrition", "ramp_months": "ramp", "productivity": "productivity of a ramped rep"}[
+        row["setting"]
+    ]
+    if row["basis"] == "observed":
+        return f"{name} ({value}, from {row['reps']:g} reps)"
+    return f"{name} ({value})"
+
+
+def input_findings(inputs: pd.DataFrame, tested: dict[str, Any]) -> list[str]:
+    """Sentences on where the capacity plan's inputs come from and how the model
+    did when run a year ago (:mod:`~diligence.scenarios.backtest`)."""
+    out = []
+    parts = []
+    for basis, says in (
+        ("observed", "observed in the company's history"),
+        ("set", "set in the scenario settings"),
+        ("assumed", "assumed, the data being too thin to show them"),
+    ):
+        rows = inputs.loc[inputs["basis"] == basis]
+        if len(rows):
+            names = [_input_phrase(r) for _, r in rows.iterrows()]
+            verb = "is" if len(names) == 1 else "are"
+            parts.append(f"{', '.join(names[:-1]) + ' and ' if len(names) > 1 else ''}{names[-1]} {verb} {says}")
+    if parts:
+        out.append("Of the capacity plan's inputs, " + "; ".join(parts) + ".")
+    if tested.get("error_pct") is not None:
+        error = tested["error_pct"]
+        out.append(
+            f"Run as of {tested['as_of']} with only what was known then (and the hires actually made), the capacity "
+            f"model predicted {fmt_money(tested['predicted'])} of bookings for the following year; the reps booked "
+            f"{fmt_money(tested['actual'])}, so the model {'over' if error > 0 else 'under'}stated them by "
+            f"{fmt_pct(abs(error))}." + (f" A caveat: {tested['caveat']}." if tested.get("caveat") else "")
+        )
+    elif tested.get("reason"):
+        out.append(f"The capacity model could not be backtested a year back: it {tested['reason']}")
     return out
 
 

@@ -1,0 +1,299 @@
+"""Pipeline quality: how much of the pipeline behind coverage is real.
+
+Definitions follow SPEC §3 (schema_version 2):
+
+- **Near pipeline**: open opportunities (any owner, any channel) whose
+  ``close_date`` falls in ``(T, T + 90d]``: the deals behind pipeline coverage.
+- **Aged deal**: a near-pipeline deal with ``T − created_date`` > 2 × the
+  median sales cycle (:func:`diligence.metrics.productivity.median_sales_cycle`).
+- **Pushed deal**: a near-pipeline deal whose expected close date moved later
+  at least twice: its ``opportunity_history`` rows with ``changed_date ≤ T``
+  and a ``close_date``, ordered by ``changed_date`` (ties in file order, i.e.
+  the table's row order), counting each row whose ``close_date`` is later
+  than the previous such row's. A deal with no history was never pushed;
+  history rows of unknown deals are ignored (intake warns about them).
+- **Stale deal**: aged or pushed, each test applied where its data exists
+  (aged needs a median sales cycle, pushed needs ``opportunity_history``).
+
+``stale_pipeline_pct`` and ``pushed_pipeline_pct`` weigh deals by amount.
+``quality_pipeline_coverage_median`` is pipeline coverage (SPEC §3) over the
+near-pipeline deals that are not stale; where the SPEC is silent this module
+makes it None when neither staleness test has its data (the quality of the
+pipeline is then unknown, not perfect).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from diligence.metrics.coverage import (
+    as_of_date,
+    column_or_blank,
+    label_blanks,
+    lookup,
+    order_free_sum,
+    share,
+    within_days_after,
+)
+from diligence.metrics.pipeline import (
+    HORIZON_DAYS,
+    closed_in_window,
+    open_mask,
+    outcomes_known,
+    pipeline_assessable,
+    pipeline_coverage,
+    won_mask,
+)
+from diligence.metrics.productivity import median_sales_cycle
+
+PUSHES_FOR_PUSHED = 2
+AGE_MULTIPLE = 2.0
+FRESH, AGED, PUSHED, AGED_AND_PUSHED = "fresh", "aged", "pushed", "aged and pushed"
+STATUSES = (FRESH, AGED, PUSHED, AGED_AND_PUSHED)
+
+
+def history_assessable(tables: dict) -> bool:
+    """Whether pushes can be counted: an ``opportunity_history`` table with a ``close_date`` column."""
+    history = tables.get("opportunity_history")
+    return history is not None and "close_date" in history
+
+
+def close_date_pushes(history: pd.DataFrame, as_of: pd.Timestamp, deals: pd.Series | None = None) -> pd.Series:
+    """Times each deal's expected close date moved later, up to T (module notes).
+
+    ``history``: opportunity_history rows in file order. ``deals``, when given,
+    limits the count to those opportunity ids (faster on large histories).
+    Returns an int Series indexed by opportunity_id (deals with history rows
+    only; ``last_close_date`` and ``history_rows`` are not included).
+    """
+    keep = (history["changed_date"] <= as_of).fillna(False) & history["close_date"].notna()
+    if deals is not None:
+        keep &= history["opportunity_id"].isin(deals)
+    h = history.loc[keep, ["opportunity_id", "changed_date", "close_date"]]
+    if h.empty:
+        return pd.Series(dtype="int64", name="pushes", index=pd.Index([], dtype="string", name="opportunity_id"))
+    codes, ids = pd.factorize(h["opportunity_id"], sort=True)
+    changed = h["changed_date"].to_numpy("datetime64[ns]").astype("int64")
+    row = np.arange(len(h))  # file order breaks ties of changed_date
+    order = np.lexsort((row, changed, codes))
+    c = codes[order]
+    close = h["close_date"].to_numpy("datetime64[ns]")[order]
+    same = np.r_[False, c[1:] == c[:-1]]
+    later = np.r_[False, close[1:] > close[:-1]]
+    pushes = np.bincount(c, weights=(same & later).astype(float), minlength=len(ids)).astype("int64")
+    return pd.Series(pushes, index=pd.Index(ids, name="opportunity_id").astype("string"), name="pushes")
+
+
+def near_pipeline(tables: dict, params: dict) -> pd.DataFrame:
+    """The near pipeline, one row per deal, with its staleness.
+
+    Columns: ``opportunity_id, account_id, owner_rep_id, segment`` (the
+    account's), ``channel, stage, amount, created_date, close_date,
+    age_days`` (T − created_date), ``pushes`` (blank without a history),
+    ``aged``, ``pushed``, ``stale`` (booleans, False where the test lacks its
+    data) and ``status`` (fresh / aged / pushed / aged and pushed). Sorted by
+    amount (largest first) then opportunity_id. Empty without usable
+    opportunities.
+    """
+    columns = [
+        "opportunity_id",
+        "account_id",
+        "owner_rep_id",
+        "segment",
+        "channel",
+        "stage",
+        "amount",
+        "created_date",
+        "close_date",
+        "age_days",
+        "pushes",
+        "aged",
+        "pushed",
+        "stale",
+        "status",
+    ]
+    opps = tables.get("opportunities")
+    if opps is None or "close_date" not in opps:
+        return pd.DataFrame(columns=columns)
+    as_of = as_of_date(params)
+    near = opps.loc[open_mask(opps, as_of) & within_days_after(opps["close_date"], as_of, HORIZON_DAYS)]
+    accounts = tables["accounts"]
+    segment = (
+        lookup(near["account_id"], accounts.set_index("account_id")["segment"])
+        if "segment" in accounts
+        else column_or_blank(near, "segment")
+    )
+    out = pd.DataFrame(
+        {
+            "opportunity_id": near["opportunity_id"],
+            "account_id": near["account_id"],
+            "owner_rep_id": column_or_blank(near, "owner_rep_id"),
+            "segment": label_blanks(segment),
+            "channel": column_or_blank(near, "channel"),
+            "stage": column_or_blank(near, "stage"),
+            "amount": near["amount"].fillna(0.0).astype(float),
+            "created_date": near["created_date"],
+            "close_date": near["close_date"],
+            "age_days": (as_of - near["created_date"]).dt.days.astype(float),
+        }
+    )
+    cycle = median_sales_cycle(tables, params)
+    out["aged"] = (out["age_days"] > AGE_MULTIPLE * cycle).fillna(False) if cycle is not None else False
+    if history_assessable(tables):
+        pushes = close_date_pushes(tables["opportunity_history"], as_of, out["opportunity_id"])
+        out["pushes"] = out["opportunity_id"].map(pushes).fillna(0).astype("Int64")
+        out["pushed"] = (out["pushes"] >= PUSHES_FOR_PUSHED).astype(bool)
+    else:
+        out["pushes"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["pushed"] = False
+    out["aged"] = out["aged"].astype(bool)
+    out["stale"] = out["aged"] | out["pushed"]
+    status = np.select(
+        [out["aged"] & out["pushed"], out["pushed"], out["aged"]], [AGED_AND_PUSHED, PUSHED, AGED], default=FRESH
+    )
+    out["status"] = pd.Series(status, index=out.index, dtype="string")
+    out = out.sort_values(["amount", "opportunity_id"], ascending=[False, True], kind="stable")
+    return out.reset_index(drop=True)[columns]
+
+
+def staleness_assessable(tables: dict, params: dict) -> dict[str, bool]:
+    """Which staleness test has its data: ``{"aged": ..., "pushed": ...}``."""
+    return {"aged": median_sales_cycle(tables, params) is not None, "pushed": history_assessable(tables)}
+
+
+def quality_coverage(tables: dict, params: dict) -> pd.DataFrame:
+    """Raw and quality-adjusted pipeline coverage of each active, quota-carrying rep.
+
+    Columns of :func:`~diligence.metrics.pipeline.pipeline_coverage`, plus
+    ``stale_pipeline`` (amount of its stale near-pipeline deals),
+    ``quality_pipeline`` (the rest) and ``quality_coverage`` (quality
+    pipeline / quarter quota; blank when neither staleness test has its data).
+    """
+    cov = pipeline_coverage(tables, params)
+    if not pipeline_assessable(tables):
+        return cov.assign(stale_pipeline=np.nan, quality_pipeline=np.nan, quality_coverage=np.nan)
+    near = near_pipeline(tables, params)
+    stale = (
+        near.loc[near["stale"]].sort_values("amount", kind="stable").groupby("owner_rep_id", sort=False)["amount"].sum()
+    )
+    cov["stale_pipeline"] = cov["rep_id"].map(stale).astype(float).fillna(0.0)
+    cov["quality_pipeline"] = cov["open_pipeline"] - cov["stale_pipeline"]
+    if any(staleness_assessable(tables, params).values()):
+        cov["quality_coverage"] = cov["quality_pipeline"] / cov["quarter_quota"]
+    else:
+        cov["quality_coverage"] = np.nan
+    return cov
+
+
+def pipeline_by_status(near: pd.DataFrame, by: str = "segment") -> pd.DataFrame:
+    """Near pipeline by ``by`` (``segment`` or ``owner_rep_id``) split into fresh,
+    aged, pushed, and aged and pushed (amounts), with ``total`` and
+    ``stale_pct``. Sorted by total, largest first."""
+    columns = [by, *STATUSES, "total", "stale_pct"]
+    if near.empty:
+        return pd.DataFrame(columns=columns)
+    frame = near.assign(key=label_blanks(near[by]))
+    wide = (
+        frame.sort_values("amount", kind="stable")
+        .pivot_table(index="key", columns="status", values="amount", aggfunc="sum", fill_value=0.0, observed=True)
+        .reindex(columns=list(STATUSES), fill_value=0.0)
+    )
+    wide["total"] = wide[list(STATUSES)].sum(axis=1)
+    stale = wide[[AGED, PUSHED, AGED_AND_PUSHED]].sum(axis=1)
+    wide["stale_pct"] = (stale / wide["total"]).where(wide["total"] > 0)
+    wide.columns.name = None
+    out = wide.rename_axis(by).reset_index()
+    out[by] = out[by].astype("string")
+    return out.sort_values(["total", by], ascending=[False, True], kind="stable").reset_index(drop=True)[columns]
+
+
+def most_pushed(tables: dict, params: dict, n: int = 25) -> pd.DataFrame:
+    """The near-pipeline deals pushed most often: a list a sales leader can act on.
+
+    Rows of :func:`near_pipeline` with at least one push, most pushes first,
+    then amount; with the owner's name. Empty without a history.
+    """
+    near = near_pipeline(tables, params)
+    if near.empty or near["pushes"].isna().all():
+        return near.iloc[:0]
+    reps = tables["reps"]
+    pushed = near.loc[near["pushes"].fillna(0) > 0]
+    pushed = pushed.assign(owner_name=lookup(pushed["owner_rep_id"], reps.set_index("rep_id")["rep_name"]))
+    return (
+        pushed.sort_values(["pushes", "amount", "opportunity_id"], ascending=[False, False, True], kind="stable")
+        .head(n)
+        .reset_index(drop=True)
+    )
+
+
+def win_rate_by_stage_reached(tables: dict, params: dict) -> pd.DataFrame:
+    """Win rate of the deals closed in the 365 days before T by the stages their
+    history shows they reached (up to T; stages that mean closed are left out).
+
+    Columns: ``stage, closed`` (closed deals that reached it), ``won,
+    win_rate``. A deal counts once per stage it reached. Sorted by win rate
+    (the stage after which a deal is most likely won last). Empty without a
+    history with a ``stage`` column or without known outcomes.
+    """
+    columns = ["stage", "closed", "won", "win_rate"]
+    history, opps = tables.get("opportunity_history"), tables.get("opportunities")
+    if history is None or "stage" not in history or not outcomes_known(opps):
+        return pd.DataFrame(columns=columns)
+    as_of = as_of_date(params)
+    closed = opps.loc[closed_in_window(opps, as_of), "opportunity_id"]
+    won = set(opps.loc[closed_in_window(opps, as_of) & won_mask(opps), "opportunity_id"])
+    h = history.loc[(history["changed_date"] <= as_of).fillna(False) & history["opportunity_id"].isin(closed)]
+    h = h.loc[h["stage"].notna(), ["opportunity_id", "stage"]].drop_duplicates()
+    h = h.loc[~h["stage"].str.casefold().str.contains(r"closed|won|lost", regex=True)]
+    if h.empty:
+        return pd.DataFrame(columns=columns)
+    h = h.assign(won=h["opportunity_id"].isin(won))
+    out = h.groupby("stage", sort=True).agg(closed=("opportunity_id", "size"), won=("won", "sum")).reset_index()
+    out["win_rate"] = out["won"] / out["closed"]
+    out["stage"] = out["stage"].astype("string")
+    return out.sort_values(["win_rate", "stage"], kind="stable").reset_index(drop=True)[columns]
+
+
+def metrics(tables: dict, params: dict) -> dict[str, float | int | None]:
+    """Pipeline-quality metrics of SPEC §4 (schema 2).
+
+    ``stale_pipeline_pct, pushed_pipeline_pct, quality_pipeline_coverage_median,
+    sales_cycle_days_median`` (:mod:`~diligence.metrics.productivity`'s definition);
+    extras ``near_pipeline_amount``, ``near_pipeline_deals``,
+    ``aged_pipeline_pct``, ``stale_deals``, ``pushed_deals``.
+    """
+    near = near_pipeline(tables, params)
+    tests = staleness_assessable(tables, params)
+    amount = order_free_sum(near["amount"])
+    stale = share(order_free_sum(near.loc[near["stale"], "amount"]), amount)
+    pushed = share(order_free_sum(near.loc[near["pushed"], "amount"]), amount)
+    aged = share(order_free_sum(near.loc[near["aged"], "amount"]), amount)
+    cov = quality_coverage(tables, params)
+    measured = cov["quality_coverage"].dropna()
+    has_opps = "opportunities" in tables and "close_date" in tables["opportunities"]
+    cycle = median_sales_cycle(tables, params)
+    return {
+        "sales_cycle_days_median": cycle,
+        "stale_pipeline_pct": stale if any(tests.values()) else None,
+        "pushed_pipeline_pct": pushed if tests["pushed"] else None,
+        "quality_pipeline_coverage_median": float(measured.median()) if len(measured) else None,
+        "aged_pipeline_pct": aged if tests["aged"] else None,
+        "near_pipeline_amount": amount if has_opps else None,
+        "near_pipeline_deals": int(len(near)) if has_opps else None,
+        "stale_deals": int(near["stale"].sum()) if has_opps and any(tests.values()) else None,
+        "pushed_deals": int(near["pushed"].sum()) if has_opps and tests["pushed"] else None,
+    }
+
+
+__all__ = [
+    "close_date_pushes",
+    "history_assessable",
+    "metrics",
+    "most_pushed",
+    "near_pipeline",
+    "pipeline_by_status",
+    "quality_coverage",
+    "staleness_assessable",
+    "win_rate_by_stage_reached",
+]
