@@ -258,3 +258,16 @@ def test_empty_accounts(reps, params):
     accounts = frame("accounts", account_id=[], account_name=[], owner_rep_id=[], segment=[], region=[])
     m = coverage.metrics({"accounts": accounts, "reps": reps}, params)
     assert m["accounts_total"] == 0 and m["rep_assigned_pct"] is None and m["white_space_cells"] == 0
+
+
+def test_member_of_and_lookup_in_on_text_keys():
+    from diligence.metrics.coverage import lookup_in, member_of
+
+    values = pd.Series(["a", None, "c", "a"], dtype="string")
+    assert member_of(values, pd.Series(["a", "b", None], dtype="string")).tolist() == [True, False, False, True]
+    frame = pd.DataFrame(
+        {"k": pd.array(["a", "b", "c"], dtype="string"), "v": pd.array(["A", "B", pd.NA], dtype="string")}
+    )
+    got = lookup_in(pd.Series(["c", "z", "a", None], dtype="string", index=[10, 11, 12, 13]), frame, "k", "v")
+    assert got.index.tolist() == [10, 11, 12, 13] and got.tolist()[2] == "A"
+    assert got.isna().tolist() == [True, True, False, True]

@@ -46,3 +46,22 @@ def test_market_coverage_sentences_quote_the_metrics():
     assert "25.5% of the 3,000 accounts" in text and "above the 20% threshold (red flag RF1)" in text
     assert "1 market cell has" in text and "3.3%" in text
     assert "orphan" not in text.lower() and "departed" not in text  # 0 orphans: no sentence
+
+
+def test_productivity_and_pipeline_quality_sentences_read_the_flags():
+    params = resolve_params({"as_of": "2026-06-30", "thresholds": {"W10": 0.5}})
+    m = {
+        "reps_at_quota_pct": 0.45,
+        "top_fifth_bookings_share": 0.5,
+        "annual_attrition_observed": 0.2,
+        "quota_carrying_reps": 30,
+        "months_to_first_win_median": 4.2,
+        "potential_bookings_rank_corr": 0.1,
+    }
+    text = " ".join(narrative.productivity(m, params, flag_rules.evaluate(m, params, {})))
+    assert "45.0% of the reps" in text and "(warning W10)" in text.replace("below the 50% threshold ", "")
+    assert "about 6 of today's 30" in text and "4.2 months" in text and "deserve caution" in text
+    q = {"stale_pipeline_pct": 0.25, "pipeline_coverage_median": 3.7, "quality_pipeline_coverage_median": 2.5}
+    sentences = narrative.pipeline_quality(q, params, flag_rules.evaluate(q, params, {}))
+    assert "25.0% of the open pipeline" in sentences[0] and "at or below the 25% threshold" in sentences[0]
+    assert "from 3.7× to 2.5×" in sentences[1]

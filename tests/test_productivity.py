@@ -239,3 +239,26 @@ def test_top_fifth_share_is_between_its_bounds(amounts):
         k = math.ceil(0.2 * n)
         assert k / n - 1e-9 <= share <= 1 + 1e-9
         assert share == pytest.approx(float(np.sort(amounts)[::-1][:k].sum()) / sum(amounts))
+
+
+def test_tenured_pace_is_the_segments_when_it_has_two_reps(params):
+    r = frame(
+        "reps",
+        rep_id=["e1", "e2", "s1", "s2", "m1", "new"],
+        rep_name=list("ABCDEF"),
+        segment=["Ent", "Ent", "SMB", "SMB", "Mid", "SMB"],
+        role=["AE"] * 6,
+        hire_date=[days(-900)] * 5 + [days(-364)],  # "new" is not eligible yet
+        quota=[100.0] * 6,
+    )
+    tables = {
+        "reps": r,
+        "accounts": accounts(),
+        "opportunities": opps(
+            [("e1", 1200, -50, -10, 1), ("e2", 1200, -50, -10, 1), ("s1", 120, -50, -10, 1), ("s2", 240, -50, -10, 1)]
+            + [("m1", 600, -50, -10, 1)]
+        ),
+    }
+    pace = productivity.tenured_pace(tables, params, pd.Series(["Ent", "SMB", "Mid", "(blank)"]))
+    # Ent: 1200 / 12; SMB: median(120, 240) / 12; Mid has one rep and (blank) none: all five reps' median 600 / 12
+    assert pace.tolist() == [100.0, 15.0, 50.0, 50.0]

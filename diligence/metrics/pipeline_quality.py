@@ -31,7 +31,8 @@ from diligence.metrics.coverage import (
     as_of_date,
     column_or_blank,
     label_blanks,
-    lookup,
+    lookup_in,
+    member_of,
     order_free_sum,
     share,
     within_days_after,
@@ -67,9 +68,9 @@ def close_date_pushes(history: pd.DataFrame, as_of: pd.Timestamp, deals: pd.Seri
     Returns an int Series indexed by opportunity_id (deals with history rows
     only; ``last_close_date`` and ``history_rows`` are not included).
     """
-    keep = (history["changed_date"] <= as_of).fillna(False) & history["close_date"].notna()
+    keep = ((history["changed_date"] <= as_of).fillna(False) & history["close_date"].notna()).to_numpy(bool, copy=True)
     if deals is not None:
-        keep &= history["opportunity_id"].isin(deals)
+        keep &= member_of(history["opportunity_id"], deals)
     h = history.loc[keep, ["opportunity_id", "changed_date", "close_date"]]
     if h.empty:
         return pd.Series(dtype="int64", name="pushes", index=pd.Index([], dtype="string", name="opportunity_id"))
@@ -120,7 +121,7 @@ def near_pipeline(tables: dict, params: dict) -> pd.DataFrame:
     near = opps.loc[open_mask(opps, as_of) & within_days_after(opps["close_date"], as_of, HORIZON_DAYS)]
     accounts = tables["accounts"]
     segment = (
-        lookup(near["account_id"], accounts.set_index("account_id")["segment"])
+        lookup_in(near["account_id"], accounts, "account_id", "segment")
         if "segment" in accounts
         else column_or_blank(near, "segment")
     )
@@ -162,18 +163,19 @@ def staleness_assessable(tables: dict, params: dict) -> dict[str, bool]:
     return {"aged": median_sales_cycle(tables, params) is not None, "pushed": history_assessable(tables)}
 
 
-def quality_coverage(tables: dict, params: dict) -> pd.DataFrame:
+def quality_coverage(tables: dict, params: dict, near: pd.DataFrame | None = None) -> pd.DataFrame:
     """Raw and quality-adjusted pipeline coverage of each active, quota-carrying rep.
 
     Columns of :func:`~diligence.metrics.pipeline.pipeline_coverage`, plus
     ``stale_pipeline`` (amount of its stale near-pipeline deals),
     ``quality_pipeline`` (the rest) and ``quality_coverage`` (quality
     pipeline / quarter quota; blank when neither staleness test has its data).
+    ``near``: :func:`near_pipeline`, when already computed.
     """
     cov = pipeline_coverage(tables, params)
     if not pipeline_assessable(tables):
         return cov.assign(stale_pipeline=np.nan, quality_pipeline=np.nan, quality_coverage=np.nan)
-    near = near_pipeline(tables, params)
+    near = near_pipeline(tables, params) if near is None else near
     stale = (
         near.loc[near["stale"]].sort_values("amount", kind="stable").groupby("owner_rep_id", sort=False)["amount"].sum()
     )
@@ -208,18 +210,19 @@ def pipeline_by_status(near: pd.DataFrame, by: str = "segment") -> pd.DataFrame:
     return out.sort_values(["total", by], ascending=[False, True], kind="stable").reset_index(drop=True)[columns]
 
 
-def most_pushed(tables: dict, params: dict, n: int = 25) -> pd.DataFrame:
+def most_pushed(tables: dict, params: dict, n: int = 25, near: pd.DataFrame | None = None) -> pd.DataFrame:
     """The near-pipeline deals pushed most often: a list a sales leader can act on.
 
     Rows of :func:`near_pipeline` with at least one push, most pushes first,
-    then amount; with the owner's name. Empty without a history.
+    then amount; with the owner's name. Empty without a history. ``near``:
+    :func:`near_pipeline`, when already computed.
     """
-    near = near_pipeline(tables, params)
+    near = near_pipeline(tables, params) if near is None else near
     if near.empty or near["pushes"].isna().all():
         return near.iloc[:0]
     reps = tables["reps"]
     pushed = near.loc[near["pushes"].fillna(0) > 0]
-    pushed = pushed.assign(owner_name=lookup(pushed["owner_rep_id"], reps.set_index("rep_id")["rep_name"]))
+    pushed = pushed.assign(owner_name=lookup_in(pushed["owner_rep_id"], reps, "rep_id", "rep_name"))
     return (
         pushed.sort_values(["pushes", "amount", "opportunity_id"], ascending=[False, False, True], kind="stable")
         .head(n)
@@ -241,15 +244,24 @@ def win_rate_by_stage_reached(tables: dict, params: dict) -> pd.DataFrame:
     if history is None or "stage" not in history or not outcomes_known(opps):
         return pd.DataFrame(columns=columns)
     as_of = as_of_date(params)
-    closed = opps.loc[closed_in_window(opps, as_of), "opportunity_id"]
-    won = set(opps.loc[closed_in_window(opps, as_of) & won_mask(opps), "opportunity_id"])
-    h = history.loc[(history["changed_date"] <= as_of).fillna(False) & history["opportunity_id"].isin(closed)]
-    h = h.loc[h["stage"].notna(), ["opportunity_id", "stage"]].drop_duplicates()
-    h = h.loc[~h["stage"].str.casefold().str.contains(r"closed|won|lost", regex=True)]
-    if h.empty:
+    closed = closed_in_window(opps, as_of)
+    closed_ids = opps.loc[closed, "opportunity_id"]
+    won_ids = opps.loc[closed & won_mask(opps), "opportunity_id"]
+    keep = (history["changed_date"] <= as_of).fillna(False).to_numpy(bool) & history["stage"].notna().to_numpy(
+        bool, copy=True
+    )
+    keep &= member_of(history["opportunity_id"], closed_ids)
+    h = history.loc[keep, ["opportunity_id", "stage"]]
+    # stages as codes: a handful of words over millions of rows
+    stage_codes, stages = pd.factorize(h["stage"], sort=True)
+    open_stage = ~pd.Series(stages).str.casefold().str.contains(r"closed|won|lost", regex=True).to_numpy(bool)
+    deal_codes, _ = pd.factorize(h["opportunity_id"])
+    pairs = pd.DataFrame({"deal": deal_codes, "stage": stage_codes, "won": member_of(h["opportunity_id"], won_ids)})
+    pairs = pairs.loc[open_stage[pairs["stage"].to_numpy()]].drop_duplicates(["deal", "stage"])
+    if pairs.empty:
         return pd.DataFrame(columns=columns)
-    h = h.assign(won=h["opportunity_id"].isin(won))
-    out = h.groupby("stage", sort=True).agg(closed=("opportunity_id", "size"), won=("won", "sum")).reset_index()
+    out = pairs.groupby("stage", sort=True).agg(closed=("deal", "size"), won=("won", "sum")).reset_index()
+    out["stage"] = pd.Series(stages).take(out["stage"].to_numpy()).to_numpy()
     out["win_rate"] = out["won"] / out["closed"]
     out["stage"] = out["stage"].astype("string")
     return out.sort_values(["win_rate", "stage"], kind="stable").reset_index(drop=True)[columns]
@@ -264,15 +276,15 @@ def metrics(tables: dict, params: dict) -> dict[str, float | int | None]:
     ``aged_pipeline_pct``, ``stale_deals``, ``pushed_deals``.
     """
     near = near_pipeline(tables, params)
-    tests = staleness_assessable(tables, params)
+    cycle = median_sales_cycle(tables, params)
+    tests = {"aged": cycle is not None, "pushed": history_assessable(tables)}
     amount = order_free_sum(near["amount"])
     stale = share(order_free_sum(near.loc[near["stale"], "amount"]), amount)
     pushed = share(order_free_sum(near.loc[near["pushed"], "amount"]), amount)
     aged = share(order_free_sum(near.loc[near["aged"], "amount"]), amount)
-    cov = quality_coverage(tables, params)
+    cov = quality_coverage(tables, params, near)
     measured = cov["quality_coverage"].dropna()
     has_opps = "opportunities" in tables and "close_date" in tables["opportunities"]
-    cycle = median_sales_cycle(tables, params)
     return {
         "sales_cycle_days_median": cycle,
         "stale_pipeline_pct": stale if any(tests.values()) else None,

@@ -29,8 +29,9 @@ Beyond the SPEC, for the capacity plan (module :mod:`diligence.scenarios.capacit
 
 - **Implied ramp** of a recent hire (the ramp cohort above): the ramp length R
   (months) of the plan's linear ramp that reproduces its cumulative bookings
-  B over its m months of tenure, given the tenured reps' median monthly
-  bookings p. With x = B / (p·m): R = 2m(1 − x) when x ≥ ½ (ramped before
+  B over its m months of tenure, given the tenured pace p: the median
+  monthly bookings (365-day bookings / 12) of the eligible reps of its
+  segment, or of all eligible reps when its segment has fewer than two. With x = B / (p·m): R = 2m(1 − x) when x ≥ ½ (ramped before
   today), R = m / (2x) when 0 < x < ½ (still ramping); no bookings at all
   gives no estimate. The median over the cohort is the observed ramp.
 """
@@ -50,6 +51,7 @@ from diligence.metrics.coverage import (
     column_or_blank,
     label_blanks,
     lookup,
+    lookup_in,
     order_free_sum,
     quota_carrying_mask,
     share,
@@ -269,18 +271,30 @@ def ramp_cohort(tables: dict, params: dict) -> pd.DataFrame:
     w = w.assign(until=lookup(w["owner"], pd.Series(until.to_numpy(), index=out["rep_id"])).astype("datetime64[ns]"))
     since = w.loc[w["close_date"] <= w["until"]].sort_values("amount", kind="stable").groupby("owner")["amount"].sum()
     out["bookings_since_hire"] = out["rep_id"].map(since).astype(float).fillna(0.0)
-    monthly = tenured_monthly_bookings(tables, params)
+    monthly = tenured_pace(tables, params, out["segment"])
     out["implied_ramp_months"] = implied_ramp(out["bookings_since_hire"], out["tenure_months"], monthly)
     return out.sort_values(["hire_date", "rep_id"], kind="stable").reset_index(drop=True)[columns]
 
 
-def tenured_monthly_bookings(tables: dict, params: dict) -> float | None:
-    """Median bookings a month of the eligible (tenured) reps: their 365-day bookings / 12."""
+def tenured_pace(tables: dict, params: dict, segments: pd.Series) -> pd.Series:
+    """Monthly bookings of a tenured rep for each entry of ``segments`` (labels
+    as :func:`~diligence.metrics.coverage.label_blanks` writes them).
+
+    The median 365-day bookings / 12 of the eligible reps of that segment when
+    it has at least two, else of all eligible reps; blank without eligible reps.
+    """
     att = eligible_attainment(tables, params)
-    return float(att["bookings"].median()) / 12 if len(att) else None
+    if att.empty:
+        return pd.Series(np.nan, index=segments.index)
+    reps = tables["reps"]
+    seg_of = pd.Series(label_blanks(column_or_blank(reps, "segment")).to_numpy(), index=reps["rep_id"].to_numpy())
+    by = att.assign(seg=att["rep_id"].map(seg_of)).groupby("seg")["bookings"].agg(["median", "size"])
+    per_segment = by.loc[by["size"] >= 2, "median"]
+    overall = float(att["bookings"].median())
+    return segments.map(per_segment).astype(float).fillna(overall) / 12
 
 
-def implied_ramp(bookings: pd.Series, tenure_months: pd.Series, monthly: float | None) -> pd.Series:
+def implied_ramp(bookings: pd.Series, tenure_months: pd.Series, monthly: float | pd.Series | None) -> pd.Series:
     """Ramp length (months) of a linear ramp that reproduces ``bookings`` over
     ``tenure_months`` at ``monthly`` bookings once ramped (module notes).
 
@@ -289,26 +303,28 @@ def implied_ramp(bookings: pd.Series, tenure_months: pd.Series, monthly: float |
     """
     b = bookings.to_numpy(float)
     m = tenure_months.to_numpy(float)
-    if not monthly or monthly <= 0:
-        return pd.Series(np.nan, index=bookings.index)
+    p = np.broadcast_to(np.asarray(np.nan if monthly is None else monthly, dtype=float), b.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
-        x = b / (monthly * m)
+        x = b / (p * m)
         ramp = np.where(x >= 0.5, 2 * m * (1 - np.minimum(x, 1.0)), m / (2 * x))
-    ramp = np.where((b > 0) & (m > 0), np.minimum(ramp, MAX_RAMP_MONTHS), np.nan)
+    ramp = np.where((b > 0) & (m > 0) & (p > 0), np.minimum(ramp, MAX_RAMP_MONTHS), np.nan)
     return pd.Series(ramp, index=bookings.index, dtype=float)
 
 
 def ramp_curves(tables: dict, params: dict) -> pd.DataFrame:
     """Cumulative bookings of each ramp-cohort rep by month since hire.
 
-    Columns: ``rep_id, rep_name, month`` (1 = the first 30.44 days after hire),
-    ``cumulative_bookings`` and ``tenured_pace`` (month × the tenured reps'
-    median monthly bookings: where a rep hired fully productive would stand).
-    Months run to the rep's tenure at T (or at departure). Empty without
-    wins or cohort.
+    Columns: ``rep_id, rep_name, segment, month`` (1 = the first 30.44 days
+    after hire), ``cumulative_bookings``, ``tenured_pace`` (month × the
+    segment's tenured monthly bookings, :func:`tenured_pace`: where a rep hired
+    fully productive would stand) and ``tenured_months_booked`` (cumulative
+    bookings in months of a tenured rep's bookings: reps of all segments on one
+    scale, the line y = month being full productivity from day one). Months
+    run to the rep's tenure at T (or at departure). Empty without wins or
+    cohort.
     """
     cohort = ramp_cohort(tables, params)
-    columns = ["rep_id", "rep_name", "month", "cumulative_bookings", "tenured_pace"]
+    columns = ["rep_id", "rep_name", "segment", "month", "cumulative_bookings", "tenured_pace", "tenured_months_booked"]
     wins = _wins(tables)
     cohort = cohort.loc[cohort["tenure_months"] >= 1]
     if wins is None or cohort.empty:
@@ -318,6 +334,7 @@ def ramp_curves(tables: dict, params: dict) -> pd.DataFrame:
         {
             "rep_id": np.repeat(cohort["rep_id"].to_numpy(object), months),
             "rep_name": np.repeat(cohort["rep_name"].to_numpy(object), months),
+            "segment": np.repeat(cohort["segment"].to_numpy(object), months),
             "month": np.concatenate([np.arange(1, k + 1) for k in months]),
         }
     )
@@ -331,10 +348,11 @@ def ramp_curves(tables: dict, params: dict) -> pd.DataFrame:
     per_month.index = per_month.index.set_names(["rep_id", "month"])
     grid = grid.merge(per_month.rename("amount").reset_index(), on=["rep_id", "month"], how="left")
     grid["cumulative_bookings"] = grid["amount"].fillna(0.0).groupby(grid["rep_id"]).cumsum()
-    monthly = tenured_monthly_bookings(tables, params)
-    grid["tenured_pace"] = grid["month"] * monthly if monthly is not None else np.nan
-    grid["rep_id"] = grid["rep_id"].astype("string")
-    grid["rep_name"] = grid["rep_name"].astype("string")
+    monthly = tenured_pace(tables, params, grid["segment"])
+    grid["tenured_pace"] = grid["month"] * monthly
+    grid["tenured_months_booked"] = grid["cumulative_bookings"] / monthly.where(monthly > 0)
+    for c in ("rep_id", "rep_name", "segment"):
+        grid[c] = grid[c].astype("string")
     return grid[columns]
 
 
@@ -356,7 +374,7 @@ def sales_cycles(tables: dict, params: dict) -> pd.DataFrame:
     won = opps.loc[closed_in_window(opps, as_of) & won_mask(opps)]
     accounts = tables["accounts"]
     segment = (
-        lookup(won["account_id"], accounts.set_index("account_id")["segment"])
+        lookup_in(won["account_id"], accounts, "account_id", "segment")
         if "segment" in accounts
         else column_or_blank(won, "segment")
     )
@@ -375,8 +393,12 @@ def sales_cycles(tables: dict, params: dict) -> pd.DataFrame:
 
 
 def median_sales_cycle(tables: dict, params: dict) -> float | None:
-    """Median sales cycle in days of the last year's wins; None without any."""
-    cycles = sales_cycles(tables, params)["cycle_days"].dropna()
+    """Median sales cycle in days of the last year's wins (:func:`sales_cycles`); None without any."""
+    opps = tables.get("opportunities")
+    if not outcomes_known(opps):
+        return None
+    won = closed_in_window(opps, as_of_date(params)) & won_mask(opps)
+    cycles = (opps.loc[won, "close_date"] - opps.loc[won, "created_date"]).dt.days.dropna()
     return float(cycles.median()) if len(cycles) else None
 
 
@@ -446,7 +468,8 @@ def metrics(tables: dict, params: dict) -> dict[str, float | int | None]:
     ``reps_at_quota_pct, top_fifth_bookings_share, annual_attrition_observed,
     months_to_first_win_median, potential_bookings_rank_corr`` (the sales
     cycle is recorded with pipeline quality, which it ages); extras ``eligible_reps``,
-    ``reps_at_quota``, ``attrition_leavers_365d``, ``ramp_cohort_reps``,
+    ``reps_at_quota``, ``attrition_leavers_365d``, ``quota_carrying_reps`` (at T;
+    None without an end_date column), ``ramp_cohort_reps``,
     ``ramp_cohort_without_win``, ``ramp_months_observed`` (median implied
     ramp), ``ramp_months_observed_reps``, ``won_deals_365d_with_cycle``.
     """
@@ -468,6 +491,7 @@ def metrics(tables: dict, params: dict) -> dict[str, float | int | None]:
         "eligible_reps": int(n) if outcomes_known(tables.get("opportunities")) else None,
         "reps_at_quota": int(att["at_quota"].sum()) if n else None,
         "attrition_leavers_365d": attrition["leavers"],
+        "quota_carrying_reps": attrition["headcount_end"],
         "ramp_cohort_reps": int(len(cohort)),
         "ramp_cohort_without_win": int(cohort["months_to_first_win"].isna().sum()),
         "ramp_months_observed": float(ramp.median()) if len(ramp) else None,

@@ -401,9 +401,10 @@ def lines(
                 linewidth=1.4,
                 label=reference_label or humanize(reference),
             )
-        if diagonal:
-            lo, hi = 0.0, 1.0
-            ax.plot([lo, hi], [lo, hi], color=MUTED, linestyle=":", linewidth=1.2, label="equal shares")
+        if diagonal:  # a Lorenz-style curve: it starts at the origin, beside the line of equal shares
+            for line in ax.get_lines():
+                line.set_data(np.r_[0.0, line.get_xdata()], np.r_[0.0, line.get_ydata()])
+            ax.plot([0.0, 1.0], [0.0, 1.0], color=MUTED, linestyle=":", linewidth=1.2, label="equal shares")
         ax.xaxis.set_major_formatter(_axis_formatter(fmt_x))
         ax.yaxis.set_major_formatter(_axis_formatter(fmt_y))
         ax.set_xlabel(humanize(x))

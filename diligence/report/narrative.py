@@ -226,24 +226,44 @@ def productivity(m: Metrics, params: Mapping[str, Any], flags: Flags) -> list[st
     if _has(m, "reps_at_quota_pct"):
         out.append(
             f"{fmt_pct(m['reps_at_quota_pct'])} of the reps who carried a quota all year reached it"
-            f"{_judged(flags, 'W10')}."
+            f"{_judged(flags, 'W10')}: a coverage model that counts every seat at full quota overstates what "
+            "the team delivers, so the scenario step prices seats at the attainment observed here."
         )
     if _has(m, "top_fifth_bookings_share"):
-        out.append(f"The best fifth of those reps booked {fmt_pct(m['top_fifth_bookings_share'])} of their bookings.")
+        out.append(
+            f"The best fifth of those reps booked {fmt_pct(m['top_fifth_bookings_share'])} of their bookings"
+            + (
+                ": losing a few of them would cost more than their headcount suggests."
+                if m["top_fifth_bookings_share"] > 0.4
+                else "."
+            )
+        )
     if _has(m, "annual_attrition_observed"):
+        leaving = (
+            f"; at that rate about {m['annual_attrition_observed'] * m['quota_carrying_reps']:.0f} of today's "
+            f"{m['quota_carrying_reps']:,} must be replaced each year before headcount grows at all"
+            if _has(m, "quota_carrying_reps")
+            else ""
+        )
         out.append(
             f"Over the last year {fmt_pct(m['annual_attrition_observed'])} of quota-carrying reps left "
-            "(departures over the mean headcount)."
+            f"(departures over the mean headcount){leaving}."
         )
     if _has(m, "months_to_first_win_median"):
         out.append(
             f"Reps hired 6 to 24 months ago took {format_value(m['months_to_first_win_median'], 'months')} to win "
-            "their first deal (median)."
+            "their first deal (median): a hire made today adds nothing to bookings before then."
         )
     if _has(m, "potential_bookings_rank_corr"):
+        corr = m["potential_bookings_rank_corr"]
         out.append(
-            f"The potential used ranks accounts with a rank correlation of "
-            f"{format_value(m['potential_bookings_rank_corr'], 'num')} against their last year's bookings."
+            f"The potential used ranks accounts with a rank correlation of {format_value(corr, 'num')} against "
+            "their last year's bookings"
+            + (
+                ": it says little about where bookings come from, so potential-weighted findings deserve caution."
+                if corr < 0.3
+                else "."
+            )
         )
     return out
 
