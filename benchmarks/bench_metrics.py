@@ -12,6 +12,7 @@ Targets: the 1M-account company in under 60 s and 6 GiB on a 2-core machine.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import subprocess
 import sys
@@ -38,8 +39,8 @@ def _reset_peak() -> None:
 def measure(n_accounts: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from diligence.metrics import (
+        METRIC_MODULES,
         balance,
-        capacity,
         channels,
         coverage,
         flags,
@@ -67,8 +68,9 @@ def measure(n_accounts: int) -> dict:
         timings[name] = round(time.perf_counter() - start, 3)
         return result
 
-    for module in (coverage, balance, pipeline, pipeline_quality, productivity, channels, governance, capacity, merger):
-        metrics.update(timed(f"{module.__name__.split('.')[-1]}.metrics", module.metrics, tables, params))
+    for name in METRIC_MODULES:
+        module = importlib.import_module(f"diligence.metrics.{name}")
+        metrics.update(timed(f"{name}.metrics", module.metrics, tables, params))
     timed("flags.evaluate", flags.evaluate, metrics, params, tables)
     for name, fn in [
         ("coverage.coverage_by", lambda: coverage.coverage_by(tables, params, by=["segment"])),

@@ -6,30 +6,15 @@ import json
 
 import pytest
 
-from diligence.metrics import (
-    balance,
-    capacity,
-    channels,
-    coverage,
-    flags,
-    governance,
-    merger,
-    pipeline,
-    pipeline_quality,
-    productivity,
-)
+from diligence.metrics import all_metrics, flags
 from diligence.params import resolve_params
 from diligence.synth import DEMO_AS_OF, PLANTED, make_company
 from tests.conftest import run_cli
 
-MODULES = (coverage, balance, pipeline, pipeline_quality, productivity, channels, governance, capacity, merger)
-
 
 def evaluate(tables):
     params = resolve_params({"as_of": DEMO_AS_OF})
-    metrics = {}
-    for module in MODULES:
-        metrics.update(module.metrics(tables, params))
+    metrics = all_metrics(tables, params)
     return {f["id"]: f["status"] for f in flags.evaluate(metrics, params, tables)}
 
 

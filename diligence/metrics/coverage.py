@@ -218,6 +218,14 @@ def lookup_in(keys: pd.Series, frame: pd.DataFrame, key: str, column: str) -> pd
     return lookup(keys, rows.set_index(key)[column])
 
 
+def account_segment(rows: pd.DataFrame, accounts: pd.DataFrame) -> pd.Series:
+    """The segment of the account each row (an opportunity, an activity) names,
+    labelled with :data:`BLANK` where unknown; indexed like ``rows``."""
+    if "segment" not in accounts:
+        return label_blanks(column_or_blank(rows, "segment"))
+    return label_blanks(lookup_in(rows["account_id"], accounts, "account_id", "segment"))
+
+
 def sorted_by_value(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """``frame`` ordered by ``column`` (stable).
 

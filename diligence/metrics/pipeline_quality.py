@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from diligence.metrics.coverage import (
+    account_segment,
     as_of_date,
     column_or_blank,
     label_blanks,
@@ -119,18 +120,12 @@ def near_pipeline(tables: dict, params: dict) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     as_of = as_of_date(params)
     near = opps.loc[open_mask(opps, as_of) & within_days_after(opps["close_date"], as_of, HORIZON_DAYS)]
-    accounts = tables["accounts"]
-    segment = (
-        lookup_in(near["account_id"], accounts, "account_id", "segment")
-        if "segment" in accounts
-        else column_or_blank(near, "segment")
-    )
     out = pd.DataFrame(
         {
             "opportunity_id": near["opportunity_id"],
             "account_id": near["account_id"],
             "owner_rep_id": column_or_blank(near, "owner_rep_id"),
-            "segment": label_blanks(segment),
+            "segment": account_segment(near, tables["accounts"]),
             "channel": column_or_blank(near, "channel"),
             "stage": column_or_blank(near, "stage"),
             "amount": near["amount"].fillna(0.0).astype(float),

@@ -46,12 +46,12 @@ import pandas as pd
 from diligence.metrics.balance import attainment
 from diligence.metrics.coverage import (
     account_potential,
+    account_segment,
     active_rep_mask,
     as_of_date,
     column_or_blank,
     label_blanks,
     lookup,
-    lookup_in,
     order_free_sum,
     quota_carrying_mask,
     share,
@@ -372,17 +372,11 @@ def sales_cycles(tables: dict, params: dict) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     as_of = as_of_date(params)
     won = opps.loc[closed_in_window(opps, as_of) & won_mask(opps)]
-    accounts = tables["accounts"]
-    segment = (
-        lookup_in(won["account_id"], accounts, "account_id", "segment")
-        if "segment" in accounts
-        else column_or_blank(won, "segment")
-    )
     out = pd.DataFrame(
         {
             "opportunity_id": won["opportunity_id"],
             "account_id": won["account_id"],
-            "segment": label_blanks(segment),
+            "segment": account_segment(won, tables["accounts"]),
             "amount": won["amount"].fillna(0.0).astype(float),
             "created_date": won["created_date"],
             "close_date": won["close_date"],
