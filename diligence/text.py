@@ -219,7 +219,7 @@ def infer_kind(name: Any, dtype: Any = None) -> str:
         ``date`` / ``bool`` / ``text`` from the dtype; for numbers, by name, first
         match wins: ``*_pct``, share, rate → ``pct``; ratio, coverage → ``ratio``;
         ``cv`` → ``num``; attainment → ``pct`` (bookings / quota); potential,
-        amount, bookings, quota, revenue, pipeline → ``money``; months → ``num``;
+        amount, bookings, quota, revenue, pipeline → ``money``; months → ``num``; days → ``int``;
         then integer dtype or a count word (accounts, reps, count, …) → ``int``;
         else ``num``. Names are checked before the dtype because an integer quota
         is still money.
@@ -248,6 +248,8 @@ def infer_kind(name: Any, dtype: Any = None) -> str:
         return "money"
     if "months" in tokens:
         return "num"
+    if "days" in tokens:  # the header says days: whole numbers read best
+        return "int"
     if (dtype is not None and pd.api.types.is_integer_dtype(dtype)) or tokens & _COUNT_TOKENS:
         return "int"
     return "num"

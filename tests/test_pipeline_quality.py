@@ -163,3 +163,15 @@ def test_pushes_match_a_plain_loop(rows):
     expected = sum(1 for a, b in itertools.pairwise(kept) if b[2] > a[2])
     got = pipeline_quality.close_date_pushes(h, as_of)
     assert (int(got["o"]) if "o" in got.index else 0) == expected
+
+
+def test_pipeline_by_status_sums_amounts_per_state(params):
+    h = history([("o0", -20, 20), ("o0", -15, 40), ("o0", -10, 60)])
+    tables = near_tables([-10, -100, -5], [60, 80, 30], [10.0, 40.0, 50.0], ["r1", "r2", "r1"], opportunity_history=h)
+    table = pipeline_quality.pipeline_by_status(pipeline_quality.near_pipeline(tables, params))
+    row = table.set_index("segment").loc["SMB"]
+    assert row["fresh_pipeline"] == 50.0 and row["aged_pipeline"] == 40.0 and row["pushed_pipeline"] == 10.0
+    assert row["aged_and_pushed_pipeline"] == 0.0 and row["total_pipeline"] == 100.0
+    assert row["stale_pct"] == pytest.approx(0.5)
+    side = pipeline_quality.coverage_side_by_side(pipeline_quality.quality_coverage(tables, params))
+    assert side["measure"].tolist() == ["raw", "quality-adjusted", "raw", "quality-adjusted"]

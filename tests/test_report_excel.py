@@ -124,6 +124,9 @@ STEPS = {
         ("close_date", "datetime64[ns]", "date"),
         ("potential", "string", "text"),
         ("is_won", "boolean", "bool"),
+        ("cycle_days_median", "float64", "int"),
+        ("aged_and_pushed_pipeline", "float64", "money"),
+        ("tenure_months", "float64", "num"),
     ],
 )
 def test_infer_kind(name, dtype, kind):

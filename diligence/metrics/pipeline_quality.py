@@ -183,11 +183,27 @@ def quality_coverage(tables: dict, params: dict, near: pd.DataFrame | None = Non
     return cov
 
 
+def coverage_side_by_side(quality: pd.DataFrame) -> pd.DataFrame:
+    """:func:`quality_coverage` as one row per rep and measure, for a chart:
+    ``rep_name, measure`` (``raw`` / ``quality-adjusted``), ``times_quarter_quota``;
+    reps in name order."""
+    long = quality.rename(columns={"coverage": "raw", "quality_coverage": "quality-adjusted"}).melt(
+        id_vars="rep_name",
+        value_vars=["raw", "quality-adjusted"],
+        var_name="measure",
+        value_name="times_quarter_quota",
+    )
+    return long.sort_values("rep_name", kind="stable").reset_index(drop=True)
+
+
 def pipeline_by_status(near: pd.DataFrame, by: str = "segment") -> pd.DataFrame:
-    """Near pipeline by ``by`` (``segment`` or ``owner_rep_id``) split into fresh,
-    aged, pushed, and aged and pushed (amounts), with ``total`` and
-    ``stale_pct``. Sorted by total, largest first."""
-    columns = [by, *STATUSES, "total", "stale_pct"]
+    """Near pipeline by ``by`` (``segment`` or ``owner_rep_id``) split into the
+    amounts of fresh, aged, pushed, and aged and pushed deals
+    (``fresh_pipeline, aged_pipeline, pushed_pipeline,
+    aged_and_pushed_pipeline``), with ``total_pipeline`` and ``stale_pct``.
+    Sorted by total, largest first."""
+    amounts = [f"{s.replace(' ', '_')}_pipeline" for s in STATUSES]
+    columns = [by, *amounts, "total_pipeline", "stale_pct"]
     if near.empty:
         return pd.DataFrame(columns=columns)
     frame = near.assign(key=label_blanks(near[by]))
@@ -196,13 +212,15 @@ def pipeline_by_status(near: pd.DataFrame, by: str = "segment") -> pd.DataFrame:
         .pivot_table(index="key", columns="status", values="amount", aggfunc="sum", fill_value=0.0, observed=True)
         .reindex(columns=list(STATUSES), fill_value=0.0)
     )
-    wide["total"] = wide[list(STATUSES)].sum(axis=1)
-    stale = wide[[AGED, PUSHED, AGED_AND_PUSHED]].sum(axis=1)
-    wide["stale_pct"] = (stale / wide["total"]).where(wide["total"] > 0)
-    wide.columns.name = None
+    wide.columns = amounts
+    wide["total_pipeline"] = wide[amounts].sum(axis=1)
+    stale = wide[amounts[1:]].sum(axis=1)
+    wide["stale_pct"] = (stale / wide["total_pipeline"]).where(wide["total_pipeline"] > 0)
     out = wide.rename_axis(by).reset_index()
     out[by] = out[by].astype("string")
-    return out.sort_values(["total", by], ascending=[False, True], kind="stable").reset_index(drop=True)[columns]
+    return out.sort_values(["total_pipeline", by], ascending=[False, True], kind="stable").reset_index(drop=True)[
+        columns
+    ]
 
 
 def most_pushed(tables: dict, params: dict, n: int = 25, near: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -295,6 +313,7 @@ def metrics(tables: dict, params: dict) -> dict[str, float | int | None]:
 
 __all__ = [
     "close_date_pushes",
+    "coverage_side_by_side",
     "history_assessable",
     "metrics",
     "most_pushed",

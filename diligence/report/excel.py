@@ -248,7 +248,7 @@ NATIVE_CHARTS: dict[str, tuple[str, tuple[str, ...], str, str]] = {
     "Owner changes by month": ("month", ("changes",), "clustered", "Owner changes by month"),
     "Near pipeline by segment": (
         "segment",
-        ("fresh", "aged", "pushed", "aged and pushed"),
+        ("fresh_pipeline", "aged_pipeline", "pushed_pipeline", "aged_and_pushed_pipeline"),
         "stacked",
         "Next quarter's pipeline by state of its deals",
     ),
