@@ -37,6 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         params=_params_from(args.params),
         mapping=args.mapping,
         prepared_by=args.prepared_by or "",
+        formats=args.formats,
         on_step=lambda step: err.print(f"  running {step}"),
     )
     _print_done(result)
@@ -46,10 +47,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _print_done(result) -> None:
     flags = result.findings.get("flags", [])
     raised = [f["id"] for f in flags if f["status"] == "triggered"]
-    out.print(f"Report written to {result.out / 'report.html'} ({result.seconds:.0f} s)")
-    out.print(f"  workbook: {result.out / 'report.xlsx'}")
+    written = [name for name in ("report.html", "report.xlsx", "report.pdf") if (result.out / name).is_file()]
+    head = result.out / (written[0] if written else "findings.json")
+    out.print(f"Report written to {head} ({result.seconds:.0f} s)")
+    for name, label in (("report.xlsx", "workbook"), ("report.pdf", "pdf")):
+        if name in written and head.name != name:
+            out.print(f"  {label}: {result.out / name}")
     out.print(f"  findings: {result.out / 'findings.json'}")
     out.print(f"  flags raised: {', '.join(raised) if raised else 'none'}")
+    for note in result.notes:
+        err.print(f"note: {escape(note)}")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -88,6 +95,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         target,
         as_of=DEMO_AS_OF,
         prepared_by="Coverage diligence kit (demo)",
+        formats=args.formats,
         on_step=lambda step: err.print(f"  running {step}"),
     )
     result.seconds = time.perf_counter() - started
@@ -107,6 +115,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             force=args.force,
             timeout=args.timeout,
+            formats=args.formats,
             on_start=progress.start,
             on_result=progress.done,
         )
@@ -122,6 +131,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     for entry in result.failed:
         first = str(entry["error"] or "").splitlines()[0] if entry["error"] else ""
         out.print(f"  failed: {entry['company']}: {first}")
+    for note in result.notes:
+        err.print(f"note: {escape(note)}")
     return result.exit_code
 
 
@@ -133,12 +144,18 @@ def cmd_kernel_install(args: argparse.Namespace) -> int:
     return 0
 
 
+_FORMATS_HELP = (
+    "deliverables to write, comma-separated: html, xlsx, pdf (default: all that can be made here; "
+    "findings.json and the executed notebooks are always written; pdf needs a Chromium)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     import diligence
 
     parser = argparse.ArgumentParser(
         prog="diligence",
-        description="Sales coverage diligence from CRM exports: report.html, report.xlsx, findings.json.",
+        description="Sales coverage diligence from CRM exports: report.html, report.xlsx, report.pdf, findings.json.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {diligence.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -151,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--params", help="YAML file of parameter overrides")
     run.add_argument("--mapping", help="column mapping: a YAML file or a preset name (e.g. salesforce)")
     run.add_argument("--prepared-by", dest="prepared_by", help="the 'prepared by' line of the report cover")
+    run.add_argument("--formats", help=_FORMATS_HELP)
     run.set_defaults(func=cmd_run)
 
     val = sub.add_parser("validate", help="check a company's data without running the report")
@@ -169,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="make the example company's data and run the report on it")
     demo.add_argument("--out", required=True)
+    demo.add_argument("--formats", help=_FORMATS_HELP)
     demo.set_defaults(func=cmd_demo)
 
     batch = sub.add_parser("batch", help="run every company of a portfolio file and compare them side by side")
@@ -184,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
     batch.add_argument("--force", action="store_true", help="re-run companies whose outputs are up to date")
     batch.add_argument("--timeout", type=float, default=1800.0, help="seconds one company may take (default 1800)")
+    batch.add_argument("--formats", help=_FORMATS_HELP)
     batch.set_defaults(func=cmd_batch)
 
     kernel = sub.add_parser("kernel", help="the Jupyter kernel the step notebooks run in")

@@ -101,3 +101,14 @@ def test_excel_table_name_valid_unique_and_not_a_cell_reference():
     ]
     for name in names:
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name)
+
+
+def test_css_string_cannot_end_the_string_or_the_style_element():
+    from diligence.report.safe import css_string
+
+    text = css_string("Beta \"Corp\"\\ </style><script>x</script>\n& 'q'")
+    assert text.startswith('"') and text.endswith('"')
+    inner = text[1:-1]
+    for bad in ('"', "<", ">", "&", "'", "\n"):
+        assert bad not in inner
+    assert "\\22 " in inner and "\\3c /style\\3e " in inner and "\\5c " in inner

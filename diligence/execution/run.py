@@ -15,7 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +26,16 @@ from diligence.errors import DiligenceError, InputError, StepError
 from diligence.execution import store
 from diligence.execution.findings import build_findings
 from diligence.execution.kernel import check_kernel, make_kernel_manager
+from diligence.execution.outputs import parse_formats
 from diligence.execution.results import load_results
 from diligence.intake import load_company
 from diligence.params import Params
+from diligence.report.pdf import HOW_TO_GET_IT, PdfError, find_chromium, print_pdf
 from diligence.report.quality import data_period
 from diligence.resources import notebooks_dir
 
 WORK = "work"  # the run's work folder, relative to the output folder
-OUTPUTS = ("report.html", "report.xlsx", "findings.json", "notebooks", WORK)
+OUTPUTS = ("report.html", "report.xlsx", "report.pdf", "findings.json", "notebooks", WORK)
 CELL_TIMEOUT = int(os.environ.get("DILIGENCE_CELL_TIMEOUT", "1800"))
 KERNEL_START_TRIES = 4
 
@@ -47,6 +49,7 @@ class RunResult:
     out: Path
     findings: dict[str, Any]
     seconds: float
+    notes: list[str] = field(default_factory=list)  # what the run says once at the end (a skipped PDF)
 
 
 def step_notebooks(notebook_dir: Path | None = None) -> list[Path]:
@@ -136,6 +139,7 @@ def run_company(
     params: dict[str, Any] | None = None,
     mapping: str | Path | None = None,
     prepared_by: str = "",
+    formats: str | tuple[str, ...] | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run the whole diagnostic on one company's data and write its report.
@@ -154,6 +158,10 @@ def run_company(
         SPEC §6 parameter overrides.
     mapping
         A mapping file or preset name for the client's column names.
+    formats
+        The deliverables to write (:func:`~diligence.execution.outputs.parse_formats`;
+        default all that can be made). A PDF asked for without a Chromium is
+        skipped and said in ``RunResult.notes``.
     on_step
         Called with each step's name before it runs (progress display).
 
@@ -170,6 +178,11 @@ def run_company(
     started = time.perf_counter()
     if not str(company).strip():
         raise InputError("--company: give the company's name.")
+    wanted = parse_formats(formats)
+    notes: list[str] = []
+    chromium = find_chromium() if "pdf" in wanted else None
+    if "pdf" in wanted and chromium is None:
+        notes.append(f"report.pdf was skipped: no Chromium was found ({HOW_TO_GET_IT}).")
     params = dict(params or {})
     if as_of:
         params["as_of"] = as_of
@@ -210,14 +223,22 @@ def run_company(
             data_period=period,
             parameters=resolved,
         )
-        write_workbook(
-            findings,
-            {s.title: s.tables for s in steps if s.tables},
-            build / "report.xlsx",
-            parameters=resolved,
-        )
+        if chromium is not None:
+            try:
+                print_pdf(build / "report.html", build / "report.pdf", chromium)
+            except PdfError as exc:
+                notes.append(f"report.pdf was skipped: {exc}")
+        if "html" not in wanted:
+            (build / "report.html").unlink()
+        if "xlsx" in wanted:
+            write_workbook(
+                findings,
+                {s.title: s.tables for s in steps if s.tables},
+                build / "report.xlsx",
+                parameters=resolved,
+            )
         _publish(build, out)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
-    return RunResult(out=out, findings=findings, seconds=time.perf_counter() - started)
+    return RunResult(out=out, findings=findings, seconds=time.perf_counter() - started, notes=notes)

@@ -35,7 +35,7 @@ from diligence.report.formats import (
     value_kind,
 )
 from diligence.report.narrative import key_findings
-from diligence.report.safe import slugify
+from diligence.report.safe import css_string, slugify
 from diligence.resources import templates_dir
 
 TEMPLATES_DIR = templates_dir()
@@ -209,9 +209,13 @@ def report_context(
     ]
     counts = {tone: sum(r["tone"] == tone for r in rows) for tone in ("red", "amber", "green", "grey")}
     company = findings.get("company")
+    company = "Company" if is_missing(company) or not str(company).strip() else str(company)
+    as_of = "" if is_missing(findings.get("as_of")) else str(findings.get("as_of"))
     return {
-        "company": "Company" if is_missing(company) or not str(company).strip() else str(company),
-        "as_of": "" if is_missing(findings.get("as_of")) else str(findings.get("as_of")),
+        "company": company,
+        "as_of": as_of,
+        # the printed page's footer (CSS @page), a CSS string literal safe inside <style>
+        "footer_css": css_string(f"{company} · Coverage diligence · as of {as_of}"),
         "data_period": data_period or "",
         "prepared_by": prepared_by or "",
         "scorecard": rows,

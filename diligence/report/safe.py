@@ -113,3 +113,16 @@ def excel_table_name(title: Any, prefix: str, taken: set[str]) -> str:
         k += 1
     taken.add(name.lower())
     return name
+
+
+def css_string(text: Any) -> str:
+    """``text`` as a double-quoted CSS string that cannot end the string, the
+    rule or the ``<style>`` element it sits in: quotes, backslashes, angle
+    brackets, ampersands and control characters become CSS hex escapes."""
+
+    def escape(ch: str) -> str:
+        if ch in "\\\"'<>&" or ord(ch) < 0x20 or ord(ch) == 0x7F:
+            return f"\\{ord(ch):x} "
+        return ch
+
+    return '"' + "".join(escape(ch) for ch in str(text)) + '"'

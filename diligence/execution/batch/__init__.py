@@ -14,7 +14,7 @@ each company's ``findings.json`` and writes ``portfolio.json``,
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +44,8 @@ from diligence.execution.batch.rollup import (
 )
 from diligence.execution.batch.task import DEFAULT_TIMEOUT, make_job, run_company_task, task_result
 from diligence.execution.kernel import check_kernel
+from diligence.execution.outputs import parse_formats
+from diligence.report.pdf import HOW_TO_GET_IT, find_chromium
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -86,6 +88,7 @@ class BatchResult:
     results: list[dict[str, Any]]
     seconds: float
     paths: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # said once at the end (a skipped PDF)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -105,6 +108,7 @@ def run_batch(
     scheduler: str | None = None,
     force: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
+    formats: str | Sequence[str] | None = None,
     on_start: Callable[[list[dict[str, Any]], int], None] | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> BatchResult:
@@ -122,6 +126,9 @@ def run_batch(
         Run companies whose outputs are current too.
     timeout
         Seconds each company may take.
+    formats
+        Each company's deliverables (:func:`~diligence.execution.outputs.parse_formats`);
+        the PDF is left out, and said once in ``notes``, when no Chromium is found here.
     on_start
         Called once with the jobs and the number of slots, before any runs.
     on_result
@@ -145,11 +152,16 @@ def run_batch(
         raise InputError(f"--timeout: give a positive number of seconds, got {timeout!r}.")
     if workers is not None and workers < 1:
         raise InputError(f"--workers: give a positive number, got {workers!r}.")
+    wanted = parse_formats(formats)
+    notes: list[str] = []
+    if "pdf" in wanted and find_chromium() is None:
+        wanted = tuple(f for f in wanted if f != "pdf")
+        notes.append(f"report.pdf was skipped for every company: no Chromium was found ({HOW_TO_GET_IT}).")
     loaded = portfolio if isinstance(portfolio, Portfolio) else load_portfolio(portfolio)
     if scheduler is None:
         check_kernel()  # installed once here, not by every worker at once on a first run
     out = Path(out).resolve()
-    jobs = [make_job(spec, out, timeout=timeout, force=force) for spec in loaded.companies]
+    jobs = [make_job(spec, out, timeout=timeout, force=force, formats=wanted) for spec in loaded.companies]
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     begun: list[float] = [started] * len(jobs)  # perf_counter when each company was submitted, then taken up
     with open_executor(workers, scheduler, n_tasks=len(jobs)) as (executor, slots):
@@ -183,4 +195,6 @@ def run_batch(
     entries = [rollup_entry(job, res) for job, res in zip(jobs, done)]
     as_of = {spec.slug: spec.as_of for spec in loaded.companies}
     paths = write_rollup(out, entries, as_of, title=portfolio_title(loaded.path))
-    return BatchResult(out=out, companies=entries, results=done, seconds=time.perf_counter() - started, paths=paths)
+    return BatchResult(
+        out=out, companies=entries, results=done, seconds=time.perf_counter() - started, paths=paths, notes=notes
+    )

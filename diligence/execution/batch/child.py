@@ -116,7 +116,13 @@ def child_main() -> None:
         from diligence.execution.run import run_company
 
         run_company(
-            job["data"], job["company"], job["out"], as_of=job["as_of"], params=job["params"], mapping=job["mapping"]
+            job["data"],
+            job["company"],
+            job["out"],
+            as_of=job["as_of"],
+            params=job["params"],
+            mapping=job["mapping"],
+            formats=job.get("formats"),
         )
         outcome = {"status": "ok", "exit_code": 0, "error": None}
     except InputError as exc:

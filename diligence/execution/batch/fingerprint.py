@@ -10,14 +10,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import diligence
 from diligence import resources
+from diligence.execution.outputs import FILES
 
-#: Outputs that make a company's run complete (SPEC §7).
+#: Outputs that make a company's run complete (SPEC §7) when the job names no formats.
 REQUIRED_OUTPUTS = ("report.html", "report.xlsx", "findings.json")
 #: Where a company's input fingerprint is kept, relative to its output folder.
 FINGERPRINT_FILE = Path("work") / "batch_fingerprint.json"
@@ -103,18 +104,21 @@ def input_fingerprint(job: Mapping[str, Any]) -> dict[str, Any]:
         "params": job["params"],
         "mapping": {"file": str(mapping_file), "sha256": file_digest(mapping_file)} if mapping_file else mapping,
         "data": {"path": job["data"], "files": data_digests(job["data"])},
+        "formats": job.get("formats"),
     }
 
 
-def outputs_complete(out: str | Path) -> bool:
-    """True when report.html, report.xlsx and findings.json are all in ``out``."""
-    return all((Path(out) / name).is_file() for name in REQUIRED_OUTPUTS)
+def outputs_complete(out: str | Path, formats: Sequence[str] | None = None) -> bool:
+    """True when findings.json and the files of ``formats`` (default: report.html
+    and report.xlsx) are all in ``out``."""
+    names = REQUIRED_OUTPUTS if formats is None else ("findings.json", *(FILES[f] for f in formats))
+    return all((Path(out) / name).is_file() for name in names)
 
 
 def is_current(out: str | Path, fingerprint: Mapping[str, Any]) -> bool:
     """True when ``out`` holds complete outputs made from inputs with ``fingerprint``."""
     path = Path(out) / FINGERPRINT_FILE
-    if not outputs_complete(out) or not path.is_file():
+    if not outputs_complete(out, fingerprint.get("formats")) or not path.is_file():
         return False
     try:
         return json.loads(path.read_text(encoding="utf-8")) == json.loads(json.dumps(fingerprint))

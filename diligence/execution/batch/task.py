@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,12 @@ DEFAULT_TIMEOUT = 1800.0
 
 
 def make_job(
-    spec: CompanySpec, out_dir: str | Path, *, timeout: float = DEFAULT_TIMEOUT, force: bool = False
+    spec: CompanySpec,
+    out_dir: str | Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    force: bool = False,
+    formats: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The plain-dict task of one company: everything a worker needs, nothing else."""
     return {
@@ -38,6 +43,7 @@ def make_job(
         "mapping": spec.mapping,
         "timeout": float(timeout),
         "force": bool(force),
+        "formats": list(formats) if formats is not None else None,
     }
 
 
@@ -85,7 +91,7 @@ def run_company_task(job: Mapping[str, Any]) -> dict[str, Any]:
             return task_result(job, "skipped", started)
         outcome = run_in_child(job, float(job.get("timeout") or DEFAULT_TIMEOUT))
         if outcome["status"] == "ok":
-            if not outputs_complete(out):
+            if not outputs_complete(out, job.get("formats")):
                 return task_result(job, "failed", started, error="the run ended without writing all of its outputs")
             write_json_atomic(fingerprint, out / FINGERPRINT_FILE)
             return task_result(job, "ok", started)
