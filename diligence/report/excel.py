@@ -14,9 +14,12 @@ written without a Table object, so Excel opens the file without a repair prompt.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import math
 import numbers
+import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -469,5 +472,39 @@ def write_workbook(
         _print_setup(ws)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out_path)
+    save_repeatably(wb, out_path, findings.get("as_of"))
     return out_path
+
+
+#: Zip entries' time stamp: the earliest a zip can hold, so that bytes repeat.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_MODIFIED = re.compile(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def save_repeatably(wb: Workbook, out_path: Path, as_of: Any = None) -> None:
+    """Save ``wb`` so that the same contents give the same bytes.
+
+    The document's created/modified stamps are the as-of date (midnight; a fixed
+    date without one), its author is the kit, and the zip is rewritten with every
+    entry at :data:`_ZIP_EPOCH`, in openpyxl's order.
+    """
+    try:
+        stamp = dt.datetime.fromisoformat(str(as_of)[:10]) if as_of else dt.datetime(2000, 1, 1)
+    except ValueError:
+        stamp = dt.datetime(2000, 1, 1)
+    wb.properties.created = wb.properties.modified = stamp
+    wb.properties.creator = wb.properties.lastModifiedBy = "Coverage diligence kit"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" with the clock when it saves
+                data = _MODIFIED.sub(rf"\g<1>{stamp.strftime('%Y-%m-%dT%H:%M:%SZ')}\g<2>", data.decode("utf-8")).encode(
+                    "utf-8"
+                )
+            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_EPOCH)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, data)

@@ -31,7 +31,7 @@ import diligence
 from diligence.contract import METRIC_NAMES
 from diligence.registry import FLAGS
 from diligence.report.definitions import METRIC_DEFINITIONS
-from diligence.report.excel import TONE_COLORS, put, write_tables
+from diligence.report.excel import TONE_COLORS, put, save_repeatably, write_tables
 from diligence.report.formats import MISSING, STATUS_LABELS, flag_tone, format_value, humanize, value_kind
 from diligence.report.safe import slugify
 from diligence.resources import templates_dir
@@ -358,5 +358,5 @@ def write_portfolio_workbook(
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    save_repeatably(wb, path)
     return path
