@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 
-.PHONY: setup demo test lint format bench clean chromium
+.PHONY: setup demo test lint format bench clean tools
 
 setup: $(STAMP)
 
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/diligence demo --out $(DEMO_OUT)
 
-test: $(STAMP) chromium lint
+test: $(STAMP) tools lint
 	$(BIN)/python -m pytest
 
 # Format and lint with ruff (rules in pyproject.toml); `make format` rewrites in place.
@@ -32,12 +32,21 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The report is checked in a real headless browser: Debian's chromium (root installs it).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Real tools the tests drive (root installs them from Debian): chromium checks the report and
+# prints report.pdf; LibreOffice recalculates the workbook's live capacity plan.
+tools:
+	@need_chromium=; need_office=; \
+	command -v chromium >/dev/null 2>&1 || need_chromium=1; \
+	command -v soffice >/dev/null 2>&1 || need_office=1; \
+	if [ -n "$$need_chromium$$need_office" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is not installed: the browser test will be skipped (apt-get install chromium)"; fi; }
+	    apt-get update -qq; \
+	    if [ -n "$$need_chromium" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
+	    if [ -n "$$need_office" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      libreoffice-calc-nogui fonts-dejavu-core >/dev/null; fi; \
+	  else echo "chromium or LibreOffice is not installed: the tests that need them will be skipped" \
+	    "(apt-get install chromium libreoffice-calc-nogui)"; fi; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_metrics.py

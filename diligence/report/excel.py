@@ -466,6 +466,19 @@ def write_workbook(
         ws = wb.create_sheet(excel_sheet_name(step, sheet_names))
         put(ws, 1, 1, step, font=_TITLE)
         write_tables(ws, tables, top=3, prefix=f"t{k:02d}", taken=table_names)
+        live = all(t in tables for t in LIVE_PLAN_TABLES) and len(tables[LIVE_PLAN_TABLES[0]])
+        if live and parameters and "scenarios" in parameters:
+            from diligence.report.plan_sheet import SHEET_TITLE, write_plan_sheet  # it builds on this module
+
+            need, inputs, economics = (tables[t] for t in LIVE_PLAN_TABLES)
+            bookings = economics.set_index("item")["low"].get("Bookings, the year before the as-of date")
+            write_plan_sheet(
+                wb.create_sheet(excel_sheet_name(SHEET_TITLE, sheet_names)),
+                need,
+                inputs,
+                parameters["scenarios"],
+                None if bookings is None or pd.isna(bookings) else float(bookings),
+            )
     _write_data_quality(wb.create_sheet("Data Quality"), findings.get("data_quality") or {}, table_names)
     _write_definitions(wb.create_sheet("Definitions"), findings, definitions, table_names, parameters)
     for ws in wb.worksheets:
@@ -475,6 +488,9 @@ def write_workbook(
     save_repeatably(wb, out_path, findings.get("as_of"))
     return out_path
 
+
+#: The scenario step's tables behind the capacity plan that recalculates (diligence.report.plan_sheet).
+LIVE_PLAN_TABLES = ("Headcount needed by segment", "Capacity plan inputs", "Plan economics")
 
 #: Zip entries' time stamp: the earliest a zip can hold, so that bytes repeat.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

@@ -95,24 +95,27 @@ def plan_inputs(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
         "median ramp implied by the bookings of reps hired 6 to 24 months ago",
         "{:.1f}",
     )
-    att = productivity.eligible_attainment(tables, params)
-    if len(att) >= MIN_OBSERVED_REPS["productivity"]:
-        rows.append(
-            (
-                "Productivity of a ramped rep (share of quota)",
-                "productivity",
-                float(att["attainment"].median()),
-                OBSERVED,
-                len(att),
-                "median attainment of the reps who carried a quota all year",
-            )
-        )
-    else:
-        rows.append(("Productivity of a ramped rep (share of quota)", "productivity", 1.0, ASSUMED, None, "full quota"))
+    value, basis, n = ramped_productivity(balance.attainment(tables, params))
+    note = "median attainment of the reps who carried a quota all year" if basis == OBSERVED else "full quota"
+    rows.append(("Productivity of a ramped rep (share of quota)", "productivity", value, basis, n, note))
     out = pd.DataFrame(rows, columns=["input", "setting", "value", "basis", "reps", "note"])
     out["reps"] = out["reps"].astype(float)
     out["figure"] = [fmt_months(v) if k == "ramp_months" else fmt_pct(v) for k, v in zip(out["setting"], out["value"])]
     return out.astype({"input": "string", "setting": "string", "basis": "string", "note": "string", "figure": "string"})
+
+
+def ramped_productivity(att: pd.DataFrame) -> tuple[float, str, int | None]:
+    """What a ramped rep sells, as a share of quota: (value, basis, reps behind it).
+
+    ``att`` is :func:`~diligence.metrics.balance.attainment`. The median
+    attainment of its eligible reps when at least
+    ``MIN_OBSERVED_REPS["productivity"]`` of them have one (observed), else
+    full quota (assumed).
+    """
+    eligible = att.loc[att["eligible"].astype(bool), "attainment"].dropna()
+    if len(eligible) >= MIN_OBSERVED_REPS["productivity"]:
+        return float(eligible.median()), OBSERVED, int(len(eligible))
+    return 1.0, ASSUMED, None
 
 
 def with_inputs(tables: dict, params: dict, settings: dict) -> dict:
@@ -330,9 +333,8 @@ def economics(tables: dict, params: dict, settings: dict, plan: pd.DataFrame | N
     plan = hiring_plan(tables, params, settings) if plan is None else plan
     need = headcount_need(tables, params, settings)
     att = balance.attainment(tables, params)
-    eligible = att.loc[att["eligible"].astype(bool), "attainment"].dropna()
-    median_att = float(eligible.median()) if len(eligible) else None
-    low_rate = min(median_att, 1.0) if median_att is not None else 1.0
+    productivity_value, productivity_basis, _ = ramped_productivity(att)
+    low_rate = min(productivity_value, 1.0)
     bookings = float(np.sort(att["bookings"].dropna().to_numpy(float)).sum()) if att["bookings"].notna().any() else None
     low_up, high_up = settings["revenue_uplift_range"]
     hires_total = int(plan["hires"].sum()) if len(plan) else 0
@@ -356,9 +358,9 @@ def economics(tables: dict, params: dict, settings: dict, plan: pd.DataFrame | N
             ).sum()
         )
     att_note = (
-        f"today's median attainment {median_att:.0%} of quota"
-        if median_att is not None
-        else "attainment unknown: full quota"
+        f"today's median attainment {productivity_value:.0%} of quota"
+        if productivity_basis == OBSERVED
+        else "too few reps with a measured attainment: full quota"
     )
     rows = [
         (
