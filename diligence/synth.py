@@ -652,6 +652,7 @@ def make_company(
     _assign_books(acc, reps, n_partners, rng, demo)
     history = _history(acc, reps, rng, _REBALANCES[profile])
     opps = _opportunities(acc, reps, rng, demo)
+    _ramp_new_hires(opps, reps)
     _set_quotas(opps, acc, reps, rng, demo)
     _scale_pipeline(opps, acc, reps, rng, demo)
     if not demo:
@@ -1194,6 +1195,19 @@ def _opportunities(acc: dict, reps: dict, rng: np.random.Generator, demo: bool) 
     }
 
 
+#: Months a new seller takes to sell at full pace (its early wins are smaller).
+RAMP_MONTHS = 6
+
+
+def _ramp_new_hires(opps: dict, reps: dict) -> None:
+    """Wins in a seller's first :data:`RAMP_MONTHS` months are scaled by how far
+    into its ramp it was (linearly, at least 15%): recent hires sell less."""
+    months = (opps["close"] - reps["hire"][opps["owner"]]) / 30.44
+    ramping = opps["won"] & (months < RAMP_MONTHS)
+    scale = np.clip(months / RAMP_MONTHS, 0.15, 1.0)
+    opps["amount"] = np.where(ramping, np.maximum(np.round(opps["amount"] * scale, -2), 100.0), opps["amount"])
+
+
 def _oldest_account(owner: np.ndarray, created: np.ndarray, m: int) -> np.ndarray:
     """Per rep, the index of the oldest account of its book (-1 when none)."""
     owned = np.flatnonzero(owner >= 0)
@@ -1282,6 +1296,27 @@ def _set_quotas(opps: dict, acc: dict, reps: dict, rng: np.random.Generator, dem
     factor = np.where(eligible, target * quota / np.where(bookings > 0, bookings, 1.0), 1.0)
     resized = won & eligible[opps["owner"]]
     opps["amount"][resized] = np.maximum(np.round(opps["amount"][resized] * factor[opps["owner"][resized]], -2), 100.0)
+    _pace_recent_hires(opps, reps, target, quota)
+
+
+def _pace_recent_hires(opps: dict, reps: dict, target: np.ndarray, quota: np.ndarray) -> None:
+    """Sellers hired in the last two years book, from their hire, what a rep at
+    its target attainment books over a linear ramp of :data:`RAMP_MONTHS`: the
+    ramp the history then shows. A seller hired more than a year ago is paced
+    up to T - 365 (its last year is already set to its target)."""
+    m = reps["m"]
+    hire = reps["hire"]
+    end = np.where(hire <= -365, -365, 0)
+    months = np.maximum(end - hire, 0) / 30.44
+    recent = reps["seller"] & reps["active"] & (hire > -730) & (months >= 1)
+    ramped = np.where(months >= RAMP_MONTHS, months - RAMP_MONTHS / 2, months**2 / (2 * RAMP_MONTHS))
+    owner = opps["owner"]
+    since = opps["won"] & (opps["close"] >= hire[owner]) & (opps["close"] <= end[owner])
+    booked = np.bincount(owner[since], weights=opps["amount"][since], minlength=m)
+    expected = target * np.nan_to_num(quota) / 12 * ramped
+    factor = np.divide(expected, booked, out=np.ones(m), where=recent & (booked > 0))
+    resized = since & recent[owner]
+    opps["amount"][resized] = np.maximum(np.round(opps["amount"][resized] * factor[owner[resized]], -2), 100.0)
 
 
 def _scale_pipeline(opps: dict, acc: dict, reps: dict, rng: np.random.Generator, demo: bool) -> None:
