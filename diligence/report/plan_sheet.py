@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -29,6 +29,7 @@ INPUT_FONT = Font(color="1F3B5C", bold=True)
 _HEAD = Font(bold=True, color="FFFFFF")
 _HEAD_FILL = PatternFill("solid", fgColor=NAVY)
 _BOLD = Font(bold=True)
+_WRAP = Alignment(wrap_text=True, vertical="center")
 MONEY = '"$"#,##0'
 PCT = "0.0%"
 NUM1 = "0.0"
@@ -61,7 +62,9 @@ def _formula(ws: Worksheet, row: int, col: int, formula: str, fmt: str | None = 
 
 def _header(ws: Worksheet, row: int, names: list[str]) -> None:
     for j, name in enumerate(names, start=1):
-        put(ws, row, j, name, font=_HEAD).fill = _HEAD_FILL
+        cell = put(ws, row, j, name, font=_HEAD)
+        cell.fill, cell.alignment = _HEAD_FILL, _WRAP
+    ws.row_dimensions[row].height = 30
 
 
 def write_plan_sheet(
