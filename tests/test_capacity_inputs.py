@@ -82,3 +82,14 @@ def test_backtest_says_why_it_cannot_run(params):
     tables.pop("opportunities")
     result = backtest(tables, params, resolve_settings({}))
     assert result["predicted"] is None and "opportunities" in result["reason"]
+
+
+def test_input_findings_say_where_each_input_comes_from(params):
+    from diligence.scenarios.compare import input_findings
+
+    tables = company(hires=0, leavers=8)
+    inputs = capacity_plan.plan_inputs(tables, params, resolve_settings({"ramp_months": 3}))
+    text = " ".join(input_findings(inputs, backtest(tables, params, resolve_settings({"ramp_months": 3}))))
+    assert "attrition (133% a year, over a mean headcount of 6) is observed" in text
+    assert "ramp (3.0 months) is set in the scenario settings" in text
+    assert "productivity of a ramped rep (100% of quota) is assumed" in text

@@ -208,7 +208,12 @@ def _input_phrase(row: pd.Series) -> str:
         row["setting"]
     ]
     if row["basis"] == "observed":
-        return f"{name} ({value}, from {row['reps']:g} reps)"
+        behind = (
+            f"over a mean headcount of {row['reps']:g}"
+            if row["setting"] == "annual_attrition"
+            else f"from {row['reps']:g} reps"
+        )
+        return f"{name} ({value}, {behind})"
     return f"{name} ({value})"
 
 
