@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 
 import openpyxl
@@ -73,7 +74,9 @@ def test_html_escapes_every_client_string(hostile_run):
     assert '<img src=x onerror="alert(1)">' in text and "<script>alert('x')</script>" in text
 
 
-def test_excel_holds_no_formula(hostile_run):
+def test_excel_holds_no_formula_but_the_live_plans_own(hostile_run):
+    from diligence.report.plan_sheet import SHEET_TITLE
+
     _, _, out = hostile_run
     wb = openpyxl.load_workbook(out / "report.xlsx")
     formulas = [
@@ -83,7 +86,12 @@ def test_excel_holds_no_formula(hostile_run):
         for cell in row
         if cell.data_type == "f"
     ]
-    assert formulas == []
+    assert [f for f in formulas if f[0] != SHEET_TITLE] == []
+    # the live plan's formulas are cell references, numbers and functions: no client text inside
+    kit_formula = re.compile(r"^=[A-Z0-9$:(),.+\-*/^<=>]+$")
+    assert formulas and all(kit_formula.match(f[2]) for f in formulas), [
+        f for f in formulas if not kit_formula.match(f[2])
+    ]
     texts = {
         cell.value for ws in wb.worksheets for row in ws.iter_rows() for cell in row if isinstance(cell.value, str)
     }
