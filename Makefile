@@ -33,19 +33,21 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 # Real tools the tests drive (root installs them from Debian): chromium checks the report and
-# prints report.pdf; LibreOffice recalculates the workbook's live capacity plan.
+# prints report.pdf; LibreOffice recalculates the workbook's live capacity plan and prints the deck.
 tools:
 	@need_chromium=; need_office=; \
 	command -v chromium >/dev/null 2>&1 || need_chromium=1; \
 	command -v soffice >/dev/null 2>&1 || need_office=1; \
+	if command -v dpkg >/dev/null 2>&1; then dpkg -s libreoffice-impress-nogui >/dev/null 2>&1 \
+	  || dpkg -s libreoffice-impress >/dev/null 2>&1 || need_office=1; fi; \
 	if [ -n "$$need_chromium$$need_office" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq; \
 	    if [ -n "$$need_chromium" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
 	    if [ -n "$$need_office" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	      libreoffice-calc-nogui fonts-dejavu-core >/dev/null; fi; \
+	      libreoffice-calc-nogui libreoffice-impress-nogui fonts-dejavu-core >/dev/null; fi; \
 	  else echo "chromium or LibreOffice is not installed: the tests that need them will be skipped" \
-	    "(apt-get install chromium libreoffice-calc-nogui)"; fi; \
+	    "(apt-get install chromium libreoffice-calc-nogui libreoffice-impress-nogui)"; fi; \
 	fi
 
 bench: $(STAMP)
