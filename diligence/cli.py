@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from diligence.errors import DiligenceError, InputError
+from diligence.execution.outputs import FILES
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False, markup=False, soft_wrap=True)
@@ -47,10 +48,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _print_done(result) -> None:
     flags = result.findings.get("flags", [])
     raised = [f["id"] for f in flags if f["status"] == "triggered"]
-    written = [name for name in ("report.html", "report.xlsx", "report.pdf") if (result.out / name).is_file()]
+    written = [name for name in FILES.values() if (result.out / name).is_file()]
     head = result.out / (written[0] if written else "findings.json")
     out.print(f"Report written to {head} ({result.seconds:.0f} s)")
-    for name, label in (("report.xlsx", "workbook"), ("report.pdf", "pdf")):
+    for name, label in (("report.xlsx", "workbook"), ("report.pptx", "deck"), ("report.pdf", "pdf")):
         if name in written and head.name != name:
             out.print(f"  {label}: {result.out / name}")
     out.print(f"  findings: {result.out / 'findings.json'}")
@@ -127,6 +128,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         f"{len(result.companies) - n_failed} report(s), {n_failed} failed"
     )
     out.print(f"  workbook: {result.paths['xlsx']}")
+    if "pptx" in result.paths:
+        out.print(f"  deck: {result.paths['pptx']}")
     out.print(f"  roll-up: {result.paths['json']}")
     for entry in result.failed:
         first = str(entry["error"] or "").splitlines()[0] if entry["error"] else ""
@@ -145,7 +148,7 @@ def cmd_kernel_install(args: argparse.Namespace) -> int:
 
 
 _FORMATS_HELP = (
-    "deliverables to write, comma-separated: html, xlsx, pdf (default: all that can be made here; "
+    "deliverables to write, comma-separated: html, xlsx, pptx, pdf (default: all that can be made here; "
     "findings.json and the executed notebooks are always written; pdf needs a Chromium)"
 )
 
@@ -155,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="diligence",
-        description="Sales coverage diligence from CRM exports: report.html, report.xlsx, report.pdf, findings.json.",
+        description="Sales coverage diligence from CRM exports: report.html, report.xlsx, report.pptx, report.pdf, "
+        "findings.json.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {diligence.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -56,6 +56,8 @@ class FlagSpec:
         is not assessed.
     headline
         The finding in a reader's words, for the key findings.
+    action
+        What to do about it when it is raised, for the deck's flag slides.
     says
         The measured statement, completed by how it stands against the
         threshold. For counts, a ``(one, many)`` pair completing "No …",
@@ -88,6 +90,7 @@ class FlagSpec:
     headline: str
     says: str | tuple[str, str]
     rule: str
+    action: str = ""
     needs: tuple[str, ...] = ()
     test: str = ABOVE
     says_zero: str | None = None
@@ -162,6 +165,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="pct",
         threshold=0.20,
         headline="Too much of the market has no owner",
+        action="Give every unassigned account an owner: the highest-potential ones to reps with room in their books now, the long tail to an inside-sales or partner motion.",
         says="{value} of accounts have no active rep or partner",
         needs=("accounts.owner_rep_id",),
         otherwise="the accounts table has no rows.",
@@ -175,6 +179,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="ratio",
         threshold=2.0,
         headline="Comparable territories produce very different results",
+        action="Rebalance books within each comparable group so that potential, not history, sets each rep's share, and review the lowest attainers' books before judging the reps.",
         says="In the worst comparable group the highest attainment is {value} the lowest",
         needs=_ATTAINMENT_NEEDS,
         otherwise="no comparable group{groups} has two or more quota-carrying reps employed for the whole year "
@@ -195,6 +200,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="months",
         threshold=12,
         headline="Territories are not rebalanced",
+        action="Set a yearly territory review: rebalance before each plan year, with a written rule for reassigning a book when its rep leaves.",
         says="The last rebalance event was {value} before the as-of date",
         needs=("assignment_history",),
         missing_triggers="No rebalance event is recorded in assignment_history on or before the as-of date "
@@ -209,6 +215,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="pct",
         threshold=0.10,
         headline="Reps do not recognise their territories in the CRM",
+        action="Agree the territory definitions with the reps and load the agreed books into the CRM, so that coverage is measured on the territories actually worked.",
         says="{value} of surveyed active reps describe their territory differently from what they own in the CRM",
         needs=("rep_survey", "accounts.owner_rep_id"),
         otherwise="no surveyed rep is active at the as-of date with an answer that can be compared with the CRM.",
@@ -222,6 +229,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="int",
         threshold=0,
         headline="Direct and partner teams chase the same accounts without rules",
+        action="Write rules of engagement (who owns which accounts, how a partner registers a deal, how a conflict is settled) and apply them first to the accounts in conflict.",
         says=(
             "account had direct and partner deals open at the same time in the 365 days before the as-of date",
             "accounts had direct and partner deals open at the same time in the 365 days before the as-of date",
@@ -243,6 +251,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="pct",
         threshold=0.25,
         headline="The sales team is sized below what the market needs",
+        action="Size the team from the market's needs: hire into the segments short of reps, with the ramp and the backfill of attrition in the hiring plan.",
         says="The most short-staffed segment has {value} fewer quota-carrying reps than its capacity need",
         says_zero="No segment has fewer quota-carrying reps than its capacity need (0.0% shortfall)",
         needs=("accounts.segment", "reps.segment", "reps.quota"),
@@ -257,6 +266,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="pct",
         threshold=0.30,
         headline="Assigned accounts are not being worked",
+        action="Review the unworked books with their owners: take back what a rep cannot work and give it to reps or a pooled motion with capacity.",
         says="{value} of rep-assigned accounts had no logged activity in the {window_days} days before the as-of date",
         needs=("activities", "accounts.owner_rep_id"),
         otherwise="no account is rep-assigned.",
@@ -270,6 +280,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="num",
         threshold=0.40,
         headline="Attainment varies widely within comparable groups",
+        action="Find out whether the spread comes from the books or from the reps: set each rep's attainment against the potential of their book before acting on performance.",
         says="The largest coefficient of variation of attainment within a comparable group is {value}",
         needs=_ATTAINMENT_NEEDS,
         otherwise="no comparable group{groups} has two or more quota-carrying reps employed for the whole year "
@@ -284,6 +295,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="ratio",
         threshold=3.0,
         headline="Comparable books hold very different potential",
+        action="Move accounts from the richest books to the poorest within each comparable group until the potential per rep sits inside the balance band.",
         says="In the worst comparable group the largest book holds {value} the potential of the smallest",
         needs=("reps.quota", "accounts.owner_rep_id"),
         otherwise="no comparable group{groups} has two or more active quota-carrying reps.",
@@ -303,6 +315,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="int",
         threshold=0,
         headline="Whole parts of the market have no coverage",
+        action="Give each white-space cell an owner (a rep, a partner or an inside-sales motion), starting with the cells that hold the most potential.",
         says=(
             "{grid} cell holds {min_accounts} or more accounts with none covered by a rep or partner",
             "{grid} cells hold {min_accounts} or more accounts with none covered by a rep or partner",
@@ -320,6 +333,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         threshold=(3.0, 5.0),
         test=OUTSIDE,
         headline="Pipeline coverage is outside the usual band",
+        action="Below the band, build pipeline in the reps' books before the quarter starts; above it, qualify harder, as much of that pipeline will not close.",
         says="The median pipeline coverage of active quota-carrying reps (open pipeline closing in the next 90 days "
         "over a quarter's quota) is {value}",
         needs=("opportunities", "opportunities.owner_rep_id", "opportunities.close_date", "reps.quota"),
@@ -334,6 +348,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="pct",
         threshold=0.10,
         headline="Junior reps hold enterprise accounts",
+        action="Move enterprise accounts from junior reps to senior ones, or pair each junior with a senior owner on the largest accounts.",
         says="{value} of {segments} accounts are owned by active {levels} reps",
         needs=("accounts.segment", "accounts.owner_rep_id", "reps.level"),
         otherwise="no account is in the enterprise segments ({segments}).",
@@ -347,6 +362,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="int",
         threshold=0,
         headline="Several reps pursue the same accounts",
+        action="Name one owner per account and settle how a second rep may work it (an overlay role, split credit), so that reps stop competing for the same customer.",
         says=(
             "account had direct deals of two or more reps open at the same time in the 365 days before the as-of date",
             "accounts had direct deals of two or more reps open at the same time in the 365 days before the as-of date",
@@ -363,6 +379,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="int",
         threshold=0,
         headline="The merger left duplicate customers with two owners",
+        action="Merge each duplicate customer into one record with one owner, starting with those owned by two active reps.",
         says=(
             "pair of accounts duplicated across the merged CRMs is owned by two different active reps",
             "pairs of accounts duplicated across the merged CRMs are owned by two different active reps",
@@ -379,6 +396,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         kind="pct",
         threshold=0.25,
         headline="Much of next quarter's pipeline is stale",
+        action="Clean next quarter's pipeline: close or re-date deals open far past the usual cycle or pushed back repeatedly, and forecast on the quality-adjusted coverage.",
         says="{value} of the open pipeline closing in the 90 days after the as-of date is stale: open for more "
         "than twice the median sales cycle, or its close date pushed back twice or more",
         needs=("opportunities", "opportunities.close_date"),
@@ -395,6 +413,7 @@ FLAGS: tuple[FlagSpec, ...] = (
         threshold=0.40,
         test=BELOW,
         headline="Few reps reach their quota",
+        action="Before changing the team, test whether quotas ask more than the books can yield: set each quota against its book's potential and the attainment observed.",
         says="{value} of the reps who carried a quota for the whole 365 days before the as-of date reached it",
         needs=_ATTAINMENT_NEEDS,
         otherwise="no rep carried a quota for the whole 365 days before the as-of date.",

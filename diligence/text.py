@@ -232,6 +232,8 @@ def infer_kind(name: Any, dtype: Any = None) -> str:
         if not pd.api.types.is_numeric_dtype(dtype):
             return "text"
     tokens = set(re.split(r"[^a-z0-9]+", str(name).lower())) - {""}
+    if "pct" in tokens:  # "headcount_shortfall_pct" is a share, even when it is a whole 0
+        return "pct"
     if dtype is not None and pd.api.types.is_integer_dtype(dtype) and tokens & _COUNT_TOKENS:
         return "int"  # "attainment_reps" counts reps, whatever else its name says
     if tokens & _PCT_TOKENS:

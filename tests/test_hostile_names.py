@@ -107,3 +107,21 @@ def test_findings_keep_the_name_as_data_and_nothing_escapes_out(hostile_run):
         if not p.is_relative_to(out) and not p.is_relative_to(root / "data")
     )
     assert outside == [], "no file is written outside --out"
+
+
+def test_deck_keeps_names_as_text_and_its_charts_hold_no_formula(hostile_run):
+    import io
+
+    from pptx import Presentation
+
+    from tests.test_deck import texts
+
+    _, _, out = hostile_run
+    prs = Presentation(str(out / "report.pptx"))
+    seen = texts(prs)
+    assert COMPANY in seen, "the company's name, literal, on the title slide"
+    charts = [s.chart for slide in prs.slides for s in slide.shapes if s.has_chart]
+    assert charts
+    for chart in charts:  # a chart's data sheet opens in Excel: client labels must stay text there too
+        wb = openpyxl.load_workbook(io.BytesIO(chart.part.chart_workbook.xlsx_part.blob))
+        assert not [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]

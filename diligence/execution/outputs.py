@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from diligence.errors import InputError
 
 #: Deliverable name -> the file it writes in the output folder.
-FILES: dict[str, str] = {"html": "report.html", "xlsx": "report.xlsx", "pdf": "report.pdf"}
+FILES: dict[str, str] = {"html": "report.html", "xlsx": "report.xlsx", "pptx": "report.pptx", "pdf": "report.pdf"}
 FORMATS: tuple[str, ...] = tuple(FILES)
 
 

@@ -35,7 +35,7 @@ from diligence.report.quality import data_period
 from diligence.resources import notebooks_dir
 
 WORK = "work"  # the run's work folder, relative to the output folder
-OUTPUTS = ("report.html", "report.xlsx", "report.pdf", "findings.json", "notebooks", WORK)
+OUTPUTS = ("report.html", "report.xlsx", "report.pptx", "report.pdf", "findings.json", "notebooks", WORK)
 CELL_TIMEOUT = int(os.environ.get("DILIGENCE_CELL_TIMEOUT", "1800"))
 KERNEL_START_TRIES = 4
 
@@ -172,6 +172,7 @@ def run_company(
     StepError
         A notebook step failed (exit 1); the previous outputs are left intact.
     """
+    from diligence.report.deck import write_deck
     from diligence.report.excel import write_workbook
     from diligence.report.html import render_html
 
@@ -235,6 +236,15 @@ def run_company(
                 findings,
                 {s.title: s.tables for s in steps if s.tables},
                 build / "report.xlsx",
+                parameters=resolved,
+            )
+        if "pptx" in wanted:
+            write_deck(
+                findings,
+                steps,
+                build / "report.pptx",
+                prepared_by=prepared_by,
+                data_period=period,
                 parameters=resolved,
             )
         _publish(build, out)

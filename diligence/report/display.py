@@ -28,6 +28,7 @@ from diligence.report.formats import (
     format_value,
     humanize,
     infer_kind,
+    value_kind,
 )
 
 __all__ = [
@@ -208,3 +209,42 @@ def show_flags(flags: Sequence[Mapping[str, Any]]) -> HtmlBlock:
 def finding(text: str) -> HtmlBlock:
     """A highlighted narrative sentence (the "so what" of a step), escaped."""
     return HtmlBlock(f'<p class="dk-finding">{_esc(text)}</p>')
+
+
+def readable_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The side-by-side metrics of :func:`diligence.scenarios.compare.compare` as a reader sees them:
+    metric names in words, each value formatted by its kind (percent, ratio,
+    count). For display only; the workbook keeps the numbers."""
+    scenario_columns = [c for c in metrics.columns if c != "metric"]
+    shown = {"metric": metrics["metric"].map(humanize)}
+    for column in scenario_columns:
+        shown[column] = [
+            format_value(_number(v), value_kind(name, _number(v)))
+            for name, v in zip(metrics["metric"], metrics[column])
+        ]
+    return pd.DataFrame(shown)
+
+
+def _number(value: Any) -> float | int | None:
+    """A metric value as Python number: whole numbers as int, so counts read as counts."""
+    if pd.isna(value):
+        return None
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+#: Rows of the economics table that count people rather than money.
+COUNT_ITEMS = ("Hires in the plan",)
+
+
+def readable_economics(economics: pd.DataFrame) -> pd.DataFrame:
+    """The plan's economics as a reader sees them: ``low`` and ``high`` in
+    money, except the rows of :data:`COUNT_ITEMS`, which are head counts."""
+
+    def fmt(item: str, value: Any) -> str:
+        return format_value(_number(value), "int" if item in COUNT_ITEMS else "money")
+
+    return economics.assign(
+        low=[fmt(i, v) for i, v in zip(economics["item"], economics["low"])],
+        high=[fmt(i, v) for i, v in zip(economics["item"], economics["high"])],
+    )

@@ -494,32 +494,35 @@ LIVE_PLAN_TABLES = ("Headcount needed by segment", "Capacity plan inputs", "Plan
 
 #: Zip entries' time stamp: the earliest a zip can hold, so that bytes repeat.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-_MODIFIED = re.compile(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+_STAMPS = re.compile(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
 
 
 def save_repeatably(wb: Workbook, out_path: Path, as_of: Any = None) -> None:
-    """Save ``wb`` so that the same contents give the same bytes.
+    """Save ``wb`` so that the same contents give the same bytes (:func:`save_package`);
+    its author is the kit."""
+    wb.properties.creator = wb.properties.lastModifiedBy = "Coverage diligence kit"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    save_package(buffer.getvalue(), out_path, as_of)
 
-    The document's created/modified stamps are the as-of date (midnight; a fixed
-    date without one), its author is the kit, and the zip is rewritten with every
-    entry at :data:`_ZIP_EPOCH`, in openpyxl's order.
+
+def save_package(blob: bytes, out_path: Path, as_of: Any = None) -> None:
+    """Write an Office package (xlsx, pptx: a zip) so that the same contents give the same bytes.
+
+    The document's created and modified stamps become the as-of date (midnight; a
+    fixed date without one), and the zip is rewritten with every entry at
+    :data:`_ZIP_EPOCH`, in the writer's order.
     """
     try:
         stamp = dt.datetime.fromisoformat(str(as_of)[:10]) if as_of else dt.datetime(2000, 1, 1)
     except ValueError:
         stamp = dt.datetime(2000, 1, 1)
-    wb.properties.created = wb.properties.modified = stamp
-    wb.properties.creator = wb.properties.lastModifiedBy = "Coverage diligence kit"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    buffer.seek(0)
-    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as dst:
+    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(io.BytesIO(blob)) as src, zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" with the clock when it saves
-                data = _MODIFIED.sub(rf"\g<1>{stamp.strftime('%Y-%m-%dT%H:%M:%SZ')}\g<2>", data.decode("utf-8")).encode(
-                    "utf-8"
-                )
+            if info.filename == "docProps/core.xml":  # writers stamp these with the clock
+                data = _STAMPS.sub(rf"\g<1>{when}\g<2>", data.decode("utf-8")).encode("utf-8")
             entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_EPOCH)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = info.external_attr

@@ -374,19 +374,23 @@ def merger_overlap(m: Metrics, params: Mapping[str, Any], flags: Flags) -> list[
     return out
 
 
-def key_findings(flags: Flags, limit: int = 4) -> list[str]:
-    """The few findings an investment committee should read first, as
-    "headline. evidence" sentences: triggered red flags in the order of the
+def ranked_flags(flags: Flags) -> list[Mapping[str, Any]]:
+    """The triggered flags, most important first: red flags in the order of the
     registry (market coverage first, as the diligence question is whether the
-    market is covered), then triggered warnings, most severe first
+    market is covered), then warnings, most severe first
     (:func:`~diligence.metrics.flags.severity`)."""
     order = {s.id: i for i, s in enumerate(FLAGS)}
     triggered = [f for f in flags if f.get("status") == "triggered" and f.get("id") in order]
-    ranked = sorted(
+    return sorted(
         triggered,
         key=lambda f: (0, order[f["id"]], 0.0) if spec(f["id"]).is_red else (1, 0, -severity(f)),
     )
-    return [f"{spec(f['id']).headline}. {f['detail']}" for f in ranked[:limit]]
+
+
+def key_findings(flags: Flags, limit: int = 4) -> list[str]:
+    """The few findings an investment committee should read first, as
+    "headline. evidence" sentences, in :func:`ranked_flags` order."""
+    return [f"{spec(f['id']).headline}. {f['detail']}" for f in ranked_flags(flags)[:limit]]
 
 
 def summary(flags: Flags) -> list[str]:

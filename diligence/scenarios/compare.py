@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from diligence.metrics import balance, capacity, coverage, flags
-from diligence.text import fmt_money, fmt_pct, format_value, humanize, value_kind
+from diligence.text import fmt_money, fmt_pct
 
 #: Metrics a reassignment or hires can change, in the order shown.
 KEY_METRICS: tuple[str, ...] = (
@@ -283,43 +283,4 @@ def _outside_band(position: pd.DataFrame) -> str:
         "(capacity, seniority, locks): "
         + "; ".join(parts)
         + ". The plan keeps each as close as it can; they head the table “Books today and in the plan”."
-    )
-
-
-def readable_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
-    """The side-by-side metrics of :func:`compare` as a reader sees them:
-    metric names in words, each value formatted by its kind (percent, ratio,
-    count). For display only; the workbook keeps the numbers."""
-    scenario_columns = [c for c in metrics.columns if c != "metric"]
-    shown = {"metric": metrics["metric"].map(humanize)}
-    for column in scenario_columns:
-        shown[column] = [
-            format_value(_number(v), value_kind(name, _number(v)))
-            for name, v in zip(metrics["metric"], metrics[column])
-        ]
-    return pd.DataFrame(shown)
-
-
-def _number(value: Any) -> float | int | None:
-    """A metric value as Python number: whole numbers as int, so counts read as counts."""
-    if pd.isna(value):
-        return None
-    value = float(value)
-    return int(value) if value.is_integer() else value
-
-
-#: Rows of the economics table that count people rather than money.
-COUNT_ITEMS = ("Hires in the plan",)
-
-
-def readable_economics(economics: pd.DataFrame) -> pd.DataFrame:
-    """The plan's economics as a reader sees them: ``low`` and ``high`` in
-    money, except the rows of :data:`COUNT_ITEMS`, which are head counts."""
-
-    def fmt(item: str, value: Any) -> str:
-        return format_value(_number(value), "int" if item in COUNT_ITEMS else "money")
-
-    return economics.assign(
-        low=[fmt(i, v) for i, v in zip(economics["item"], economics["low"])],
-        high=[fmt(i, v) for i, v in zip(economics["item"], economics["high"])],
     )

@@ -129,6 +129,7 @@ def run_batch(
     formats
         Each company's deliverables (:func:`~diligence.execution.outputs.parse_formats`);
         the PDF is left out, and said once in ``notes``, when no Chromium is found here.
+        With ``pptx`` among them the roll-up adds portfolio.pptx.
     on_start
         Called once with the jobs and the number of slots, before any runs.
     on_result
@@ -194,7 +195,14 @@ def run_batch(
     done = [r or task_result(job, "failed", t, error="no result came back") for job, r, t in zip(jobs, results, begun)]
     entries = [rollup_entry(job, res) for job, res in zip(jobs, done)]
     as_of = {spec.slug: spec.as_of for spec in loaded.companies}
-    paths = write_rollup(out, entries, as_of, title=portfolio_title(loaded.path))
+    paths = write_rollup(
+        out,
+        entries,
+        as_of,
+        title=portfolio_title(loaded.path),
+        company_dirs={job["slug"]: job["out"] for job in jobs},
+        deck="pptx" in wanted,
+    )
     return BatchResult(
         out=out, companies=entries, results=done, seconds=time.perf_counter() - started, paths=paths, notes=notes
     )

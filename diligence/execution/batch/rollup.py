@@ -1,4 +1,4 @@
-"""The batch's roll-up: portfolio.json, portfolio.html and portfolio.xlsx (SPEC §7).
+"""The batch's roll-up: portfolio.json, portfolio.html, portfolio.xlsx (SPEC §7) and portfolio.pptx.
 
 When every task is back, each company's ``findings.json`` is read into one
 entry, and the entries are written side by side, failed companies included
@@ -16,6 +16,7 @@ from typing import Any
 from diligence.execution.batch.atomic import write_json_atomic
 
 ROLLUP_JSON, ROLLUP_HTML, ROLLUP_XLSX = "portfolio.json", "portfolio.html", "portfolio.xlsx"
+ROLLUP_PPTX = "portfolio.pptx"
 
 
 def rollup_entry(job: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,22 +49,36 @@ def rollup_entry(job: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str,
 
 
 def write_rollup(
-    out: str | Path, entries: Sequence[Mapping[str, Any]], as_of: Mapping[str, str], *, title: str = "Portfolio"
+    out: str | Path,
+    entries: Sequence[Mapping[str, Any]],
+    as_of: Mapping[str, str],
+    *,
+    title: str = "Portfolio",
+    company_dirs: Mapping[str, str | Path] | None = None,
+    deck: bool = True,
 ) -> dict[str, Path]:
-    """Write portfolio.json, portfolio.html and portfolio.xlsx into ``out``.
+    """Write portfolio.json, portfolio.html, portfolio.xlsx and (``deck``) portfolio.pptx into ``out``.
 
     ``entries`` are :func:`rollup_entry` dicts in portfolio-file order (kept);
-    ``as_of`` maps slug → as-of date, shown in the HTML and the workbook. Each
-    file is written aside and renamed into place.
+    ``as_of`` maps slug → as-of date, shown in the HTML and the workbook;
+    ``company_dirs`` maps slug → the company's output folder, whose findings.json
+    gives the deck each company's top findings. Each file is written aside and
+    renamed into place.
     """
     from diligence.report.portfolio import render_portfolio_html, write_portfolio_workbook
+    from diligence.report.portfolio_deck import write_portfolio_deck
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     shown = [{**e, "as_of": as_of.get(str(e["slug"]))} for e in entries]
     paths = {"json": out / ROLLUP_JSON, "html": out / ROLLUP_HTML, "xlsx": out / ROLLUP_XLSX}
     write_json_atomic({"schema_version": 1, "companies": [dict(e) for e in entries]}, paths["json"])
-    for key, write in (("html", render_portfolio_html), ("xlsx", write_portfolio_workbook)):
+    writers: list[tuple[str, Any]] = [("html", render_portfolio_html), ("xlsx", write_portfolio_workbook)]
+    if deck:
+        paths["pptx"] = out / ROLLUP_PPTX
+        findings = _company_findings(entries, company_dirs or {})
+        writers.append(("pptx", lambda c, path, title: write_portfolio_deck(c, path, title=title, findings=findings)))
+    for key, write in writers:
         tmp = paths[key].with_name(f".{paths[key].stem}.tmp-{os.getpid()}{paths[key].suffix}")
         try:
             write(shown, tmp, title=title)
@@ -71,6 +86,22 @@ def write_rollup(
         finally:
             tmp.unlink(missing_ok=True)
     return paths
+
+
+def _company_findings(
+    entries: Sequence[Mapping[str, Any]], company_dirs: Mapping[str, str | Path]
+) -> dict[str, dict[str, Any]]:
+    """slug → findings.json of each company with a report (one that cannot be read is left out)."""
+    found = {}
+    for e in entries:
+        folder = company_dirs.get(str(e["slug"]))
+        if e.get("status") != "ok" or folder is None:
+            continue
+        try:
+            found[str(e["slug"])] = json.loads((Path(folder) / "findings.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def portfolio_title(path: str | Path) -> str:
