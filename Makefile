@@ -45,7 +45,7 @@ tools:
 	    apt-get update -qq; \
 	    if [ -n "$$need_chromium" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
 	    if [ -n "$$need_office" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	      libreoffice-calc-nogui libreoffice-impress-nogui fonts-dejavu-core >/dev/null; fi; \
+	      libreoffice-calc-nogui libreoffice-impress-nogui fonts-dejavu-core fonts-crosextra-carlito >/dev/null; fi; \
 	  else echo "chromium or LibreOffice is not installed: the tests that need them will be skipped" \
 	    "(apt-get install chromium libreoffice-calc-nogui libreoffice-impress-nogui)"; fi; \
 	fi

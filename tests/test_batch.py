@@ -517,8 +517,15 @@ def test_local_batch_statuses_and_outputs(local_batch, portfolio):
         assert (out / slug / FINGERPRINT_FILE).is_file()
     assert not (out / "broken-data-ltd").exists(), "bad data leaves no partial report"
     assert not list(out.glob(".*")), "no build folder left behind"
-    for name in ("portfolio.json", "portfolio.html", "portfolio.xlsx"):
+    for name in ("portfolio.json", "portfolio.html", "portfolio.xlsx", "portfolio.pptx"):
         assert (out / name).is_file()
+    for slug in SLUGS[:2]:
+        assert (out / slug / "report.pptx").is_file()
+    from pptx import Presentation
+
+    titles = [s.shapes.title.text_frame.text for s in Presentation(str(out / "portfolio.pptx")).slides]
+    assert titles[-3].startswith("Small Co: ") and titles[-2].startswith("Beta Systems: ")
+    assert titles[-1] == "Broken Data Ltd: the run failed"
     html = (out / "portfolio.html").read_text()
     assert 'href="small-co/report.html"' in html and "Broken Data Ltd" in html
     # One log line per company on stderr, with its status.

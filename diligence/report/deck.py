@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,6 +151,7 @@ FLAG_EVIDENCE: dict[str, Evidence] = {
 }
 
 MAX_TABLE_ROWS = 10
+_NUMBER = re.compile(r"\d[\d,.]*")
 MAX_CHART_CATEGORIES = 30
 
 
@@ -414,7 +416,8 @@ def bar_chart(
     category, values, grouping, title = chart
     if category not in frame or any(v not in frame for v in values) or frame.empty:
         return None
-    data = frame.head(MAX_CHART_CATEGORIES)
+    over_time = category in ("month", "quarter")
+    data = frame.tail(MAX_CHART_CATEGORIES) if over_time else frame.head(MAX_CHART_CATEGORIES)
     kinds = {v: infer_kind(v, data[v].dtype) for v in values}
     number_format = EXCEL_NUMBER_FORMATS.get(kinds[values[0]], "General")
     chart_data = _ChartData(number_format=number_format)
@@ -429,7 +432,7 @@ def bar_chart(
     }.get(grouping, XL_CHART_TYPE.BAR_CLUSTERED if horizontal else XL_CHART_TYPE.COLUMN_CLUSTERED)
     if grouping == "clustered" and len(data) > 12 and not str(data[category].dtype).startswith(("object", "str")):
         kind = XL_CHART_TYPE.COLUMN_CLUSTERED  # a time axis stays horizontal however long
-    if category == "month":
+    if over_time:
         kind = XL_CHART_TYPE.COLUMN_CLUSTERED
     graphic = slide.shapes.add_chart(kind, *box, chart_data)
     c = graphic.chart
@@ -463,15 +466,20 @@ def _label(value: Any) -> str:
     return clean(value)
 
 
-def frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[list[str], list[list[str]], list[bool]]:
-    """Header texts, formatted rows and right-alignment of ``columns`` of ``frame``."""
+def frame_rows(
+    frame: pd.DataFrame, columns: Sequence[str]
+) -> tuple[list[str], list[list[str]], list[bool], list[float]]:
+    """Header texts, formatted rows, right-alignment and relative widths (by the
+    longest text, within bounds) of ``columns`` of ``frame``."""
     cols = [c for c in columns if c in frame]
     kinds = [infer_kind(c, frame[c].dtype) for c in cols]
     rows = [
         [format_value(v, k) if k != "text" else clean(v) for v, k in zip(r, kinds)]
         for r in frame[cols].itertuples(index=False)
     ]
-    return [humanize(c) for c in cols], rows, [k not in ("text", "date", "bool") for k in kinds]
+    headers = [humanize(c) for c in cols]
+    widths = [float(min(32, max(8, len(h) * 0.6, *(len(r[j]) for r in rows)))) for j, h in enumerate(headers)]
+    return headers, rows, [k not in ("text", "date", "bool") for k in kinds], widths
 
 
 # ---------------------------------------------------------------- content
@@ -497,15 +505,24 @@ def flag_title(flag: Mapping[str, Any]) -> str:
 
 def evidence_lines(flag: Mapping[str, Any], steps: Sequence[StepResult], n: int = 3) -> list[str]:
     """Up to ``n`` sentences with numbers from the step that judges the flag's
-    metric, the one naming the flag first; the flag's own detail when no step
-    sentence names it."""
-    marker = f"{'red flag' if spec(flag['id']).is_red else 'warning'} {flag['id']})"
+    metric: the one naming the flag first, then those naming no other flag, then
+    those judging a related flag; the flag's own detail when no step sentence
+    names it, or when it adds a number."""
+    markers = {s.id: f"{'red flag' if s.is_red else 'warning'} {s.id})" for s in FLAGS}
+    marker = markers[flag["id"]]
+    others = [m for fid, m in markers.items() if fid != flag["id"]]
     detail = clean(flag.get("detail"))
     for step in steps:
         sentences = [clean(s) for s in step.findings]
         if any(marker in s for s in sentences):
-            ordered = sorted(sentences, key=lambda s: marker not in s)
-            return [s for s in ordered if any(ch.isdigit() for ch in s)][:n]
+            # this flag's sentence first, then those of its step that judge no other flag
+            own = [s for s in sentences if marker in s]
+            rest = [s for s in sentences if marker not in s and not any(m in s for m in others)]
+            related = [s for s in sentences if marker not in s and s not in rest]
+            lines = [s for s in own + rest + related if any(ch.isdigit() for ch in s)][:n]
+            if len(lines) < n and detail and not set(_NUMBER.findall(detail)) <= set(_NUMBER.findall(" ".join(lines))):
+                lines.append(detail)  # the scorecard's sentence, when it says something the step did not
+            return lines
     return [detail][:n] if detail else []
 
 
@@ -638,9 +655,11 @@ def _flag_slide(
         if evidence.chart is not None:
             shown = bar_chart(slide, frame, evidence.chart, box) is not None
         elif len(frame):
-            header, rows, right = frame_rows(frame.head(MAX_TABLE_ROWS), evidence.columns)
+            header, rows, right, widths = frame_rows(frame.head(MAX_TABLE_ROWS), evidence.columns)
             text_box(slide, MARGIN, BODY_TOP, left_w, Inches(0.4), [(evidence.table, {"bold": True})], size=14)
-            table(slide, MARGIN, BODY_TOP + Inches(0.45), left_w, header, rows, size=11, align_right=right)
+            table(
+                slide, MARGIN, BODY_TOP + Inches(0.45), left_w, header, rows, widths=widths, size=11, align_right=right
+            )
             more = len(frame) - min(len(frame), MAX_TABLE_ROWS)
             if more:
                 top = BODY_TOP + Inches(0.45) + Pt((11 * _LINE + 7) * (len(rows) + 2))

@@ -68,7 +68,7 @@ KEY_METRICS: tuple[str, ...] = (
     "cross_crm_conflicting_owners",
 )
 #: Metrics whose name does not say how they read.
-_METRIC_KINDS = {"months_since_rebalance": "months"}
+_METRIC_KINDS = {"months_since_rebalance": "months", "annual_attrition_observed": "pct"}
 #: Heatmap cell text per tone (the colour says red flag or warning; the column says which).
 HEATMAP_LABELS = {"red": "Raised", "amber": "Raised", "green": "Clear", "grey": "n/a"}
 

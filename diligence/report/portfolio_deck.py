@@ -57,7 +57,7 @@ def _heatmap_title(context: Mapping[str, Any]) -> str:
             if cell["tone"] in ("red", "amber"):
                 counts[col["id"]] = counts.get(col["id"], 0) + 1
     title = f"{with_red} of {len(rows)} companies raise at least one red flag"
-    if counts:
+    if counts and max(counts.values()) > 1:
         top = max(counts, key=lambda k: (counts[k], -list(counts).index(k)))
         title += f"; the most common is {top} ({counts[top]} of {len(rows)})"
     return title
