@@ -41,6 +41,12 @@ DEFAULTS: dict[str, Any] = {
     "junior_levels": ["junior"],
     "rules_of_engagement_documented": False,
     "thresholds": FLAG_THRESHOLDS,
+    # Which potential weighs the accounts: "column" (the client's), "model" (learnt from the
+    # company's wins, used only when it validates) or "proxy" (annual revenue); None: the
+    # column when present, else the model when it validates, else the proxy.
+    "potential_source": None,
+    # When the model validates (holdout AUC, wins to learn from) and what else it learns from.
+    "potential_model": {"min_auc": 0.60, "min_train_wins": 50, "features": []},
     # Assumptions of the scenario step (rebalancing tolerance, ramp, attrition, ...):
     # a mapping over SCENARIO_DEFAULTS, validated by resolve_settings.
     "scenarios": {},
@@ -106,6 +112,12 @@ def resolve_params(overrides: Mapping[str, Any] | None = None, *, source: str = 
                 raise InputError(f"{source}: scenarios must be a mapping of scenario settings, got {value!r}.")
             params[name].update({str(k): v for k, v in value.items()})
             continue
+        if name == "potential_model":
+            if not isinstance(value, Mapping):
+                raise InputError(f"{source}: potential_model must be a mapping, got {value!r}.")
+            reject_unknown(value, DEFAULTS["potential_model"], f"{source}: potential_model: unknown name(s)")
+            params[name].update({str(k): v for k, v in value.items()})
+            continue
         if name in ("thresholds", "accounts_per_rep"):
             if not isinstance(value, Mapping):
                 raise InputError(f"{source}: {name} must be a mapping, got {value!r}.")
@@ -145,11 +157,35 @@ def resolve_params(overrides: Mapping[str, Any] | None = None, *, source: str = 
             raise InputError(f"{source}: threshold {fid} must be {shape}, got {t!r}.")
         if isinstance(t, tuple):
             params["thresholds"][fid] = list(t)
+    _check_potential(params, source)
     try:
         params["scenarios"] = resolve_settings(params["scenarios"])
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     return params
+
+
+POTENTIAL_SOURCES = ("column", "model", "proxy")
+
+
+def _check_potential(params: dict[str, Any], source: str) -> None:
+    """Validate ``potential_source`` and ``potential_model`` in place."""
+    choice = params["potential_source"]
+    if choice is not None and choice not in POTENTIAL_SOURCES:
+        raise InputError(
+            f"{source}: potential_source must be one of {', '.join(POTENTIAL_SOURCES)} (or left out), got {choice!r}."
+        )
+    model = params["potential_model"]
+    auc = model["min_auc"]
+    if isinstance(auc, bool) or not isinstance(auc, (int, float)) or not 0.5 <= auc <= 1:
+        raise InputError(f"{source}: potential_model.min_auc must be a number from 0.5 to 1, got {auc!r}.")
+    wins = model["min_train_wins"]
+    if isinstance(wins, bool) or not isinstance(wins, int) or wins <= 0:
+        raise InputError(f"{source}: potential_model.min_train_wins must be a positive whole number, got {wins!r}.")
+    features = [model["features"]] if isinstance(model["features"], str) else model["features"]
+    if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+        raise InputError(f"{source}: potential_model.features must be a list of account columns, got {features!r}.")
+    model["features"] = features
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,6 +210,8 @@ class Params(Mapping[str, Any]):
     junior_levels: list[str]
     rules_of_engagement_documented: bool
     thresholds: dict[str, Any]
+    potential_source: str | None
+    potential_model: dict[str, Any]
     scenarios: dict[str, Any]
 
     @classmethod

@@ -15,7 +15,7 @@ def test_run_writes_the_three_outputs(small_run):
     for name in ("report.html", "report.xlsx", "findings.json"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0
     executed = sorted(p.name for p in (out / "notebooks").glob("*.ipynb"))
-    assert executed[0].startswith("01_") and executed[-1].startswith("12_")
+    assert executed[0].startswith("01_") and executed[-1].startswith("13_")
     assert not list(out.parent.glob(".*build*")), "the build folder is moved or removed"
 
 
@@ -33,7 +33,16 @@ def test_findings_follow_the_schema(small_run):
         assert flag["detail"]
     assert isinstance(findings["data_quality"], dict)
     assert findings["potential_basis"] in {"column", "model", None} or findings["potential_basis"].startswith("proxy:")
-    assert "potential_model" in findings
+    card = findings["potential_model"]
+    assert set(card) == {"auc", "auc_low", "auc_high", "top_decile_lift", "n_train", "n_test", "used", "reason"}
+    assert isinstance(card["used"], bool) and card["reason"]
+
+
+def test_report_has_the_market_potential_section_with_its_basis(small_run):
+    _, out = small_run
+    html = (out / "report.html").read_text()
+    assert "Market potential" in html and "Model card" in html
+    assert "Potential-weighted figures in this report use" in html
 
 
 def test_report_has_no_code_and_no_error(small_run):

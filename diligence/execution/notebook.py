@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from diligence.execution import store
+from diligence.execution import potential, store
 from diligence.execution.results import StepResult, record_step
 from diligence.params import Params
 
@@ -81,7 +81,7 @@ def demo_work_dir() -> Path:
 
     root = Path(os.environ.get("DILIGENCE_CACHE", Path(tempfile.gettempdir()) / "diligence-demo"))
     work = root / f"demo-{DEMO_AS_OF}"
-    if not (work / store.DATA_QUALITY_FILE).exists():
+    if not (work / store.DATA_QUALITY_FILE).exists() or not (work / potential.POTENTIAL_FILE).exists():
         from diligence.intake import load_company
         from diligence.synth import write_company
 
@@ -89,7 +89,7 @@ def demo_work_dir() -> Path:
         # Through the real intake, so the notebooks show what a client run shows.
         data = write_company(make_company(), work / "data")
         intake = load_company(data, as_of=DEMO_AS_OF)
-        store.save_tables(intake.tables, work)
+        store.save_tables(potential.prepare(intake.tables, Params.resolve({"as_of": DEMO_AS_OF}), work), work)
         store.write_json(intake.data_quality(), work / store.DATA_QUALITY_FILE)
     return work
 

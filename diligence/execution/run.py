@@ -23,7 +23,7 @@ import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
 from diligence.errors import DiligenceError, InputError, StepError
-from diligence.execution import store
+from diligence.execution import potential, store
 from diligence.execution.findings import build_findings
 from diligence.execution.kernel import check_kernel, make_kernel_manager
 from diligence.execution.outputs import parse_formats
@@ -190,6 +190,7 @@ def run_company(
     resolved = Params.resolve(params, source="--params")  # scenario assumptions too, before any notebook
     intake = load_company(data, mapping=mapping, as_of=resolved["as_of"])
     intake.raise_for_errors()
+    potential.check(intake.tables, resolved)
     notebooks = step_notebooks()
     check_kernel()
 
@@ -200,7 +201,7 @@ def run_company(
     try:
         work.mkdir(parents=True)
         (build / "notebooks").mkdir()
-        store.save_tables(intake.tables, work)
+        store.save_tables(potential.prepare(intake.tables, resolved, work), work)
         data_quality = intake.data_quality()
         store.write_json(data_quality, work / store.DATA_QUALITY_FILE)
         resolved.save(work / store.PARAMS_FILE)  # what every notebook reads

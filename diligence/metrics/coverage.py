@@ -86,29 +86,48 @@ def classify_accounts(accounts: pd.DataFrame, reps: pd.DataFrame, as_of: pd.Time
     return pd.Series(cls, index=accounts.index, name="assignment", dtype="string")
 
 
-POTENTIAL_BASES = ("potential", "annual_revenue (proxy)", "account count (proxy)")
+#: The column the kit writes the modelled potential into when a run uses it
+#: (:mod:`diligence.metrics.potential_model`), beside the client's own.
+MODELLED_POTENTIAL = "modelled_potential"
+#: Each basis: (its name in the report, its code in findings.json, the column it reads).
+_BASES = (
+    ("modelled potential", "model", MODELLED_POTENTIAL),
+    ("potential", "column", "potential"),
+    ("annual_revenue (proxy)", "proxy:annual_revenue", "annual_revenue"),
+    ("account count (proxy)", None, None),
+)
+POTENTIAL_BASES = tuple(name for name, _, _ in _BASES)
+
+
+def _basis(accounts: pd.DataFrame) -> tuple[str, str | None, str | None]:
+    for entry in _BASES:
+        column = entry[2]
+        if column is None or (column in accounts and accounts[column].notna().any()):
+            return entry
+    return _BASES[-1]
 
 
 def potential_basis(accounts: pd.DataFrame) -> str:
     """Which measure stands for an account's potential, as named in the report.
 
-    - ``"potential"``: the ``potential`` column exists and holds any value;
+    - ``"modelled potential"``: the run chose the model (it validated on the
+      company's own history) and wrote it as :data:`MODELLED_POTENTIAL`;
+    - ``"potential"``: otherwise, the client's ``potential`` column exists and
+      holds any value;
     - ``"annual_revenue (proxy)"``: otherwise, ``annual_revenue`` exists and
       holds any value (a bigger company usually buys more);
     - ``"account count (proxy)"``: otherwise; every account weighs 1, so
       potential-weighted metrics degrade to account counts.
     """
-    for column, basis in zip(("potential", "annual_revenue"), POTENTIAL_BASES):
-        if column in accounts and accounts[column].notna().any():
-            return basis
-    return POTENTIAL_BASES[2]
+    return _basis(accounts)[0]
 
 
 def potential_basis_code(accounts: pd.DataFrame) -> str | None:
     """The basis as findings.json names it (SPEC §7 ``potential_basis``):
-    ``"column"`` for the client's ``potential``, ``"proxy:annual_revenue"``,
-    or None when no measure exists and every account weighs 1."""
-    return {POTENTIAL_BASES[0]: "column", POTENTIAL_BASES[1]: "proxy:annual_revenue"}.get(potential_basis(accounts))
+    ``"model"``, ``"column"`` for the client's ``potential``,
+    ``"proxy:annual_revenue"``, or None when no measure exists and every
+    account weighs 1."""
+    return _basis(accounts)[1]
 
 
 def account_potential(accounts: pd.DataFrame) -> pd.Series:
@@ -116,14 +135,13 @@ def account_potential(accounts: pd.DataFrame) -> pd.Series:
 
     Uses the column named by :func:`potential_basis`, blanks counted as 0: a
     blank potential in a column that is otherwise filled is an account nobody
-    valued, not an average one. Without either column every account weighs
+    valued, not an average one. Without any such column every account weighs
     1.0. Always name the basis next to any potential-weighted number.
     """
-    basis = potential_basis(accounts)
-    if basis == POTENTIAL_BASES[2]:
+    column = _basis(accounts)[2]
+    if column is None:
         values = np.ones(len(accounts), dtype=float)
     else:
-        column = "potential" if basis == POTENTIAL_BASES[0] else "annual_revenue"
         values = pd.to_numeric(accounts[column], errors="coerce").astype(float).fillna(0.0).to_numpy()
     return pd.Series(values, index=accounts.index, name="potential", dtype=float)
 
@@ -632,6 +650,47 @@ def assigned_not_worked(tables: dict, params: dict, n: int | None = 25) -> pd.Da
     facts = _owner_facts(top["owner_rep_id"], tables["reps"])
     days = (as_of_date(params) - top["last_activity_date"]).dt.days.astype("Int64")
     return top.assign(owner_name=facts["owner_name"], days_since_activity=days)[columns]
+
+
+def strong_but_idle(tables: dict, params: dict, n: int | None = 25, top_share: float = 0.2) -> pd.DataFrame:
+    """The strongest accounts nobody works: the top ``top_share`` of accounts by
+    potential (rank, ties by id) with no activity in the window, whoever owns
+    them, highest potential first (the ``n`` first; all with None).
+
+    Columns: ``account_id, account_name, segment, region, potential,
+    assignment, owner_rep_id, owner_name, last_activity_date, reason``
+    (``assigned, not worked``, ``partner only, not worked`` or ``no active
+    owner``). Empty without an activities table (not assessable).
+    """
+    columns = [
+        "account_id", "account_name", "segment", "region", "potential", "assignment",
+        "owner_rep_id", "owner_name", "last_activity_date", "reason",
+    ]  # fmt: skip
+    frame = _coverage_frame(tables, params)
+    if "activities" not in tables or frame.empty:
+        return frame.iloc[:0].assign(owner_name=pd.Series(dtype="string"), reason=pd.Series(dtype="string"))[columns]
+    ranked = _rank(frame, None)
+    strong = ranked.iloc[: int(np.ceil(top_share * len(ranked)))]
+    idle = strong.loc[~strong["worked"].to_numpy(bool, na_value=False)]
+    idle = (idle.iloc[:n] if n is not None else idle).reset_index(drop=True)
+    facts = _owner_facts(idle["owner_rep_id"], tables["reps"])
+    reason = np.select(
+        [(idle["assignment"] == REP_ASSIGNED).to_numpy(bool), (idle["assignment"] == PARTNER_ONLY).to_numpy(bool)],
+        ["assigned, not worked", "partner only, not worked"],
+        default="no active owner",
+    )
+    return idle.assign(owner_name=facts["owner_name"], reason=pd.array(reason, dtype="string"))[columns]
+
+
+def strong_but_idle_share(tables: dict, params: dict, top_share: float = 0.2) -> dict[str, float | int | None]:
+    """How many of :func:`strong_but_idle`'s accounts there are (``accounts``) and
+    the share of all potential they hold (``potential_share``; None without
+    activities or without potential)."""
+    idle = strong_but_idle(tables, params, n=None, top_share=top_share)
+    if "activities" not in tables:
+        return {"accounts": None, "potential_share": None}
+    total = float(account_potential(tables["accounts"]).sum())
+    return {"accounts": len(idle), "potential_share": float(idle["potential"].sum()) / total if total > 0 else None}
 
 
 def orphaned_books(tables: dict, params: dict) -> pd.DataFrame:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pandas as pd
+
 from diligence.metrics.flags import relation, severity
 from diligence.registry import FLAGS, spec
 from diligence.text import fmt_int, fmt_pct, fmt_ratio, format_value
@@ -370,6 +372,122 @@ def merger_overlap(m: Metrics, params: Mapping[str, Any], flags: Flags) -> list[
     if _has(m, "cross_crm_conflicting_owners"):
         out.append(
             f"In {fmt_int(m['cross_crm_conflicting_owners'])} of them, two different active reps own the same customer."
+        )
+    return out
+
+
+def potential_kpis(
+    info: Mapping[str, Any], client: Mapping[str, Any], idle: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """Tiles of the market-potential step: the basis, the model's holdout AUC
+    and lift, the client potential's rank correlation, the strong-but-idle count."""
+    card = info.get("card") or {}
+    names = {"column": "Client's column", "model": "Modelled", "proxy": "Proxy"}
+    return [
+        ("Potential basis", names.get(str(info.get("basis")), "—")),
+        ("Model AUC (held-out year)", format_value(card.get("auc"), "num")),
+        ("Top-decile lift", format_value(card.get("top_decile_lift"), "ratio")),
+        ("Client potential vs bookings (rank corr.)", format_value(client.get("rank_corr"), "num")),
+        ("Strong accounts nobody works", format_value(idle.get("accounts"), "int")),
+    ]
+
+
+def potential_card(info: Mapping[str, Any]) -> pd.DataFrame:
+    """The model card as a two-column table (``item``, ``value``, both text): what
+    it learnt from, its sizes, its holdout figures with their intervals, whether
+    it is used and why."""
+    card = info.get("card") or {}
+
+    def interval(low: Any, high: Any, kind: str) -> str:
+        return "" if low is None else f" ({format_value(low, kind)}–{format_value(high, kind)})"
+
+    rows = [
+        ("Model", "gradient-boosted trees, Poisson loss: yearly won bookings of a worked account"),
+        ("Learns from", ", ".join(info.get("features") or []) or "—"),
+        ("Training", "accounts worked in the year before the last; label: their bookings that year"),
+        ("Test", "accounts worked in the last year (held out); label: won anything that year"),
+        ("Accounts in training", format_value(card.get("n_train"), "int")),
+        ("…of which won anything", format_value(info.get("train_wins"), "int")),
+        ("Accounts in the test", format_value(card.get("n_test"), "int")),
+        (
+            "Holdout AUC (95% interval)",
+            format_value(card.get("auc"), "num") + interval(card.get("auc_low"), card.get("auc_high"), "num"),
+        ),
+        ("Top-decile lift", format_value(card.get("top_decile_lift"), "ratio")),
+        (
+            "Used when",
+            f"AUC ≥ {info.get('min_auc', 0.6):.2f} and ≥ {info.get('min_train_wins', 50)} accounts with wins in training",
+        ),
+        ("Used", "yes" if card.get("used") else "no"),
+        ("Why", str(card.get("reason") or "—")),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def market_potential(
+    info: Mapping[str, Any],
+    client: Mapping[str, Any],
+    difference: Mapping[str, float] | None,
+    idle: Mapping[str, Any],
+    params: Mapping[str, Any],
+) -> list[str]:
+    """Sentences of the market-potential step: the basis used and why, how the
+    model did on the held-out year, whether the client's potential predicts
+    bookings, how the two rank accounts differently, and the strong accounts
+    nobody works. ``info`` is what the run recorded
+    (:func:`diligence.execution.potential.read`), ``client`` the
+    :func:`~diligence.metrics.potential_model.client_check`, ``idle`` the count
+    and potential share of the strong-but-idle accounts."""
+    out = []
+    if info.get("why"):
+        out.append(f"Potential-weighted figures in this report use {info['why']}.")
+    card = info.get("card") or {}
+    if card.get("auc") is not None:
+        interval = (
+            f" (95% interval {card['auc_low']:.2f}–{card['auc_high']:.2f})" if card.get("auc_low") is not None else ""
+        )
+        lift = (
+            f"; the tenth of accounts it scores highest won {card['top_decile_lift']:.1f}× as often as the average"
+            if card.get("top_decile_lift") is not None
+            else ""
+        )
+        out.append(
+            f"Trained on the {fmt_int(card['n_train'])} accounts worked in the year before the last and tested on "
+            f"the {fmt_int(card['n_test'])} worked in the last year, the model tells accounts that won from those "
+            f"that did not with an AUC of {card['auc']:.2f}{interval}{lift}; it must reach "
+            f"{info.get('min_auc', 0.6):.2f} to be used."
+        )
+    elif card:
+        out.append(f"No potential model could be tested: {card.get('reason')}.")
+    corr, share = client.get("rank_corr"), client.get("top_decile_share")
+    if corr is not None:
+        # Most accounts book nothing in a year, which holds the rank correlation down; the
+        # share of bookings in the top tenth says whether the potential finds the buyers.
+        predicts = corr >= 0.3 or (share is not None and share >= 0.3)
+        verdict = (
+            "it points to where revenue came from"
+            if predicts
+            else "it says little about where revenue came from, so potential-weighted findings deserve caution"
+        )
+        top = (
+            f", and its top tenth of accounts brought {fmt_pct(share)} of the bookings ({share / 0.1:.1f}× their share)"
+            if share is not None
+            else ""
+        )
+        out.append(
+            f"The client's own potential ranks accounts with a rank correlation of {corr:.2f} against the last "
+            f"year's bookings{top}: {verdict}."
+        )
+    if difference and difference.get("rank_corr") == difference.get("rank_corr"):  # not NaN
+        out.append(
+            f"Of the client's top fifth of accounts by potential, the model puts {fmt_pct(difference['top_overlap'])} "
+            f"in its own top fifth (rank correlation {difference['rank_corr']:.2f} between the two)."
+        )
+    if idle.get("accounts"):
+        out.append(
+            f"{fmt_int(idle['accounts'])} of the top fifth of accounts by potential saw no activity in the last "
+            f"{params['active_window_days']} days; they hold {fmt_pct(idle['potential_share'])} of the market's "
+            "potential."
         )
     return out
 
