@@ -235,7 +235,7 @@ def test_settings_are_validated():
 def test_readable_metrics_formats_each_row_by_its_kind():
     import pandas as pd
 
-    from diligence.scenarios.compare import readable_metrics
+    from diligence.report.display import readable_metrics
 
     metrics = pd.DataFrame(
         {
