@@ -267,3 +267,19 @@ def test_strong_but_idle_lists_top_fifth_accounts_nobody_works(params):
     assert idle["account_id"].tolist() == ["A5"] and idle["reason"].tolist() == ["no active owner"]
     share = coverage.strong_but_idle_share(tables, params)
     assert share["accounts"] == 1 and share["potential_share"] == pytest.approx(95 / 371)
+
+
+def test_random_wins_give_the_proxy_and_the_report_says_why(tmp_path):
+    from diligence.execution import potential
+    from diligence.metrics import coverage
+    from diligence.params import Params
+    from diligence.report.narrative import market_potential
+
+    accounts, opps, acts = company(driven=False)
+    params = Params.resolve({"as_of": str(T.date())})
+    tables = potential.prepare({"accounts": accounts, "opportunities": opps, "activities": acts}, params, tmp_path)
+    info = potential.read(tmp_path)
+    assert info["basis"] == "proxy" and not info["card"]["used"] and info["scores"] is None
+    assert coverage.potential_basis_code(tables["accounts"]) == "proxy:annual_revenue"
+    said = market_potential(info, {}, None, {}, params)
+    assert "the proxy: the modelled potential was not used because the holdout AUC is" in said[0]

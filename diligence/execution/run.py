@@ -224,6 +224,7 @@ def run_company(
             prepared_by=prepared_by,
             data_period=period,
             parameters=resolved,
+            potential=potential.read(work),
         )
         if chromium is not None:
             try:

@@ -36,7 +36,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from diligence.registry import BY_ID, FLAGS, spec
-from diligence.report.definitions import metric_definitions, metric_label
+from diligence.report.definitions import metric_definitions, metric_label, potential_basis_text
 from diligence.report.display import readable_economics, readable_metrics
 from diligence.report.excel import NATIVE_CHARTS, save_package
 from diligence.report.formats import (
@@ -867,6 +867,7 @@ def write_deck(
         subtitle.append(f"Data period: {data_period}")
     if prepared_by:
         subtitle.append(f"Prepared by {prepared_by}")
+    subtitle.append(f"Potential basis: {potential_basis_text(findings.get('potential_basis'))}")
     deck.title_slide(company, subtitle)
     flags = findings.get("flags") or []
     tables = _tables(steps)

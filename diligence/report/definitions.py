@@ -87,3 +87,19 @@ def metric_label(name: str, params: Mapping[str, Any] | None = None) -> str:
     """A metric's name for a reader: "Unassigned %", "Accounts worked in the last 60 days"."""
     label = _LABELS.get(name)
     return label.format(**_words(params)) if label else humanize(name)
+
+
+#: findings.json's ``potential_basis`` in a reader's words.
+_BASIS_WORDS = {
+    "column": "the client's own potential column",
+    "model": "modelled from the company's own wins (validated on a held-out year)",
+    "proxy:annual_revenue": "annual revenue, as a proxy",
+}
+
+
+def potential_basis_text(code: Any) -> str:
+    """What weighs the accounts in this report, in words ("annual revenue, as a proxy")."""
+    if code is None:
+        return "account count (no potential or revenue was provided)"
+    text = str(code)
+    return _BASIS_WORDS.get(text, f"{text.removeprefix('proxy:')}, as a proxy" if text.startswith("proxy:") else text)

@@ -34,7 +34,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from diligence.registry import BY_ID
-from diligence.report.definitions import metric_definitions, metric_label
+from diligence.report.definitions import metric_definitions, metric_label, potential_basis_text
 from diligence.report.formats import (
     EXCEL_NUMBER_FORMATS,
     STATUS_LABELS,
@@ -309,6 +309,8 @@ def _write_summary(ws: Worksheet, findings: Mapping[str, Any], parameters: Mappi
     put(ws, 2, 1, "Coverage diligence", font=Font(italic=True, color="616E7C"))
     put(ws, 3, 1, "As of", font=_BOLD)
     put(ws, 3, 2, findings.get("as_of"))
+    put(ws, 4, 1, "Potential basis", font=_BOLD)
+    put(ws, 4, 2, potential_basis_text(findings.get("potential_basis")))
 
     put(ws, 5, 1, "Red flags and warnings", font=_SUBTITLE)
     heads = ["Flag", "ID", "Status", "Value", "Threshold", "Detail"]

@@ -24,7 +24,7 @@ from nbformat import NotebookNode
 import diligence
 from diligence.params import DEFAULTS
 from diligence.registry import BY_ID
-from diligence.report.definitions import metric_definitions, metric_label
+from diligence.report.definitions import metric_definitions, metric_label, potential_basis_text
 from diligence.report.formats import (
     flag_rows,
     flag_threshold_text,
@@ -34,7 +34,7 @@ from diligence.report.formats import (
     is_missing,
     value_kind,
 )
-from diligence.report.narrative import key_findings
+from diligence.report.narrative import key_findings, potential_card
 from diligence.report.safe import css_string, slugify
 from diligence.resources import templates_dir
 
@@ -194,9 +194,11 @@ def report_context(
     prepared_by: str = "",
     data_period: str | None = None,
     parameters: Mapping[str, Any] | None = None,
+    potential: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the template's cover, summary, contents and methodology appendix
-    show, all as plain text.
+    show, all as plain text. ``potential`` is what the run recorded of its
+    potential (:func:`diligence.execution.potential.read`), for the model card.
 
     The template escapes every value; nothing here is markup.
     """
@@ -224,7 +226,32 @@ def report_context(
         "dq": _data_quality_line(findings.get("data_quality")),
         "sections": [dict(s) for s in sections],
         "methodology": methodology(findings, parameters),
+        "potential_basis": potential_basis_text(findings.get("potential_basis")),
+        "model_card": model_card(potential),
         "key_findings": key_findings(findings.get("flags") or []),
+    }
+
+
+def model_card(potential: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The potential model's card for the methodology appendix: its rows
+    (:func:`~diligence.report.narrative.potential_card`) and its calibration by
+    decile, as text; None when the run fitted no model."""
+    if not potential or not potential.get("card"):
+        return None
+    calibration = potential.get("calibration")
+    rows = [] if calibration is None else calibration.to_dict("records")
+    return {
+        "rows": potential_card(potential).to_dict("records"),
+        "calibration": [
+            {
+                "decile": fmt_int(r["decile"]),
+                "accounts": fmt_int(r["accounts"]),
+                "predicted": format_value(r["predicted"], "money"),
+                "actual": format_value(r["actual"], "money"),
+                "win_rate": format_value(r["win_rate"], "pct"),
+            }
+            for r in rows
+        ],
     }
 
 
@@ -317,6 +344,7 @@ def render_html(
     prepared_by: str = "",
     data_period: str | None = None,
     parameters: Mapping[str, Any] | None = None,
+    potential: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the client report: executed notebooks + findings → one self-contained HTML file.
 
@@ -333,6 +361,8 @@ def render_html(
         Shown on the cover when given.
     parameters
         The run's resolved parameters, stated in the methodology appendix.
+    potential
+        What the run recorded of its potential model, for the appendix's model card.
 
     Returns
     -------
@@ -342,7 +372,7 @@ def render_html(
     """
     merged, sections = merge_notebooks(notebooks)
     context = report_context(
-        findings, sections, prepared_by=prepared_by, data_period=data_period, parameters=parameters
+        findings, sections, prepared_by=prepared_by, data_period=data_period, parameters=parameters, potential=potential
     )
     merged.metadata["title"] = f"{context['company']} — Coverage diligence"
     exporter = HTMLExporter(
