@@ -283,3 +283,25 @@ def test_random_wins_give_the_proxy_and_the_report_says_why(tmp_path):
     assert coverage.potential_basis_code(tables["accounts"]) == "proxy:annual_revenue"
     said = market_potential(info, {}, None, {}, params)
     assert "the proxy: the modelled potential was not used because the holdout AUC is" in said[0]
+
+
+def test_client_columns_the_mapping_keeps_reach_the_model(tmp_path):
+    from diligence.errors import InputError
+    from diligence.intake import load_company
+    from diligence.synth import DEMO_AS_OF, make_company, write_company
+
+    data = write_company(make_company(n_accounts=300, seed=2), tmp_path / "data")
+    accounts = pd.read_csv(data / "accounts.csv")
+    accounts["Tier"] = np.where(np.arange(len(accounts)) % 3 == 0, "gold", "silver")
+    accounts["Seats Licensed"] = np.arange(len(accounts))
+    accounts.to_csv(data / "accounts.csv", index=False)
+    (data / "mapping.yaml").write_text("keep:\n  accounts: [Tier, Seats Licensed]\n")
+    intake = load_company(data, as_of=DEMO_AS_OF)
+    assert not intake.errors
+    kept = intake.tables["accounts"]
+    assert kept["tier"].tolist()[:3] == ["gold", "silver", "silver"]
+    assert kept["seats_licensed"].tolist()[:3] == [0.0, 1.0, 2.0]
+    assert list(feature_frame(kept, ["tier", "seats_licensed"]).columns)[-2:] == ["tier", "seats_licensed"]
+    (data / "mapping.yaml").write_text("keep:\n  accounts: [Segment]\n")
+    with pytest.raises(InputError, match="not a contract column"):
+        load_company(data, as_of=DEMO_AS_OF)

@@ -33,7 +33,7 @@ def check(tables: dict[str, pd.DataFrame], params: Any) -> None:
     if missing:
         problem = (
             f"potential_model.features names column(s) the accounts table does not have: {', '.join(missing)}. "
-            "Keep them in the mapping, or remove them from the parameters."
+            "Keep them in the mapping (keep: {accounts: [Your column]}), or remove them from the parameters."
         )
     if problem:
         raise InputError(problem)

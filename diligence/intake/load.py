@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from diligence.contract import BOOL, DATE, INTEGER, NUMBER, TABLE_ORDER, TABLES, Table
+from diligence.contract import BOOL, DATE, INTEGER, NUMBER, TABLE_ORDER, TABLES, TEXT, Table
 from diligence.errors import InputError
 from diligence.intake import checks, parsing
 from diligence.intake.issues import ERROR, WARNING, Issue, row_phrase, shown, sort_issues
@@ -371,6 +371,12 @@ def _mapped_frame(
     return out, raw.rows[keep], colmap
 
 
+def _extra_kind(values: pd.Series, european: bool) -> str:
+    """How a kept client column reads: numbers when every filled cell is one, else text."""
+    _, bad = parsing.parse_numbers(values, european=european)
+    return TEXT if bad.any() else NUMBER
+
+
 def _parse_column(kind: str, values: pd.Series, european: bool, dayfirst: bool) -> tuple[pd.Series, pd.Series]:
     if kind == DATE:
         return parsing.parse_dates(values, dayfirst=dayfirst)
@@ -422,7 +428,7 @@ def _type_table(
         )
     typed, bad_masks = {}, {}
     for c in frame.columns:
-        kind = kinds.get(c)
+        kind = kinds.get(c) or _extra_kind(frame[c], european_file)
         european = european_file
         if kind in (NUMBER, INTEGER):
             us, eu, amb = parsing.number_style_evidence(frame[c])
@@ -736,7 +742,8 @@ def _build_table(
     if len(parts) > 1:
         # Files may disagree on a column's type (parquet next to CSV): stack as text.
         parts = [p.apply(lambda c: c if isinstance(c.dtype, pd.StringDtype) else parsing.to_text(c)) for p in parts]
-    columns = [c for c in table.column_names + list(AUX_COLUMNS.get(table.name, {})) if any(c in p for p in parts)]
+    known = table.column_names + list(AUX_COLUMNS.get(table.name, {})) + cmap.extras(table.name)
+    columns = [c for c in known if any(c in p for p in parts)]
     raw_frame = (
         pd.concat([p.reindex(columns=columns) for p in parts], ignore_index=True)
         if len(parts) > 1
@@ -761,7 +768,7 @@ def _build_table(
     sent = typed.isna()  # blanks as sent, before defaults fill them
     typed = _derive_defaults(table, typed, prov, issues, as_of, bad)
     _warn_blanks(table, typed, prov, bad, issues, sent)
-    typed = typed[[c for c in table.column_names if c in typed]]
+    typed = typed[[c for c in table.column_names + cmap.extras(table.name) if c in typed]]
     _report_schema(table, typed, prov, issues)
     stats["rows_set_aside"] = int(aside.sum())
     stats["rows_kept"] = len(typed)

@@ -11,6 +11,8 @@ top-level keys::
       activities: [Task, Event]        # several files are stacked
     filters:                           # keep only rows whose column holds one of these
       assignment_history: {Field: [Owner, ownerAssignment]}
+    keep:                              # client columns kept beside the contract's
+      accounts: [Tier, Vertical]       # (as ``tier``, ``vertical``: numbers or text)
 
 Names are matched case-insensitively after trimming (a byte-order mark or
 quotes around a header are ignored). A file's column whose name *is* a
@@ -42,7 +44,7 @@ MAPPING_FILE_NAMES = ("mapping.yaml", "mapping.yml")
 #: ``reps.is_active``: an inactive user with no end date counts as departed.
 AUX_COLUMNS: dict[str, dict[str, str]] = {"reps": {"is_active": "bool"}}
 
-_RESERVED = ("preset", "files", "filters")
+_RESERVED = ("preset", "files", "filters", "keep")
 
 
 def normalise_name(name: object) -> str:
@@ -72,6 +74,11 @@ class ColumnMapping:
     filters: dict[str, tuple[tuple[str, frozenset[str]], ...]] = field(default_factory=dict)
     explicit_files: frozenset[str] = frozenset()
     origin: str = "none"
+    keep: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+
+    def extras(self, table: str) -> list[str]:
+        """The names of the client columns kept beside ``table``'s contract columns."""
+        return [name for _, name in self.keep.get(table, ())]
 
     def resolve(self, table: str, headers: Iterable[str]) -> dict[str, str]:
         """Map contract (and auxiliary) columns to the header that feeds each.
@@ -110,6 +117,10 @@ class ColumnMapping:
         for col in wanted:
             if col not in chosen and col in by_contract:
                 chosen[col] = by_contract[col]
+        for client, name in self.keep.get(table, ()):
+            if client in by_norm and name not in chosen:
+                chosen[name] = by_norm[client]
+                wanted.append(name)
         return {c: chosen[c] for c in wanted if c in chosen}
 
     def needed(self, table: str, headers: Iterable[str]) -> list[str]:
@@ -179,7 +190,21 @@ def _parse(data: object, source: str) -> ColumnMapping:
             )
             for col, vals in rules.items()
         )
-    return ColumnMapping(columns, files, filters, frozenset(files), source)
+    keep = {}
+    for table, names in (data.get("keep") or {}).items():
+        if str(table) not in TABLES:
+            raise InputError(f"mapping {source}: keep: unknown table {table}; tables are {', '.join(TABLES)}.")
+        pairs = []
+        for client in _as_list(names):
+            name = _contract_key(client)
+            if not name or name in TABLES[str(table)].column_names or not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+                raise InputError(
+                    f"mapping {source}: keep: {table}: {client!s} cannot be kept as {name!r}: name a client column "
+                    "whose name is not a contract column (map contract columns under the table instead)."
+                )
+            pairs.append((normalise_name(client), name))
+        keep[str(table)] = tuple(pairs)
+    return ColumnMapping(columns, files, filters, frozenset(files), source, keep)
 
 
 def _yaml_scalar(value: object) -> str:
@@ -207,6 +232,7 @@ def _merge(base: ColumnMapping, over: ColumnMapping) -> ColumnMapping:
         {**base.filters, **over.filters},
         over.explicit_files,
         f"{over.origin} (on {base.origin})",
+        {**base.keep, **over.keep},
     )
 
 
@@ -218,7 +244,9 @@ def load_preset(name: str) -> ColumnMapping:
             f"mapping: unknown preset {name!r}. Presets: {', '.join(preset_names())}; or give a YAML file."
         )
     mapping = _parse(_read_yaml(path, f"preset {name}"), f"preset {name}")
-    return ColumnMapping(mapping.columns, mapping.files, mapping.filters, frozenset(), f"preset {path.stem}")
+    return ColumnMapping(
+        mapping.columns, mapping.files, mapping.filters, frozenset(), f"preset {path.stem}", mapping.keep
+    )
 
 
 def load_mapping(spec: str | Path | None, folder: Path | None = None) -> ColumnMapping:
