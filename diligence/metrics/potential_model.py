@@ -117,6 +117,62 @@ def feature_frame(accounts: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataF
     return pd.DataFrame(out, index=frame.index)
 
 
+@dataclass(frozen=True)
+class _History:
+    """Activities and opportunities as positions into the accounts (hashed once),
+    so that each year's outcome is array arithmetic."""
+
+    n: int
+    act_pos: np.ndarray
+    act_date: np.ndarray
+    opp_pos: np.ndarray
+    created: np.ndarray
+    closed: np.ndarray
+    won_amount: np.ndarray
+
+    @classmethod
+    def of(cls, account_ids: pd.Index, opportunities: pd.DataFrame | None, activities: pd.DataFrame | None) -> _History:
+        def pos(frame: pd.DataFrame | None) -> np.ndarray:
+            return (
+                np.zeros(0, np.int64)
+                if frame is None or not len(frame)
+                else account_ids.get_indexer(frame["account_id"])
+            )
+
+        def dates(frame: pd.DataFrame | None, column: str) -> np.ndarray:
+            if frame is None or not len(frame):
+                return np.zeros(0, "datetime64[ns]")
+            return pd.to_datetime(frame[column]).to_numpy("datetime64[ns]")
+
+        if opportunities is not None and len(opportunities):
+            won = opportunities["is_won"].fillna(False).astype(bool).to_numpy()
+            amount = pd.to_numeric(opportunities["amount"], errors="coerce").fillna(0.0).to_numpy(float)
+            won_amount = np.where(won, amount, np.nan)  # NaN: not won
+        else:
+            won_amount = np.zeros(0)
+        return cls(
+            len(account_ids), pos(activities), dates(activities, "activity_date"), pos(opportunities),
+            dates(opportunities, "created_date"), dates(opportunities, "close_date"), won_amount,
+        )  # fmt: skip
+
+    def year(self, end: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+        """(worked, bookings) of every account for the year ``(end − 365 days, end]``."""
+        start, stop = np.datetime64(end - YEAR, "ns"), np.datetime64(end, "ns")
+
+        def hits(positions: np.ndarray, when: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+            keep = (when > start) & (when <= stop) & (positions >= 0)
+            if extra is not None:
+                keep &= extra
+            return np.bincount(positions[keep], minlength=self.n)
+
+        won = ~np.isnan(self.won_amount)
+        worked = (hits(self.act_pos, self.act_date) > 0) | (hits(self.opp_pos, self.created) > 0)
+        in_year = (self.closed > start) & (self.closed <= stop) & won & (self.opp_pos >= 0)
+        bookings = np.bincount(self.opp_pos[in_year], weights=self.won_amount[in_year], minlength=self.n)
+        worked |= np.bincount(self.opp_pos[in_year], minlength=self.n) > 0  # a win is work
+        return worked, bookings.astype(float)
+
+
 def year_outcome(
     account_ids: pd.Index,
     opportunities: pd.DataFrame | None,
@@ -126,22 +182,8 @@ def year_outcome(
     """For the year ``(end − 365 days, end]``: ``worked`` (an activity, or an
     opportunity created, in the year) and ``bookings`` (won amount closed in the
     year), one row per account of ``account_ids``."""
-    start = end - YEAR
-    worked = pd.Series(False, index=account_ids)
-    bookings = pd.Series(0.0, index=account_ids)
-    if activities is not None and len(activities):
-        in_year = activities["activity_date"].between(start, end, inclusive="right")
-        worked |= account_ids.isin(activities.loc[in_year, "account_id"])
-    if opportunities is not None and len(opportunities):
-        created = opportunities["created_date"].between(start, end, inclusive="right")
-        worked |= account_ids.isin(opportunities.loc[created, "account_id"])
-        won = opportunities["is_won"].fillna(False).astype(bool) & opportunities["close_date"].between(
-            start, end, inclusive="right"
-        )
-        sums = opportunities.loc[won].groupby("account_id")["amount"].sum()
-        bookings = sums.reindex(account_ids, fill_value=0.0).fillna(0.0).astype(float)
-        worked |= account_ids.isin(sums.index)  # a win is work
-    return pd.DataFrame({"worked": worked.to_numpy(), "bookings": bookings.to_numpy()}, index=account_ids)
+    worked, bookings = _History.of(pd.Index(account_ids), opportunities, activities).year(pd.Timestamp(end))
+    return pd.DataFrame({"worked": worked, "bookings": bookings}, index=account_ids)
 
 
 class _Ranked:
@@ -297,8 +339,9 @@ def model_potential(
         return PotentialModel(False, "there are no opportunities to learn from", features=names)
     if not names:
         return PotentialModel(False, "the accounts carry no firmographic column to learn from")
-    train = year_outcome(features.index, opportunities, activities, as_of - YEAR)
-    test = year_outcome(features.index, opportunities, activities, as_of)
+    history = _History.of(features.index, opportunities, activities)
+    train = pd.DataFrame(dict(zip(("worked", "bookings"), history.year(as_of - YEAR))), index=features.index)
+    test = pd.DataFrame(dict(zip(("worked", "bookings"), history.year(as_of))), index=features.index)
     tr, te = train[train["worked"]], test[test["worked"]]
     wins = int((tr["bookings"] > 0).sum())
     base = {"n_train": len(tr), "n_test": len(te), "train_wins": wins, "features": names}
@@ -310,8 +353,8 @@ def model_potential(
         )
     if not len(te) or te["bookings"].gt(0).all() or te["bookings"].eq(0).all():
         return PotentialModel(False, "the holdout year has no mix of won and not-won worked accounts", **base)
-    model = _fit(features.loc[tr.index], tr["bookings"])
-    score = model.predict(features.loc[te.index])
+    model = _fit(features[train["worked"].to_numpy()], tr["bookings"])
+    score = model.predict(features[test["worked"].to_numpy()])
     won = te["bookings"].to_numpy() > 0
     auc = weighted_auc(score, won)
     lift = top_decile_lift(score, won)
@@ -324,7 +367,7 @@ def model_potential(
         return PotentialModel(
             False, f"the holdout AUC is {auc:.2f}, below the {min_auc:.2f} it must reach", **base, **figures
         )
-    latest = _fit(features.loc[te.index], te["bookings"])
+    latest = _fit(features[test["worked"].to_numpy()], te["bookings"])
     potential = pd.Series(latest.predict(features), index=features.index, name="potential")
     return PotentialModel(
         True,
