@@ -9,7 +9,6 @@ import os
 import sys
 import time
 import traceback
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -40,6 +39,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         prepared_by=args.prepared_by or "",
         formats=args.formats,
         on_step=lambda step: err.print(f"  running {step}"),
+        force=args.force,
     )
     _print_done(result)
     return 0
@@ -76,18 +76,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_synth(args: argparse.Namespace) -> int:
     from diligence.synth import make_company, write_company
 
-    tables = make_company(n_accounts=args.accounts, seed=args.seed, profile=args.profile)
+    try:
+        tables = make_company(n_accounts=args.accounts, seed=args.seed, profile=args.profile)
+    except ValueError as exc:  # the generator checks its arguments: say so as bad arguments
+        raise InputError(f"synth: {exc}.") from None
     path = write_company(tables, args.out, fmt=args.format)
     out.print(f"Synthetic company ({args.profile}, {args.accounts:,} accounts) written to {path}")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from diligence.execution.outdir import check_out
     from diligence.execution.run import run_company
     from diligence.synth import DEMO_AS_OF, make_company, write_company
 
     started = time.perf_counter()
-    target = Path(args.out)
+    target = check_out(args.out)  # the demo writes its data inside: the folder must be the kit's
     data = write_company(make_company(), target / "data")
     err.print(f"Demo company data written to {data}")
     result = run_company(
@@ -98,6 +102,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         prepared_by="Coverage diligence kit (demo)",
         formats=args.formats,
         on_step=lambda step: err.print(f"  running {step}"),
+        force=True,  # beside its own data/ folder
     )
     result.seconds = time.perf_counter() - started
     _print_done(result)
@@ -173,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mapping", help="column mapping: a YAML file or a preset name (e.g. salesforce)")
     run.add_argument("--prepared-by", dest="prepared_by", help="the 'prepared by' line of the report cover")
     run.add_argument("--formats", help=_FORMATS_HELP)
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out folder that is neither empty nor an earlier report (its report.*, "
+        "findings.json, notebooks/ and work/ are replaced; other files are kept)",
+    )
     run.set_defaults(func=cmd_run)
 
     val = sub.add_parser("validate", help="check a company's data without running the report")

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from diligence.errors import InputError
 from diligence.registry import FLAG_IDS, default_thresholds, threshold_ok
+from diligence.yamlfile import read_yaml
 
 FLAG_THRESHOLDS: dict[str, Any] = default_thresholds()
 
@@ -57,16 +56,28 @@ _LIST_OF_STR = ("comparable_by", "white_space_dimensions", "enterprise_segments"
 _POSITIVE_INT = ("active_window_days", "white_space_min_accounts")
 
 
+#: The dates the kit reasons about (pandas' nanosecond timestamps end in 2262).
+DATE_RANGE = (dt.date(1900, 1, 1), dt.date(2200, 12, 31))
+
+
 def parse_date(value: Any, what: str = "as_of") -> str:
-    """Return ``value`` as an ISO ``YYYY-MM-DD`` string, or raise InputError."""
+    """Return ``value`` as an ISO ``YYYY-MM-DD`` string, or raise InputError
+    (also for a date outside :data:`DATE_RANGE`)."""
     if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    try:
-        return dt.date.fromisoformat(str(value).strip()).isoformat()
-    except ValueError:
-        raise InputError(f"{what}: {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-06-30.") from None
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise InputError(f"{what}: {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-06-30.") from None
+    if not DATE_RANGE[0] <= day <= DATE_RANGE[1]:
+        raise InputError(
+            f"{what}: {day.isoformat()} is outside the dates the kit reads "
+            f"({DATE_RANGE[0].isoformat()} to {DATE_RANGE[1].isoformat()})."
+        )
+    return day.isoformat()
 
 
 def reject_unknown(names: Mapping[str, Any], known: Mapping[str, Any], what: str) -> None:
@@ -267,12 +278,7 @@ class Params(Mapping[str, Any]):
 def load_params_file(path: str | Path) -> dict[str, Any]:
     """Read a ``--params`` YAML file (a flat mapping) without validating names."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"--params: file {path} does not exist.") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(f"--params: {path} is not valid YAML ({exc}).") from None
+    data = read_yaml(path, "--params")
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -21,7 +21,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "diligence.errors": (),
     "diligence.contract": (),
     "diligence.registry": ("diligence.text",),
-    "diligence.params": ("diligence.errors", "diligence.registry", "diligence.text"),
+    "diligence.yamlfile": ("diligence.errors",),
+    "diligence.params": ("diligence.errors", "diligence.registry", "diligence.text", "diligence.yamlfile"),
     "diligence.resources": ("diligence.errors",),
     "diligence.synth": ("diligence.contract",),
     "diligence.intake": (
@@ -30,6 +31,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "diligence.errors",
         "diligence.params",
         "diligence.text",
+        "diligence.yamlfile",
     ),
     "diligence.metrics": (
         "diligence.metrics",

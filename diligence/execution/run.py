@@ -19,23 +19,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
+import diligence
 from diligence.errors import DiligenceError, InputError, StepError
 from diligence.execution import potential, store
 from diligence.execution.findings import build_findings
 from diligence.execution.kernel import check_kernel, make_kernel_manager
+from diligence.execution.outdir import MARKER, check_out, clear_leftovers, marker
 from diligence.execution.outputs import parse_formats
 from diligence.execution.results import load_results
 from diligence.intake import load_company
-from diligence.params import Params
+from diligence.intake.checks import as_of_problem, parameter_columns
+from diligence.params import Params, parse_date
 from diligence.report.pdf import HOW_TO_GET_IT, PdfError, find_chromium, print_pdf
 from diligence.report.quality import data_period
 from diligence.resources import notebooks_dir
 
 WORK = "work"  # the run's work folder, relative to the output folder
-OUTPUTS = ("report.html", "report.xlsx", "report.pptx", "report.pdf", "findings.json", "notebooks", WORK)
+OUTPUTS = ("report.html", "report.xlsx", "report.pptx", "report.pdf", "findings.json", "notebooks", WORK, MARKER)
 CELL_TIMEOUT = int(os.environ.get("DILIGENCE_CELL_TIMEOUT", "1800"))
 KERNEL_START_TRIES = 4
 
@@ -141,6 +145,7 @@ def run_company(
     prepared_by: str = "",
     formats: str | tuple[str, ...] | None = None,
     on_step: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> RunResult:
     """Run the whole diagnostic on one company's data and write its report.
 
@@ -164,6 +169,9 @@ def run_company(
         skipped and said in ``RunResult.notes``.
     on_step
         Called with each step's name before it runs (progress display).
+    force
+        Write into an ``out`` folder that is not empty and not an earlier report
+        (:func:`~diligence.execution.outdir.check_out`); its other files are kept.
 
     Raises
     ------
@@ -180,22 +188,28 @@ def run_company(
     if not str(company).strip():
         raise InputError("--company: give the company's name.")
     wanted = parse_formats(formats)
+    out = check_out(out, force=force)
     notes: list[str] = []
     chromium = find_chromium() if "pdf" in wanted else None
     if "pdf" in wanted and chromium is None:
         notes.append(f"report.pdf was skipped: no Chromium was found ({HOW_TO_GET_IT}).")
     params = dict(params or {})
     if as_of:
-        params["as_of"] = as_of
+        params["as_of"] = parse_date(as_of, "--as-of")
     resolved = Params.resolve(params, source="--params")  # scenario assumptions too, before any notebook
     intake = load_company(data, mapping=mapping, as_of=resolved["as_of"])
     intake.raise_for_errors()
+    problems = parameter_columns(intake.tables, resolved)
+    late = as_of_problem(intake.tables, pd.Timestamp(resolved["as_of"]))
+    problems += [late] if late else []
+    if problems:
+        raise InputError(" ".join(problems))
     potential.check(intake.tables, resolved)
     notebooks = step_notebooks()
     check_kernel()
 
-    out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
+    clear_leftovers(out)
     build = out.parent / f".{out.name}.build-{uuid.uuid4().hex[:8]}"
     work = build / WORK
     try:
@@ -216,6 +230,7 @@ def run_company(
         steps = load_results(work)
         findings = build_findings(company, resolved["as_of"], steps, data_quality)
         store.write_json(findings, build / "findings.json")
+        (build / MARKER).write_text(marker(company, resolved["as_of"], diligence.__version__), encoding="utf-8")
         period = data_period(intake.tables)
         render_html(
             executed,

@@ -141,3 +141,50 @@ def dates_out_of_order(tables: dict[str, pd.DataFrame]) -> list[RowCheck]:
                     RowCheck(table, end, mask, f"{{n}} row(s) with {what} ({{where}})", f"correct {start} or {end}")
                 )
     return out
+
+
+#: Parameters that name columns, and the table whose columns they name.
+COLUMN_PARAMETERS = {"comparable_by": "reps", "white_space_dimensions": "accounts"}
+
+
+def parameter_columns(tables: dict[str, pd.DataFrame], params) -> list[str]:
+    """Sentences for each parameter naming a column that is neither a contract
+    column of its table nor in the data (a typo would otherwise group every rep
+    as one, or judge the white space on nothing). Contract columns the data
+    lacks are fine: the metrics say what they could not use."""
+    import difflib
+
+    from diligence.contract import TABLES
+
+    problems = []
+    for name, table in COLUMN_PARAMETERS.items():
+        known = list(dict.fromkeys([*TABLES[table].column_names, *tables.get(table, pd.DataFrame()).columns]))
+        for column in params[name]:
+            if column not in known:
+                close = difflib.get_close_matches(column, known, n=1)
+                hint = f" Did you mean {close[0]}?" if close else ""
+                problems.append(
+                    f"{name} names {column!r}, which is not a column of {table}.{hint} "
+                    f"Columns of {table}: {', '.join(known)}."
+                )
+    return problems
+
+
+def as_of_problem(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> str | None:
+    """A sentence when the as-of date T is before every date in the data
+    (nothing is known at T, so every measure would be empty), else None."""
+    earliest, where, latest = None, "", None
+    for name, frame in tables.items():
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[column]) and frame[column].notna().any():
+                low, high = frame[column].min(), frame[column].max()
+                if earliest is None or low < earliest:
+                    earliest, where = low, f"{name}.{column}"
+                latest = high if latest is None or high > latest else latest
+    if earliest is None or as_of >= earliest:
+        return None
+    return (
+        f"as_of {as_of.date().isoformat()} is before every date in the data (the earliest is "
+        f"{earliest.date().isoformat()}, in {where}): nothing is known at that date. Choose an as-of date "
+        f"between {earliest.date().isoformat()} and {latest.date().isoformat()}."
+    )

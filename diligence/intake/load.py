@@ -23,7 +23,7 @@ from diligence.intake import checks, parsing
 from diligence.intake.issues import ERROR, WARNING, Issue, row_phrase, shown, sort_issues
 from diligence.intake.mapping import AUX_COLUMNS, MAPPING_FILE_NAMES, ColumnMapping, load_mapping, normalise_name
 from diligence.intake.readers import DATA_SUFFIXES, EXCEL_SUFFIXES, RawFile, ReadProblem, read_file, workbook_sheets
-from diligence.intake.schema import NONNEG, NOT_NULL, UNIQUE, schema_failures
+from diligence.intake.schema import ABSURD, MAX_NUMBER, NONNEG, NOT_NULL, UNIQUE, schema_failures
 from diligence.params import parse_date
 
 #: Blank means something in these columns (SPEC §2), so a blank is no warning.
@@ -693,6 +693,17 @@ def _report_schema(table: Table, frame: pd.DataFrame, prov: _Provenance, issues:
                 f"{{n}} {entity} row(s) with a blank {column} ({{where}})",
                 f"give every {entity} its {column}, or remove the rows",
             )
+        elif kind == ABSURD:
+            issues.add_rows(
+                ERROR,
+                table.name,
+                column,
+                mask,
+                prov,
+                f"{{n}} value(s) of {MAX_NUMBER:,.0f} or more, which no {column} can be ({{where}})",
+                f"correct the values of {column} (an export that wrote a formula or an error code in a number cell?)",
+                values=None if values is None else values.map(lambda v: f"{v:.3g}"),
+            )
         elif kind == NONNEG:
             issues.add_rows(
                 ERROR,
@@ -928,9 +939,12 @@ def load_company(data: str | Path, mapping: str | Path | None = None, as_of: str
                 stats["source"],
                 None,
                 0,
-                f"{table} has no rows",
-                f"send the {table} table with its rows",
+                f"{table} has no rows" + ("" if spec.required else ": treated as not provided"),
+                f"send the {table} table with its rows"
+                + ("" if spec.required else " (until then, what needs it is marked not assessed)"),
             )
+            if not spec.required:
+                continue  # a header with no rows says nothing: as if absent (not assessed), never "0% worked"
         result.tables[table] = frame
         result.sources[table] = stats.pop("source")
         result.counts[table] = {"source": result.sources[table], **stats}

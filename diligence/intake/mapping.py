@@ -32,10 +32,9 @@ from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from diligence.contract import TABLES
 from diligence.errors import InputError
+from diligence.yamlfile import read_yaml
 
 PRESET_DIR = Path(__file__).parent / "presets"
 MAPPING_FILE_NAMES = ("mapping.yaml", "mapping.yml")
@@ -215,12 +214,7 @@ def _yaml_scalar(value: object) -> str:
 
 
 def _read_yaml(path: Path, source: str) -> object:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError(f"mapping {source}: file does not exist.") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"mapping {source}: cannot be read as YAML ({exc}).") from None
+    return read_yaml(path, f"mapping {source}", encoding="utf-8-sig")
 
 
 def _merge(base: ColumnMapping, over: ColumnMapping) -> ColumnMapping:

@@ -13,9 +13,12 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
-from diligence.contract import DTYPES, TABLES, Table
+from diligence.contract import DTYPES, INTEGER, NUMBER, TABLES, Table
 
-UNIQUE, NOT_NULL, NONNEG, DTYPE = "unique", "not_null", "nonneg", "dtype"
+UNIQUE, NOT_NULL, NONNEG, DTYPE, ABSURD = "unique", "not_null", "nonneg", "dtype", "absurd"
+#: No amount, quota, size or count in a CRM reaches this; larger values (1e308, infinities)
+#: are typing accidents that would overflow every sum they enter.
+MAX_NUMBER = 1e15
 
 
 def table_schema(table: Table) -> pa.DataFrameSchema:
@@ -23,12 +26,14 @@ def table_schema(table: Table) -> pa.DataFrameSchema:
 
     Keys are unique; the key of a required table (``accounts.account_id``,
     ``reps.rep_id``) may not be blank, other blanks having been set aside or
-    reported before; ``nonneg`` columns must be >= 0.
+    reported before; ``nonneg`` columns must be >= 0; numbers stay within
+    ±:data:`MAX_NUMBER`.
     """
     columns = {
         c.name: pa.Column(
             DTYPES[c.kind],
-            checks=[pa.Check.ge(0)] if c.nonneg else [],
+            checks=([pa.Check.ge(0)] if c.nonneg else [])
+            + ([pa.Check.in_range(-MAX_NUMBER, MAX_NUMBER)] if c.kind in (NUMBER, INTEGER) else []),
             nullable=not (table.required and c.name == table.key),
             unique=c.name == table.key,
             required=False,
@@ -49,6 +54,8 @@ def _kind(check: object) -> str:
         return NOT_NULL
     if "greater_than_or_equal_to" in text:
         return NONNEG
+    if "in_range" in text:
+        return ABSURD
     return DTYPE
 
 

@@ -301,7 +301,7 @@ def planned_hires(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
         {
             "rep_id": PLANNED_PREFIX + "-" + slug + "-" + n.astype(str).str.zfill(2),
             "rep_name": "Planned hire " + n.astype(str) + " (" + seg + ")",
-            "role": _key(seg).map(role).fillna("AE").astype("string"),
+            "role": pd.array([role.get(k, "AE") for k in _key(seg)], dtype="string"),  # a few hires; no reps, no dtype
             "level": level,
             "segment": seg,
             "hire_date": as_of,

@@ -44,6 +44,7 @@ from diligence.execution.batch.rollup import (
 )
 from diligence.execution.batch.task import DEFAULT_TIMEOUT, make_job, run_company_task, task_result
 from diligence.execution.kernel import check_kernel
+from diligence.execution.outdir import check_portfolio_out
 from diligence.execution.outputs import parse_formats
 from diligence.report.pdf import HOW_TO_GET_IT, find_chromium
 
@@ -161,7 +162,7 @@ def run_batch(
     loaded = portfolio if isinstance(portfolio, Portfolio) else load_portfolio(portfolio)
     if scheduler is None:
         check_kernel()  # installed once here, not by every worker at once on a first run
-    out = Path(out).resolve()
+    out = check_portfolio_out(out)
     jobs = [make_job(spec, out, timeout=timeout, force=force, formats=wanted) for spec in loaded.companies]
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     begun: list[float] = [started] * len(jobs)  # perf_counter when each company was submitted, then taken up

@@ -27,11 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from diligence.errors import InputError
 from diligence.params import parse_date, resolve_params
 from diligence.report.safe import slugify
+from diligence.yamlfile import read_yaml
 
 TOP_KEYS = ("defaults", "companies")
 DEFAULT_KEYS = ("as_of", "params", "mapping")
@@ -150,14 +149,7 @@ def read_portfolio_yaml(path: str | Path) -> dict[str, Any]:
         raise InputError(f"portfolio: file {path} does not exist.")
     if not path.is_file():
         raise InputError(f"portfolio: {path} is not a file; give the portfolio YAML file.")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(f"portfolio: {path} is not valid YAML ({exc}).") from None
-    except ValueError as exc:  # YAML's own date type: 2026-02-30 is "YAML" but no date
-        raise InputError(
-            f"portfolio: {path} holds a value that is not a date ({exc}); write dates as YYYY-MM-DD."
-        ) from None
+    data = read_yaml(path, "portfolio")
     if not isinstance(data, Mapping):
         raise InputError(
             f"portfolio: {path} must be a mapping with a 'companies' list (and optional 'defaults'); see SPEC §7."

@@ -1,0 +1,78 @@
+"""Refusals where a crash or a silent wrong answer used to be: bad parameters, dates and numbers
+are exit 2 before any step, with a message that says what to do."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+
+from tests.conftest import run_cli
+
+
+def _run(data, tmp_path, *extra):
+    return run_cli("run", data, "--company", "X", "--out", tmp_path / "out", *extra)
+
+
+def test_a_misspelt_column_parameter_is_refused_with_a_suggestion(small_company, tmp_path):
+    params = tmp_path / "p.yaml"
+    params.write_text("comparable_by: [segmnet]\n")
+    result = _run(small_company, tmp_path, "--params", params)
+    assert result.returncode == 2 and "Did you mean segment?" in result.stderr
+    params.write_text("white_space_dimensions: [segment, regoin]\n")
+    result = _run(small_company, tmp_path, "--params", params)
+    assert result.returncode == 2 and "'regoin', which is not a column of accounts" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_as_of_dates_outside_the_data_or_the_calendar_are_refused(small_company, tmp_path):
+    result = _run(small_company, tmp_path, "--as-of", "2000-01-01")
+    assert result.returncode == 2 and "before every date in the data" in result.stderr
+    result = _run(small_company, tmp_path, "--as-of", "0001-01-01")
+    assert result.returncode == 2 and result.stderr.startswith("error: --as-of: 0001-01-01 is outside the dates")
+    params = tmp_path / "p.yaml"
+    params.write_text("as_of: 2024-02-30\n")
+    result = _run(small_company, tmp_path, "--params", params)
+    assert result.returncode == 2 and "not a date" in result.stderr
+
+
+def test_absurd_numbers_are_errors_naming_the_rows(small_company, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(small_company, data)
+    accounts = pd.read_csv(data / "accounts.csv", dtype=str)
+    accounts.loc[3, "potential"] = "1e308"
+    accounts.to_csv(data / "accounts.csv", index=False)
+    result = _run(data, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "column potential: 1 value(s) of 1,000,000,000,000,000 or more" in result.stderr and "row 5" in result.stderr
+
+
+def test_a_header_only_optional_table_counts_as_not_provided(small_company, tmp_path):
+    from diligence.intake import load_company
+    from diligence.metrics import coverage
+    from diligence.params import resolve_params
+    from diligence.synth import DEMO_AS_OF
+
+    data = tmp_path / "data"
+    shutil.copytree(small_company, data)
+    header = (data / "activities.csv").read_text().splitlines()[0]
+    (data / "activities.csv").write_text(header + "\n")
+    intake = load_company(data, as_of=DEMO_AS_OF)
+    assert "activities" not in intake.tables
+    assert any(w.table == "activities" and "treated as not provided" in w.message for w in intake.warnings)
+    m = coverage.metrics(intake.tables, resolve_params({"as_of": DEMO_AS_OF}))
+    assert m["assigned_not_worked_pct"] is None  # not assessed, never "100% not worked"
+
+
+def test_synth_refuses_impossible_sizes():
+    result = run_cli("synth", "--out", "unused", "--accounts", "0")
+    assert result.returncode == 2 and "at least 100" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_as_of_soon_after_the_first_hire_runs(small_company, tmp_path):
+    from diligence.intake import load_company
+
+    reps = load_company(small_company).tables["reps"]
+    early = (reps["hire_date"].min() + pd.Timedelta(days=150)).date().isoformat()
+    result = _run(small_company, tmp_path, "--as-of", early, "--formats", "html")
+    assert result.returncode == 0, result.stderr
