@@ -76,3 +76,31 @@ def test_an_as_of_soon_after_the_first_hire_runs(small_company, tmp_path):
     early = (reps["hire_date"].min() + pd.Timedelta(days=150)).date().isoformat()
     result = _run(small_company, tmp_path, "--as-of", early, "--formats", "html")
     assert result.returncode == 0, result.stderr
+
+
+def test_report_totals_and_footers_are_set_aside_not_read_as_accounts(small_company, tmp_path):
+    from diligence.intake import load_company
+    from diligence.synth import DEMO_AS_OF
+
+    data = tmp_path / "data"
+    shutil.copytree(small_company, data)
+    header = [h.strip('"') for h in (data / "accounts.csv").read_text().splitlines()[0].split(",")]
+    blank = [""] * (len(header) - 1)
+    potential = header.index("potential")
+    total = ["Total", *blank]
+    total[potential] = "25000000"
+    lines = [
+        ",".join(total),
+        ",".join(["Grand Totals (400 records)", *blank]),
+        ",".join(['"Confidential Information - Do Not Distribute"', *blank]),
+        ",".join(['"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."', *blank]),
+        ",".join(["TOTAL-001", "Total Fitness GmbH", *[""] * (len(header) - 2)]),  # a real account that says total
+    ]
+    with open(data / "accounts.csv", "a") as f:
+        f.write("\n".join(lines) + "\n")
+    intake = load_company(data, as_of=DEMO_AS_OF)
+    accounts = intake.tables["accounts"]
+    assert len(accounts) == 401 and "TOTAL-001" in set(accounts["account_id"])
+    assert not {"Total", "Grand Totals (400 records)"} & set(accounts["account_id"])
+    (warning,) = [w for w in intake.warnings if "summary or footer" in w.message]
+    assert warning.count == 4 and warning.rows == (402, 403, 404, 405) and '"Total"' in warning.message
