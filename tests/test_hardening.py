@@ -4,6 +4,7 @@ are exit 2 before any step, with a message that says what to do."""
 from __future__ import annotations
 
 import shutil
+import time
 
 import pandas as pd
 
@@ -104,3 +105,27 @@ def test_report_totals_and_footers_are_set_aside_not_read_as_accounts(small_comp
     assert not {"Total", "Grand Totals (400 records)"} & set(accounts["account_id"])
     (warning,) = [w for w in intake.warnings if "summary or footer" in w.message]
     assert warning.count == 4 and warning.rows == (402, 403, 404, 405) and '"Total"' in warning.message
+
+
+def test_files_named_like_a_table_that_cannot_be_opened_are_errors(small_company, tmp_path):
+    import os
+
+    from diligence.intake import load_company
+
+    data = tmp_path / "data"
+    shutil.copytree(small_company, data)
+    (data / "partners.csv").unlink()
+    (data / "partners.csv").symlink_to(tmp_path / "nowhere.csv")
+    (data / "rep_survey.csv").unlink()
+    os.mkfifo(data / "rep_survey.csv")  # never opened: reading a pipe would wait for ever
+    (data / "activities.csv").unlink()
+    (data / "activities.csv").mkdir()
+    (data / "archive").mkdir()  # a plain folder is no table
+    started = time.perf_counter()
+    intake = load_company(data)
+    assert time.perf_counter() - started < 60
+    found = {(e.table, e.message) for e in intake.errors}
+    assert ("partners", "cannot read partners.csv: it is a link to a file that does not exist") in found
+    assert ("rep_survey", "cannot read rep_survey.csv: it is not a regular file (a pipe or a device)") in found
+    assert ("activities", "cannot read activities.csv: it is a folder, not a file") in found
+    assert len(intake.errors) == 3

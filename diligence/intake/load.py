@@ -316,6 +316,27 @@ def _folder_sources(folder: Path) -> list[_Source]:
     return [_Source(p.name, p) for p in sorted(files, key=lambda p: (p.name.casefold(), p.name))]
 
 
+def _unopenable(folder: Path, issues: _Issues) -> None:
+    """Entries named like a table that are no file to read (a link to nothing, a
+    folder, a pipe) are errors: skipping them would pass for a table not sent.
+    They are never opened (reading a pipe would wait for ever)."""
+    for p in sorted(folder.iterdir(), key=lambda p: p.name):
+        if p.name.startswith((".", "~$")) or p.is_file():
+            continue
+        table = next((t for t in TABLES if _key(p.name) == t), None)
+        if table is None or (p.is_dir() and _key(p.name) == normalise_name(p.name)):
+            continue  # a plain sub-folder ("activities/") is not a file named like a table
+        if p.is_symlink() and not p.exists():
+            why = "it is a link to a file that does not exist"
+        elif p.is_dir():
+            why = "it is a folder, not a file"
+        else:
+            why = "it is not a regular file (a pipe or a device)"
+        issues.add(
+            ERROR, table, p.name, None, 1, f"cannot read {p.name}: {why}", f"replace {p.name} with the exported file"
+        )
+
+
 # --------------------------------------------------------------------------- one table
 
 
@@ -873,6 +894,7 @@ def _selector(cmap: ColumnMapping, tables: list[str]):
 def _read_sources(path: Path, mapping: str | Path | None, issues: _Issues) -> tuple[ColumnMapping, list[_Source], str]:
     """The mapping and the candidate files (or sheets) of a folder or workbook."""
     if path.is_dir():
+        _unopenable(path, issues)
         return load_mapping(mapping, path), _folder_sources(path), path.name
     if path.suffix.lower() not in EXCEL_SUFFIXES:
         raise InputError(
