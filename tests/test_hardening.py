@@ -129,3 +129,27 @@ def test_files_named_like_a_table_that_cannot_be_opened_are_errors(small_company
     assert ("rep_survey", "cannot read rep_survey.csv: it is not a regular file (a pipe or a device)") in found
     assert ("activities", "cannot read activities.csv: it is a folder, not a file") in found
     assert len(intake.errors) == 3
+
+
+def test_header_encoding_and_nul_troubles_are_warned(small_company, tmp_path):
+    from diligence.intake import load_company
+
+    data = tmp_path / "data"
+    shutil.copytree(small_company, data)
+    lines = (data / "accounts.csv").read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ',"account_name",""'] + [line + ",X,Y" for line in lines[1:]]
+    (data / "accounts.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with open(data / "accounts.csv", "ab") as f:
+        f.write("ZZ-8,Müller Werke,,,,,,,,,,,,\n".encode())
+        f.write("ZZ-9,Café Latin,,,,,,,,,,,,\n".encode("latin-1"))
+    activities = (data / "activities.csv").read_text(encoding="utf-8").splitlines()
+    assert len("\n".join(activities)) > 70_000, "the NUL must sit past the sniffed head"
+    activities[-3] = activities[-3].replace("A", "A\x00", 1)
+    (data / "activities.csv").write_text("\n".join(activities) + "\n", encoding="utf-8")
+    intake = load_company(data)
+    said = [w.message for w in intake.warnings]
+    assert any('the header "account_name" appears 2 times (columns 2, 13)' in m for m in said)
+    assert any("1 column(s) without a header (column 14)" in m for m in said)
+    assert any("starts as UTF-8 but later lines are not" in m for m in said)
+    assert any("held NUL bytes, removed" in m for m in said)
+    assert not intake.tables["activities"]["activity_id"].str.contains("\x00", regex=False).any()

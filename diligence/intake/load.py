@@ -818,6 +818,8 @@ def _build_table(
     parts, provs, names = [], [], []
     for raw in raws:
         stats["rows_read"] += len(raw.frame)
+        for message, action in raw.notes:
+            issues.add(WARNING, table.name, raw.name, None, 1, message, action)
         mapped = _mapped_frame(table, raw, cmap, issues, stats)
         if mapped is None:
             file_log[raw.name]["status"] = "unusable"

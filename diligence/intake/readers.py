@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class RawFile:
     rows: np.ndarray
     european: bool = False
     headers: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (warning, what to do) about the file itself
 
     def __post_init__(self) -> None:
         if not self.headers:
@@ -66,6 +68,36 @@ class RawFile:
 
 #: Given a file's headers, the ones to read.
 Selector = Callable[[list[str]], list[str]]
+
+
+def header_notes(headers: list[object]) -> list[tuple[str, str]]:
+    """Warnings about a header row: names that repeat (only the first such
+    column can be mapped by name) and columns without a name (never read)."""
+    names = ["" if h is None else str(h).strip() for h in headers]
+    notes = []
+    positions: dict[str, list[int]] = {}
+    for i, name in enumerate(names, start=1):
+        if name:
+            positions.setdefault(name.casefold(), []).append(i)
+    for where in positions.values():
+        if len(where) > 1:
+            shown = names[where[0] - 1]
+            notes.append(
+                (
+                    f'the header "{shown}" appears {len(where)} times (columns {", ".join(map(str, where))}): '
+                    "the first is the one read",
+                    "give each column its own name in the export",
+                )
+            )
+    blank = [i for i, name in enumerate(names, start=1) if not name]
+    if blank:
+        notes.append(
+            (
+                f"{len(blank)} column(s) without a header (column {', '.join(map(str, blank[:10]))}): not read",
+                "name the columns in the header row if they hold data the kit should use",
+            )
+        )
+    return notes
 
 
 def _unique_headers(headers: list[object]) -> list[str]:
@@ -202,8 +234,23 @@ def read_csv(path: Path, select: Selector | None = None) -> RawFile:
         frame = _pandas_csv(path, encoding, delimiter, len(headers), keep)
     body = frame.iloc[1:].reset_index(drop=True)
     body.columns = [headers[i] for i in keep]
+    notes = header_notes(header)
+    nul = [c for c in body.columns if body[c].str.contains("\x00", regex=False).any()]
+    if nul:  # a NUL past the sniffed head: never part of an id or a name
+        n = int(sum(body[c].str.contains("\x00", regex=False).sum() for c in nul))
+        body[nul] = body[nul].apply(lambda col: col.str.replace("\x00", "", regex=False))
+        notes.append((f"{n} value(s) held NUL bytes, removed (columns {', '.join(nul)})", "export the file again"))
+    utf8_in_head = re.search(rb"[\xc2-\xf4][\x80-\xbf]+", head) is not None
+    if encoding != "utf-8-sig" and (_encoding(head) == "utf-8-sig" or utf8_in_head):
+        notes.append(
+            (
+                f"the file starts as UTF-8 but later lines are not: it was read as {encoding}, so accented "
+                "names of the UTF-8 lines may read wrong",
+                "save the whole file as UTF-8",
+            )
+        )
     rows = np.arange(2, len(body) + 2, dtype=np.int64)  # header is row 1
-    return RawFile(path.name, body, rows, european=delimiter == ";", headers=headers)
+    return RawFile(path.name, body, rows, european=delimiter == ";", headers=headers, notes=notes)
 
 
 # --------------------------------------------------------------------------- Excel
@@ -234,7 +281,7 @@ def _sheet_frame(ws, name: str) -> RawFile:
     frame.columns = _unique_headers([cell_text(h) if h is not None else None for h in header])
     if len(frame) == 0:
         frame = pd.DataFrame({c: pd.Series([], dtype=TEXT_DTYPE) for c in frame.columns})
-    return RawFile(name, frame, np.asarray(numbers, dtype=np.int64))
+    return RawFile(name, frame, np.asarray(numbers, dtype=np.int64), notes=header_notes(header))
 
 
 def _open_workbook(path: Path):
