@@ -67,10 +67,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for table, frame in intake.tables.items():
         out.print(f"{table:<20} {len(frame):>10,} rows  ({intake.sources.get(table, '')})")
     if intake.issues:
-        out.print(format_issues(intake.issues))
-    n_err, n_warn = len(intake.errors), len(intake.warnings)
-    out.print(f"{n_err} error(s), {n_warn} warning(s).")
-    return 2 if n_err else 0
+        out.print(format_issues(intake.issues))  # the table ends with the counts
+    else:
+        out.print("0 error(s), 0 warning(s).")
+    return 2 if intake.errors else 0
 
 
 def cmd_synth(args: argparse.Namespace) -> int:

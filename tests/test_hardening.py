@@ -153,3 +153,17 @@ def test_header_encoding_and_nul_troubles_are_warned(small_company, tmp_path):
     assert any("starts as UTF-8 but later lines are not" in m for m in said)
     assert any("held NUL bytes, removed" in m for m in said)
     assert not intake.tables["activities"]["activity_id"].str.contains("\x00", regex=False).any()
+
+
+def test_a_cut_off_file_is_said_and_validate_counts_once(small_company, tmp_path):
+    from diligence.intake import load_company
+
+    data = tmp_path / "data"
+    shutil.copytree(small_company, data)
+    raw = (data / "accounts.csv").read_bytes().split(b"\n")
+    (data / "accounts.csv").write_bytes(b"\n".join(raw[:101]) + b"\n" + raw[101][:12])
+    intake = load_company(data)
+    (cut,) = [w for w in intake.warnings if "cut off" in w.message]
+    assert "row 102 has 2 of" in cut.message
+    result = run_cli("validate", data)
+    assert result.returncode == 0 and result.stdout.count("error(s),") == 1, result.stdout[-500:]

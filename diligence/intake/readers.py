@@ -250,7 +250,31 @@ def read_csv(path: Path, select: Selector | None = None) -> RawFile:
             )
         )
     rows = np.arange(2, len(body) + 2, dtype=np.int64)  # header is row 1
+    cut = _cut_off(path, delimiter, len(headers))
+    if cut and len(body):
+        notes.append(
+            (
+                f"the file ends in the middle of a line (row {rows[-1]} has {cut} of {len(headers)} columns): "
+                "it looks cut off; the missing values of that row read as blank",
+                "export the file again, whole",
+            )
+        )
     return RawFile(path.name, body, rows, european=delimiter == ";", headers=headers, notes=notes)
+
+
+def _cut_off(path: Path, delimiter: str, n_columns: int) -> int | None:
+    """The number of fields of the file's last line when the file ends without a
+    line break inside a short last line (a truncated export), else None."""
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - 65_536))
+        tail = fh.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return None
+    last = tail.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")
+    fields = len(next(csv.reader([last], delimiter=delimiter), []))
+    return fields if fields < n_columns else None
 
 
 # --------------------------------------------------------------------------- Excel
