@@ -346,10 +346,9 @@ def model_potential(
     wins = int((tr["bookings"] > 0).sum())
     base = {"n_train": len(tr), "n_test": len(te), "train_wins": wins, "features": names}
     if wins < min_train_wins:
+        got = "no worked account" if wins == 0 else f"only {wins:,} worked account{'s' if wins > 1 else ''}"
         return PotentialModel(
-            False,
-            f"only {wins:,} worked accounts won anything in the training year (at least {min_train_wins} needed)",
-            **base,
+            False, f"{got} won anything in the training year (at least {min_train_wins} needed)", **base
         )
     if not len(te) or te["bookings"].gt(0).all() or te["bookings"].eq(0).all():
         return PotentialModel(False, "the holdout year has no mix of won and not-won worked accounts", **base)
