@@ -123,3 +123,17 @@ def test_yaml_files_are_bounded_in_size_and_dates(tmp_path):
     bad_date.write_text("as_of: 2024-02-30\n")
     with pytest.raises(InputError, match="not a date"):
         read_yaml(bad_date, "--params")
+
+
+def test_socket_folders_of_dead_runs_are_cleared(tmp_path):
+    import os
+
+    from diligence.execution.run import SOCKET_PREFIX, clear_dead_sockets
+
+    dead = tmp_path / f"{SOCKET_PREFIX}999999999-abc"
+    alive = tmp_path / f"{SOCKET_PREFIX}{os.getpid()}-def"
+    other = tmp_path / "dk-notes"
+    for folder in (dead, alive, other):
+        folder.mkdir()
+    clear_dead_sockets(tmp_path)
+    assert not dead.exists() and alive.exists() and other.exists()

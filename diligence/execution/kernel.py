@@ -96,5 +96,6 @@ def make_kernel_manager(sock_dir: Path, log_file: IO[str] | None, name: str = KE
     """A kernel manager over IPC sockets under ``sock_dir`` (kept short: AF_UNIX
     paths are limited to about 100 bytes)."""
     km = QuietKernelManager(kernel_name=name, transport="ipc", ip=str(sock_dir / "k"))
+    km.connection_file = str(sock_dir / "kernel.json")  # beside its sockets: one folder to remove, whatever happens
     km.log_file = log_file
     return km

@@ -42,6 +42,7 @@ WORK = "work"  # the run's work folder, relative to the output folder
 OUTPUTS = ("report.html", "report.xlsx", "report.pptx", "report.pdf", "findings.json", "notebooks", WORK, MARKER)
 CELL_TIMEOUT = int(os.environ.get("DILIGENCE_CELL_TIMEOUT", "1800"))
 KERNEL_START_TRIES = 4
+SOCKET_PREFIX = "dk-"  # kernel socket folders: dk-<pid>-<random> in the temp folder
 
 # papermill logs every injected name our notebooks do not declare; parameters
 # are validated once, before any step, so its warnings would only be noise.
@@ -80,7 +81,7 @@ def execute_step(source: Path, target: Path, parameters: dict[str, Any], cwd: Pa
     never retried and becomes a :class:`StepError` naming the step and cell.
     """
     for attempt in range(1, KERNEL_START_TRIES + 1):
-        sock_dir = Path(tempfile.mkdtemp(prefix="dk-"))
+        sock_dir = Path(tempfile.mkdtemp(prefix=f"{SOCKET_PREFIX}{os.getpid()}-"))
         km = None
         try:
             with open(log_path, "a", encoding="utf-8") as log:
@@ -113,6 +114,18 @@ def execute_step(source: Path, target: Path, parameters: dict[str, Any], cwd: Pa
             if km is not None and km.has_kernel:
                 km.shutdown_kernel(now=True)
             shutil.rmtree(sock_dir, ignore_errors=True)
+
+
+def clear_dead_sockets(root: Path | None = None) -> None:
+    """Remove the kernel socket folders of runs whose process is gone (a SIGKILL
+    never reaches ``execute_step``'s clean-up). Folders of live processes stay."""
+    import psutil
+
+    root = Path(root or tempfile.gettempdir())
+    for folder in root.glob(f"{SOCKET_PREFIX}*-*"):
+        pid = folder.name[len(SOCKET_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not psutil.pid_exists(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _publish(build: Path, out: Path) -> None:
@@ -210,6 +223,7 @@ def run_company(
 
     out.parent.mkdir(parents=True, exist_ok=True)
     clear_leftovers(out)
+    clear_dead_sockets()
     build = out.parent / f".{out.name}.build-{uuid.uuid4().hex[:8]}"
     work = build / WORK
     try:
