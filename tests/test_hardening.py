@@ -167,3 +167,11 @@ def test_a_cut_off_file_is_said_and_validate_counts_once(small_company, tmp_path
     assert "row 102 has 2 of" in cut.message
     result = run_cli("validate", data)
     assert result.returncode == 0 and result.stdout.count("error(s),") == 1, result.stdout[-500:]
+
+
+def test_a_number_beyond_the_float_range_is_unreadable_not_a_crash():
+    from diligence.intake.parsing import parse_numbers
+
+    values, bad = parse_numbers(pd.Series(["9" * 400, "12", None, "1,234.5"], dtype="string"))
+    assert bad.tolist() == [True, False, False, False]
+    assert values.iloc[1:].tolist()[0] == 12.0 and values.iloc[3] == 1234.5 and pd.isna(values.iloc[0])

@@ -278,10 +278,19 @@ def number_style_evidence(values: pd.Series) -> tuple[int, int, int]:
     return int(us.sum()), int(eu.sum()), int(amb.sum())
 
 
+def _floats(text: pd.Series) -> np.ndarray:
+    """Plain number texts (or NA) as float64; a digit string beyond the float range
+    reads as infinite (then reported unreadable), never as an overflow."""
+    try:
+        return pd.to_numeric(text, errors="coerce").to_numpy("float64", na_value=np.nan)
+    except OverflowError:  # pandas keeps a 400-digit integer as a Python int
+        return np.array([np.nan if pd.isna(x) else float(x) for x in text], dtype="float64")
+
+
 def _parse_numbers_distinct(u: pd.Series, european: bool) -> np.ndarray:
     plain = u.str.fullmatch(_PLAIN).fillna(False)
     if plain.all():  # the usual case: no separators or symbols to untangle
-        return pd.to_numeric(u).to_numpy("float64", na_value=np.nan)
+        return _floats(u)
     c = _clean_number_text(u)
     _us, eu, amb = _number_styles(c)
     as_eu = eu | (amb & european)
@@ -291,7 +300,7 @@ def _parse_numbers_distinct(u: pd.Series, european: bool) -> np.ndarray:
         ~pd.Series(as_eu, index=c.index), c.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     )
     plain = text.str.fullmatch(_PLAIN).fillna(False)
-    return pd.to_numeric(text.where(plain), errors="coerce").to_numpy("float64", na_value=np.nan)
+    return _floats(text.where(plain))
 
 
 def parse_numbers(values: pd.Series, european: bool = False) -> tuple[pd.Series, pd.Series]:
