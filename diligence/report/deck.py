@@ -51,6 +51,7 @@ from diligence.report.formats import (
     is_missing,
 )
 from diligence.report.narrative import ranked_flags
+from diligence.report.quality import data_quality_line
 from diligence.report.safe import excel_text
 
 SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
@@ -102,14 +103,17 @@ class Evidence:
     where: str | None = None
 
 
-_ATTAINMENT_RANGE = ("group", ("attainment_min", "attainment_mean", "attainment_max"), "clustered", "Attainment")
-
 #: Flag id -> the evidence its slide shows.
 FLAG_EVIDENCE: dict[str, Evidence] = {
     "RF1": Evidence("Coverage by segment", NATIVE_CHARTS["Coverage by segment"]),
     "RF2": Evidence(
         "Comparable groups",
-        ("group", _ATTAINMENT_RANGE[1], "clustered", "Attainment in each comparable group: lowest, mean, highest"),
+        (
+            "group",
+            ("attainment_min", "attainment_mean", "attainment_max"),
+            "clustered",
+            "Attainment in each comparable group: lowest, mean, highest",
+        ),
     ),
     "RF3": Evidence("Owner changes by month", NATIVE_CHARTS["Owner changes by month"]),
     "RF4": Evidence(
@@ -586,7 +590,7 @@ def _summary_slide(deck: Deck, findings: Mapping[str, Any], steps: Sequence[Step
     if missing:
         ids = ", ".join(f["id"] for f in flags if f.get("status") == "not_assessed")
         tail.append(f"{_plural(missing, 'check')} could not be assessed from the data provided: {ids}.")
-    dq = _data_quality_line(findings.get("data_quality"))
+    dq = data_quality_line(findings.get("data_quality"))
     if dq:
         tail.append(f"Data received: {dq}")
     if tail:
@@ -594,12 +598,6 @@ def _summary_slide(deck: Deck, findings: Mapping[str, Any], steps: Sequence[Step
             slide, MARGIN, BODY_BOTTOM - Inches(1.0), width, Inches(1.0), [(t, {"lines": 1}) for t in tail],
             size=12, color=MUTED, space_after=2,
         )  # fmt: skip
-
-
-def _data_quality_line(dq: Mapping[str, Any] | None) -> str:
-    from diligence.report.html import _data_quality_line as line  # one wording for report and deck
-
-    return line(dq)
 
 
 def _scorecard_slide(deck: Deck, findings: Mapping[str, Any]) -> None:
@@ -765,7 +763,7 @@ def _scenario_slide(deck: Deck, tables: Mapping[str, pd.DataFrame], steps: Seque
 
 def _data_slide(deck: Deck, findings: Mapping[str, Any]) -> None:
     dq = findings.get("data_quality") or {}
-    line = _data_quality_line(dq)
+    line = data_quality_line(dq)
     slide = deck.slide(
         f"Appendix: data received ({line.rstrip('.')})" if line else "Appendix: data received",
         [clean(i.get("message")) for i in (dq.get("issues") or [])[:20]],

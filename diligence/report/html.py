@@ -35,6 +35,7 @@ from diligence.report.formats import (
     value_kind,
 )
 from diligence.report.narrative import key_findings, potential_card
+from diligence.report.quality import data_quality_line
 from diligence.report.safe import css_string, slugify
 from diligence.resources import templates_dir
 
@@ -167,26 +168,6 @@ def merge_notebooks(notebooks: Sequence[Path]) -> tuple[NotebookNode, list[dict[
     return merged, sections
 
 
-def _count(n: Any, word: str) -> str:
-    """``3 warnings``, ``1 warning``."""
-    n = int(n or 0)
-    return f"{fmt_int(n)} {word}{'' if n == 1 else 's'}"
-
-
-def _data_quality_line(dq: Mapping[str, Any] | None) -> str:
-    """One sentence about the input: files read, rows set aside, warnings and errors."""
-    if not dq:
-        return ""
-    files = dq.get("files") or []
-    parts = []
-    if files:
-        read = sum(int(f.get("rows_read") or 0) for f in files)
-        aside = sum(int(f.get("rows_set_aside") or 0) for f in files)
-        parts.append(f"{_count(len(files), 'file')} read ({_count(read, 'row')}), {_count(aside, 'row')} set aside")
-    parts += [_count(dq[f"{key}_count"], key) for key in ("warning", "error") if dq.get(f"{key}_count") is not None]
-    return "; ".join(parts) + "." if parts else ""
-
-
 def report_context(
     findings: Mapping[str, Any],
     sections: Sequence[Mapping[str, str]],
@@ -223,7 +204,7 @@ def report_context(
         "scorecard": rows,
         "counts": counts,
         "kpis": kpis,
-        "dq": _data_quality_line(findings.get("data_quality")),
+        "dq": data_quality_line(findings.get("data_quality")),
         "sections": [dict(s) for s in sections],
         "methodology": methodology(findings, parameters),
         "potential_basis": potential_basis_text(findings.get("potential_basis")),

@@ -7,6 +7,7 @@ and sentences of the first report section.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -102,3 +103,25 @@ def data_period(tables: dict[str, pd.DataFrame]) -> str | None:
     if dates.empty:
         return None
     return f"{dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"
+
+
+def _counted(n: Any, word: str) -> str:
+    """``3 warnings``, ``1 warning``."""
+    n = int(n or 0)
+    return f"{fmt_int(n)} {word}{'' if n == 1 else 's'}"
+
+
+def data_quality_line(dq: Mapping[str, Any] | None) -> str:
+    """One sentence about the input: files read, rows set aside, warnings and errors."""
+    if not dq:
+        return ""
+    files = dq.get("files") or []
+    parts = []
+    if files:
+        read = sum(int(f.get("rows_read") or 0) for f in files)
+        aside = sum(int(f.get("rows_set_aside") or 0) for f in files)
+        parts.append(
+            f"{_counted(len(files), 'file')} read ({_counted(read, 'row')}), {_counted(aside, 'row')} set aside"
+        )
+    parts += [_counted(dq[f"{key}_count"], key) for key in ("warning", "error") if dq.get(f"{key}_count") is not None]
+    return "; ".join(parts) + "." if parts else ""
