@@ -1,11 +1,12 @@
 """The ``diligence`` command line (SPEC §7). Exit codes: 0 done, 2 bad input or
-arguments, 1 anything else. Errors are messages, never tracebacks (set
+arguments, 1 anything else, 130 interrupted by Ctrl+C (143 by SIGTERM). Errors are messages, never tracebacks (set
 ``DILIGENCE_DEBUG=1`` to see one)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 import traceback
@@ -13,7 +14,7 @@ import traceback
 from rich.console import Console
 from rich.markup import escape
 
-from diligence.errors import DiligenceError, InputError
+from diligence.errors import DiligenceError, InputError, Interrupted
 from diligence.execution.outputs import FILES
 
 err = Console(stderr=True, highlight=False)
@@ -128,6 +129,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     finally:
         progress.stop()
     n_failed = len(result.failed)
+    if result.interrupted:
+        n_done = sum(1 for r in result.results if r["status"] in ("ok", "skipped"))
+        err.print(f"interrupted: {n_done} of {len(result.results)} companies finished; the roll-up says which")
     out.print(
         f"Portfolio written to {result.paths['html']} ({result.seconds:.0f} s): "
         f"{len(result.companies) - n_failed} report(s), {n_failed} failed"
@@ -233,9 +237,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    signal.signal(signum, signal.SIG_IGN)  # once: the clean-up it starts must not be cut short
+    raise Interrupted(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a scheduler's stop cleans up as Ctrl+C does
+    except ValueError:  # not the main thread (called from a test's thread)
+        previous = None
+    try:
+        return _main(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except InputError as exc:
@@ -246,9 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     except DiligenceError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         err.print("interrupted")
-        return 1
+        return 128 + getattr(exc, "signum", signal.SIGINT)
     except Exception as exc:
         if os.environ.get("DILIGENCE_DEBUG"):
             traceback.print_exc()

@@ -27,3 +27,12 @@ class StepError(DiligenceError):
     """A notebook step failed: names the step and the cell's error, exit 1."""
 
     exit_code = 1
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop asked by a signal other than Ctrl+C (SIGTERM): handled as Ctrl+C is,
+    the exit code 128 + ``signum``."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -20,6 +20,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "diligence.text": (),
     "diligence.errors": (),
     "diligence.contract": (),
+    "diligence.processes": (),
     "diligence.registry": ("diligence.text",),
     "diligence.yamlfile": ("diligence.errors",),
     "diligence.params": ("diligence.errors", "diligence.registry", "diligence.text", "diligence.yamlfile"),
@@ -59,6 +60,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "diligence.contract",
         "diligence.resources",
         "diligence.errors",
+        "diligence.processes",
     ),
 }
 

@@ -3,6 +3,7 @@ no YAML file can hang the kit."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -125,15 +126,35 @@ def test_yaml_files_are_bounded_in_size_and_dates(tmp_path):
         read_yaml(bad_date, "--params")
 
 
-def test_socket_folders_of_dead_runs_are_cleared(tmp_path):
+def test_temp_folders_of_dead_runs_are_cleared(tmp_path):
     import os
+    import subprocess
+    import sys
 
-    from diligence.execution.run import SOCKET_PREFIX, clear_dead_sockets
+    from diligence.execution.scratch import PREFIX, clear_dead
 
-    dead = tmp_path / f"{SOCKET_PREFIX}999999999-abc"
-    alive = tmp_path / f"{SOCKET_PREFIX}{os.getpid()}-def"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = tmp_path / f"{PREFIX}{gone.stdout.strip()}-run-abc"
+    alive = tmp_path / f"{PREFIX}{os.getppid()}-run-def"
     other = tmp_path / "dk-notes"
     for folder in (dead, alive, other):
         folder.mkdir()
-    clear_dead_sockets(tmp_path)
+    (dead / "k1").mkdir()
+    clear_dead(tmp_path)
     assert not dead.exists() and alive.exists() and other.exists()
+
+
+def test_a_runs_temp_folder_holds_what_it_makes_and_goes_on_every_exit(tmp_path, monkeypatch):
+    import tempfile
+
+    from diligence.execution.scratch import scratch
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    with pytest.raises(KeyboardInterrupt), scratch("run") as folder:
+        assert folder.parent == tmp_path and folder.name.startswith(f"dk-{os.getpid()}-run-")
+        assert tempfile.mkdtemp().startswith(str(folder)), "the run's temp files go inside its folder"
+        with scratch("batch") as inner:
+            assert inner.parent == tmp_path, "a nested folder sits beside, not inside"
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == [] and os.environ["TMPDIR"] == str(tmp_path)

@@ -16,6 +16,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import KernelManager
 
 from diligence.errors import DiligenceError
+from diligence.processes import die_with_parent
 
 DEFAULT_KERNEL = "diligence"
 KERNEL_NAME = os.environ.get("DILIGENCE_KERNEL", DEFAULT_KERNEL)
@@ -78,11 +79,15 @@ def check_kernel(name: str = KERNEL_NAME, *, install_missing: bool = True) -> st
 
 
 class QuietKernelManager(KernelManager):
-    """A KernelManager that sends the kernel process's stdout/stderr to a file."""
+    """A KernelManager that sends the kernel process's stdout/stderr to a file and
+    starts the kernel so that it dies with the process that started it."""
 
     log_file: IO[str] | None = None
 
     def _quiet_kw(self, kw: dict[str, Any]) -> dict[str, Any]:
+        preexec = die_with_parent()
+        if preexec is not None:
+            kw.setdefault("preexec_fn", preexec)  # a run killed outright takes its kernel with it
         if self.log_file is not None:
             kw.setdefault("stdout", self.log_file)
             kw.setdefault("stderr", self.log_file)

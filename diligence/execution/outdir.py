@@ -8,15 +8,22 @@ is done, because publishing a report replaces ``notebooks/`` and ``work/`` in
 it whole. ``force`` writes into such a folder anyway, still replacing only the
 kit's own outputs.
 
-A run builds its outputs in a hidden folder beside ``--out``; one killed
-(SIGKILL) leaves that folder behind, and the next run into the same ``--out``
-clears it (:func:`clear_leftovers`).
+A run builds its outputs in a hidden folder beside ``--out`` and swaps it in
+whole (:func:`publish`): killed at any moment, ``--out`` holds the previous
+report or the new one, never a mix. One killed (SIGKILL) leaves its hidden
+folder behind, and the next run into the same ``--out`` clears it
+(:func:`clear_leftovers`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
 import shutil
+import sys
+import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +85,50 @@ def clear_leftovers(out: Path) -> None:
     for pattern in LEFTOVER_PATTERNS:
         for leftover in out.parent.glob(pattern.format(name=out.name)):
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux ``renameat2``); False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
+def publish(build: Path, out: Path, names: Iterable[str]) -> None:
+    """Put the finished outputs of ``build`` in ``out``, replacing the old ones whole.
+
+    ``names`` are the kit's outputs. When ``out`` holds nothing else, the two
+    folders are swapped in one step, so ``out`` is always one complete report;
+    when it holds other files too (``--force``, or files a user added), each
+    output is moved in turn and the other files are kept. ``build`` is gone after.
+    """
+    names = tuple(names)
+    if not out.exists():
+        build.rename(out)
+        return
+    if all(p.name in names for p in out.iterdir()) and _exchange(build, out):
+        shutil.rmtree(build, ignore_errors=True)  # now the previous report
+        return
+    trash = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+    trash.mkdir()
+    try:
+        for name in names:
+            if (out / name).exists():
+                (out / name).rename(trash / name)
+        for name in names:
+            if (build / name).exists():
+                (build / name).rename(out / name)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+        shutil.rmtree(build, ignore_errors=True)
 
 
 def marker(company: str, as_of: Any, version: str) -> str:

@@ -25,10 +25,10 @@ from papermill.exceptions import PapermillExecutionError
 
 import diligence
 from diligence.errors import DiligenceError, InputError, StepError
-from diligence.execution import potential, store
+from diligence.execution import potential, scratch, store
 from diligence.execution.findings import build_findings
 from diligence.execution.kernel import check_kernel, make_kernel_manager
-from diligence.execution.outdir import MARKER, check_out, clear_leftovers, marker
+from diligence.execution.outdir import MARKER, check_out, clear_leftovers, marker, publish
 from diligence.execution.outputs import parse_formats
 from diligence.execution.results import load_results
 from diligence.intake import load_company
@@ -42,7 +42,6 @@ WORK = "work"  # the run's work folder, relative to the output folder
 OUTPUTS = ("report.html", "report.xlsx", "report.pptx", "report.pdf", "findings.json", "notebooks", WORK, MARKER)
 CELL_TIMEOUT = int(os.environ.get("DILIGENCE_CELL_TIMEOUT", "1800"))
 KERNEL_START_TRIES = 4
-SOCKET_PREFIX = "dk-"  # kernel socket folders: dk-<pid>-<random> in the temp folder
 
 # papermill logs every injected name our notebooks do not declare; parameters
 # are validated once, before any step, so its warnings would only be noise.
@@ -74,14 +73,18 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
     )
 
 
-def execute_step(source: Path, target: Path, parameters: dict[str, Any], cwd: Path, log_path: Path) -> None:
+def execute_step(
+    source: Path, target: Path, parameters: dict[str, Any], cwd: Path, log_path: Path, scratch_dir: Path | None = None
+) -> None:
     """Execute one step notebook with papermill in its own kernel.
 
-    Kernel *start* failures are retried with jittered back-off; a cell error is
-    never retried and becomes a :class:`StepError` naming the step and cell.
+    The kernel's sockets and connection file go in a folder of ``scratch_dir``
+    (the run's temp folder; the temp dir when None). Kernel *start* failures
+    are retried with jittered back-off; a cell error is never retried and
+    becomes a :class:`StepError` naming the step and cell.
     """
     for attempt in range(1, KERNEL_START_TRIES + 1):
-        sock_dir = Path(tempfile.mkdtemp(prefix=f"{SOCKET_PREFIX}{os.getpid()}-"))
+        sock_dir = Path(tempfile.mkdtemp(prefix="k", dir=scratch_dir))
         km = None
         try:
             with open(log_path, "a", encoding="utf-8") as log:
@@ -114,37 +117,6 @@ def execute_step(source: Path, target: Path, parameters: dict[str, Any], cwd: Pa
             if km is not None and km.has_kernel:
                 km.shutdown_kernel(now=True)
             shutil.rmtree(sock_dir, ignore_errors=True)
-
-
-def clear_dead_sockets(root: Path | None = None) -> None:
-    """Remove the kernel socket folders of runs whose process is gone (a SIGKILL
-    never reaches ``execute_step``'s clean-up). Folders of live processes stay."""
-    import psutil
-
-    root = Path(root or tempfile.gettempdir())
-    for folder in root.glob(f"{SOCKET_PREFIX}*-*"):
-        pid = folder.name[len(SOCKET_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not psutil.pid_exists(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _publish(build: Path, out: Path) -> None:
-    """Move the finished outputs from ``build`` into ``out``, replacing old ones whole."""
-    if not out.exists():
-        build.rename(out)
-        return
-    trash = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-    trash.mkdir()
-    try:
-        for name in OUTPUTS:
-            if (out / name).exists():
-                (out / name).rename(trash / name)
-        for name in OUTPUTS:
-            if (build / name).exists():
-                (build / name).rename(out / name)
-    finally:
-        shutil.rmtree(trash, ignore_errors=True)
-        shutil.rmtree(build, ignore_errors=True)
 
 
 def run_company(
@@ -223,62 +195,63 @@ def run_company(
 
     out.parent.mkdir(parents=True, exist_ok=True)
     clear_leftovers(out)
-    clear_dead_sockets()
+    scratch.clear_dead()
     build = out.parent / f".{out.name}.build-{uuid.uuid4().hex[:8]}"
     work = build / WORK
     try:
-        work.mkdir(parents=True)
-        (build / "notebooks").mkdir()
-        store.save_tables(potential.prepare(intake.tables, resolved, work), work)
-        data_quality = intake.data_quality()
-        store.write_json(data_quality, work / store.DATA_QUALITY_FILE)
-        resolved.save(work / store.PARAMS_FILE)  # what every notebook reads
-        nb_params = {"work_dir": WORK, "company": company}
-        executed = []
-        for source in notebooks:
-            if on_step:
-                on_step(source.stem)
-            target = build / "notebooks" / source.name
-            execute_step(source, target, nb_params, cwd=build, log_path=work / "kernel.log")
-            executed.append(target)
-        steps = load_results(work)
-        findings = build_findings(company, resolved["as_of"], steps, data_quality)
-        store.write_json(findings, build / "findings.json")
-        (build / MARKER).write_text(marker(company, resolved["as_of"], diligence.__version__), encoding="utf-8")
-        period = data_period(intake.tables)
-        render_html(
-            executed,
-            findings,
-            build / "report.html",
-            prepared_by=prepared_by,
-            data_period=period,
-            parameters=resolved,
-            potential=potential.read(work),
-        )
-        if chromium is not None:
-            try:
-                print_pdf(build / "report.html", build / "report.pdf", chromium)
-            except PdfError as exc:
-                notes.append(f"report.pdf was skipped: {exc}")
-        if "html" not in wanted:
-            (build / "report.html").unlink()
-        if "xlsx" in wanted:
-            write_workbook(
+        with scratch.scratch("run") as tmp:
+            work.mkdir(parents=True)
+            (build / "notebooks").mkdir()
+            store.save_tables(potential.prepare(intake.tables, resolved, work), work)
+            data_quality = intake.data_quality()
+            store.write_json(data_quality, work / store.DATA_QUALITY_FILE)
+            resolved.save(work / store.PARAMS_FILE)  # what every notebook reads
+            nb_params = {"work_dir": WORK, "company": company}
+            executed = []
+            for source in notebooks:
+                if on_step:
+                    on_step(source.stem)
+                target = build / "notebooks" / source.name
+                execute_step(source, target, nb_params, cwd=build, log_path=work / "kernel.log", scratch_dir=tmp)
+                executed.append(target)
+            steps = load_results(work)
+            findings = build_findings(company, resolved["as_of"], steps, data_quality)
+            store.write_json(findings, build / "findings.json")
+            (build / MARKER).write_text(marker(company, resolved["as_of"], diligence.__version__), encoding="utf-8")
+            period = data_period(intake.tables)
+            render_html(
+                executed,
                 findings,
-                {s.title: s.tables for s in steps if s.tables},
-                build / "report.xlsx",
-                parameters=resolved,
-            )
-        if "pptx" in wanted:
-            write_deck(
-                findings,
-                steps,
-                build / "report.pptx",
+                build / "report.html",
                 prepared_by=prepared_by,
                 data_period=period,
                 parameters=resolved,
+                potential=potential.read(work),
             )
-        _publish(build, out)
+            if chromium is not None:
+                try:
+                    print_pdf(build / "report.html", build / "report.pdf", chromium)
+                except PdfError as exc:
+                    notes.append(f"report.pdf was skipped: {exc}")
+            if "html" not in wanted:
+                (build / "report.html").unlink()
+            if "xlsx" in wanted:
+                write_workbook(
+                    findings,
+                    {s.title: s.tables for s in steps if s.tables},
+                    build / "report.xlsx",
+                    parameters=resolved,
+                )
+            if "pptx" in wanted:
+                write_deck(
+                    findings,
+                    steps,
+                    build / "report.pptx",
+                    prepared_by=prepared_by,
+                    data_period=period,
+                    parameters=resolved,
+                )
+            publish(build, out, OUTPUTS)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from diligence.errors import DiligenceError
+from diligence.processes import die_with_parent
 
 #: Where to look, in order: an explicit path, then the usual names on PATH.
 CHROMIUM_ENV = "DILIGENCE_CHROMIUM"
@@ -50,7 +51,7 @@ def print_pdf(html: Path, pdf: Path, chromium: str, *, timeout: float = PRINT_TI
     untouched. Raises :class:`PdfError` when Chromium fails or times out.
     """
     html, pdf = Path(html).resolve(), Path(pdf).resolve()
-    with tempfile.TemporaryDirectory(prefix="diligence-chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
         cmd = [
             chromium,
             "--headless=new",
@@ -66,7 +67,9 @@ def print_pdf(html: Path, pdf: Path, chromium: str, *, timeout: float = PRINT_TI
             html.as_uri(),
         ]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=timeout, check=False, preexec_fn=die_with_parent()
+            )
         except subprocess.TimeoutExpired:
             raise PdfError(f"Chromium did not print the report within {timeout:g} s.") from None
         except OSError as exc:

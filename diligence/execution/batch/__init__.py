@@ -7,12 +7,15 @@ company whose outputs are current (:mod:`.fingerprint`) and otherwise runs it
 as ``diligence run`` does, in a child process stopped at a timeout
 (:mod:`.child`). When every task is back, the roll-up (:mod:`.rollup`) reads
 each company's ``findings.json`` and writes ``portfolio.json``,
-``portfolio.html`` and ``portfolio.xlsx``. The portfolio file is read by
+``portfolio.html`` and ``portfolio.xlsx``. Interrupted (Ctrl+C, SIGTERM), the
+batch starts nothing more, stops the running companies cleanly, and writes
+the roll-up of what finished, the others failed as interrupted. The portfolio file is read by
 :mod:`.portfolio_file`; :mod:`.progress` is the command line's display.
 """
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from diligence.errors import InputError
+from diligence.execution.batch.child import CHILDREN
 from diligence.execution.batch.executors import SCHEDULER_CONNECT_TIMEOUT, open_executor
 from diligence.execution.batch.fingerprint import (
     FINGERPRINT_FILE,
@@ -44,7 +48,7 @@ from diligence.execution.batch.rollup import (
 )
 from diligence.execution.batch.task import DEFAULT_TIMEOUT, make_job, run_company_task, task_result
 from diligence.execution.kernel import check_kernel
-from diligence.execution.outdir import check_portfolio_out
+from diligence.execution.outdir import check_portfolio_out, clear_leftovers
 from diligence.execution.outputs import parse_formats
 from diligence.report.pdf import HOW_TO_GET_IT, find_chromium
 
@@ -78,6 +82,10 @@ __all__ = [
 
 #: Seconds between looks at which submitted companies a worker has taken up.
 _POLL = 0.25
+#: Seconds an interrupted company's run has to clean up before it is killed.
+STOP_GRACE = 15.0
+#: The error of a company the batch was interrupted before it finished.
+NOT_FINISHED = "the batch was interrupted before this company finished"
 
 
 @dataclass
@@ -90,6 +98,7 @@ class BatchResult:
     seconds: float
     paths: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # said once at the end (a skipped PDF)
+    interrupted: int = 0  # the signal that stopped the batch, 0 when it ran to the end
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -97,7 +106,10 @@ class BatchResult:
 
     @property
     def exit_code(self) -> int:
-        """0 when every company has a report, 1 when any failed (SPEC §7)."""
+        """0 when every company has a report, 1 when any failed (SPEC §7),
+        128 + the signal when the batch was interrupted (130 for Ctrl+C)."""
+        if self.interrupted:
+            return 128 + self.interrupted
         return 1 if self.failed else 0
 
 
@@ -142,7 +154,11 @@ def run_batch(
         ``exit_code`` is 0 when every company has a report, else 1. A company
         whose worker was lost is failed, its ``seconds`` counted from when a
         worker took it up (from its submission when the executor does not say:
-        Dask) to when the loss was noticed.
+        Dask) to when the loss was noticed. Interrupted by KeyboardInterrupt
+        (Ctrl+C, or SIGTERM through the command line), the batch cancels the
+        queued companies, stops the running ones (:data:`STOP_GRACE`), writes
+        the roll-up and returns with ``interrupted`` set; companies running on
+        a Dask cluster are only cancelled there.
 
     Raises
     ------
@@ -166,34 +182,58 @@ def run_batch(
     jobs = [make_job(spec, out, timeout=timeout, force=force, formats=wanted) for spec in loaded.companies]
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     begun: list[float] = [started] * len(jobs)  # perf_counter when each company was submitted, then taken up
+    interrupted = 0
+    CHILDREN.reset()
     with open_executor(workers, scheduler, n_tasks=len(jobs)) as (executor, slots):
         out.mkdir(parents=True, exist_ok=True)
         if on_start:
             on_start(jobs, slots)
         futures: dict[Future, int] = {}
-        for i, job in enumerate(jobs):
-            begun[i] = time.perf_counter()
-            futures[executor.submit(run_company_task, job)] = i
         seen_running: set[Future] = set()
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, timeout=_POLL, return_when=FIRST_COMPLETED)
-            now = time.perf_counter()
-            for future in pending - seen_running:
-                if future.running():  # a local pool says when a worker takes the company up
-                    seen_running.add(future)
-                    begun[futures[future]] = now
-            for future in sorted(finished, key=futures.__getitem__):
-                i = futures[future]
+        pending: set[Future] = set()
+
+        def record(future: Future) -> None:
+            i = futures[future]
+            if future.cancelled():
+                results[i] = task_result(jobs[i], "failed", begun[i], error=NOT_FINISHED, exit_code=130)
+            else:
                 try:
                     results[i] = future.result()
                 except BaseException as exc:
                     results[i] = task_result(
                         jobs[i], "failed", begun[i], error=f"the worker was lost: {type(exc).__name__}: {exc}"
                     )
-                if on_result:
-                    on_result(results[i])
-    done = [r or task_result(job, "failed", t, error="no result came back") for job, r, t in zip(jobs, results, begun)]
+                    clear_leftovers(Path(jobs[i]["out"]))  # its run died with it, its build folder did not
+            if on_result:
+                on_result(results[i])
+
+        try:
+            for i, job in enumerate(jobs):
+                begun[i] = time.perf_counter()
+                futures[executor.submit(run_company_task, job)] = i
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, timeout=_POLL, return_when=FIRST_COMPLETED)
+                now = time.perf_counter()
+                for future in pending - seen_running:
+                    if future.running():  # a local pool says when a worker takes the company up
+                        seen_running.add(future)
+                        begun[futures[future]] = now
+                for future in sorted(finished, key=futures.__getitem__):
+                    record(future)
+        except KeyboardInterrupt as exc:
+            interrupted = getattr(exc, "signum", signal.SIGINT)
+            pending = {f for f in futures if results[futures[f]] is None}
+            for future in pending:
+                future.cancel()  # the queued ones; on a cluster, the running ones too
+            CHILDREN.stop(STOP_GRACE)
+            wait(pending, timeout=STOP_GRACE + 5)
+            for future in sorted(pending, key=futures.__getitem__):
+                if future.done():
+                    record(future)
+            executor.shutdown(wait=False, cancel_futures=True)
+    lost = NOT_FINISHED if interrupted else "no result came back"
+    done = [r or task_result(job, "failed", t, error=lost) for job, r, t in zip(jobs, results, begun)]
     entries = [rollup_entry(job, res) for job, res in zip(jobs, done)]
     as_of = {spec.slug: spec.as_of for spec in loaded.companies}
     paths = write_rollup(
@@ -205,5 +245,11 @@ def run_batch(
         deck="pptx" in wanted,
     )
     return BatchResult(
-        out=out, companies=entries, results=done, seconds=time.perf_counter() - started, paths=paths, notes=notes
+        out=out,
+        companies=entries,
+        results=done,
+        seconds=time.perf_counter() - started,
+        paths=paths,
+        notes=notes,
+        interrupted=interrupted,
     )

@@ -1,18 +1,19 @@
 """Where a batch's tasks run: local worker processes or a running Dask cluster.
 
-Both are a :class:`concurrent.futures.Executor` — a ``ProcessPoolExecutor``, or
-``distributed.Client(address).get_executor()`` — so the batch has one code path.
+Both are a :class:`concurrent.futures.Executor`, so the batch has one code
+path. Locally it is a ``ThreadPoolExecutor`` whose every thread waits for one
+company's run in its own process (:mod:`.child`): the runs are the worker
+processes, so a run killed fails its company alone — a process pool breaks
+whole when one of its workers dies — and the batch can stop each of them.
+On a cluster it is ``distributed.Client(address).get_executor()``.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
 import sys
-import time
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 
 from diligence.errors import DiligenceError, InputError
@@ -30,8 +31,8 @@ def open_executor(
     Parameters
     ----------
     workers
-        Local worker processes (default ``os.cpu_count()``, never more than
-        ``n_tasks``); ignored with a scheduler, whose cluster decides.
+        Companies run at once locally (default ``os.cpu_count()``, never more
+        than ``n_tasks``); ignored with a scheduler, whose cluster decides.
     scheduler
         Address of a running Dask scheduler (``tcp://host:port``). Its workers
         must have the kit installed and see the data and output paths.
@@ -39,9 +40,9 @@ def open_executor(
     Yields
     ------
     (Executor, int)
-        The executor (a ``ProcessPoolExecutor`` with a forkserver or spawn
-        context — never fork, which would copy the parent's threads — or
-        Dask's ``ClientExecutor``) and its number of slots.
+        The executor (a ``ThreadPoolExecutor``, or Dask's ``ClientExecutor``)
+        and its number of slots. Leaving the block by an exception (Ctrl+C)
+        cancels the queued companies without waiting for the running ones.
 
     Raises
     ------
@@ -76,30 +77,10 @@ def open_executor(
             client.close()
         return
     n = max(1, min(int(workers or os.cpu_count() or 1), n_tasks or sys.maxsize))
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    executor = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context(method))
+    executor = ThreadPoolExecutor(max_workers=n, thread_name_prefix="company")
     try:
         yield executor, n
     except BaseException:
-        stop_workers(executor)
+        executor.shutdown(wait=False, cancel_futures=True)
         raise
     executor.shutdown(wait=True)
-
-
-def stop_workers(executor: ProcessPoolExecutor, grace: float = 15.0) -> None:
-    """Stop a pool whose batch was interrupted: queued companies are cancelled,
-    running ones get SIGINT (their task kills its run and cleans up), and any
-    worker still alive after ``grace`` seconds is killed."""
-    processes = list((getattr(executor, "_processes", None) or {}).values())
-    executor.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        if proc.is_alive() and proc.pid is not None:
-            try:
-                os.kill(proc.pid, signal.SIGINT)
-            except OSError:
-                pass
-    deadline = time.monotonic() + grace
-    for proc in processes:
-        proc.join(max(0.0, deadline - time.monotonic()))
-        if proc.is_alive():
-            proc.kill()

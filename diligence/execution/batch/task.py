@@ -9,7 +9,6 @@ records the fingerprint of a successful run.
 
 from __future__ import annotations
 
-import signal
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -83,7 +82,6 @@ def run_company_task(job: Mapping[str, Any]) -> dict[str, Any]:
         and ``findings`` (the path of findings.json, or None).
     """
     started = time.perf_counter()
-    previous = _interruptible()
     try:
         out = Path(job["out"])
         fingerprint = input_fingerprint(job)
@@ -99,31 +97,6 @@ def run_company_task(job: Mapping[str, Any]) -> dict[str, Any]:
             job, "failed", started, error=outcome.get("error"), exit_code=int(outcome.get("exit_code") or 1)
         )
     except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            return task_result(job, "failed", started, error="interrupted; the run was stopped")
         return task_result(
             job, "failed", started, error=f"the batch could not run this company: {type(exc).__name__}: {exc}"
         )
-    finally:
-        _restore_sigint(previous)
-
-
-def _interruptible() -> Any:
-    """Let Ctrl+C reach this task as KeyboardInterrupt, so it stops its run cleanly.
-
-    Worker processes of a pool ignore SIGINT (they inherit that from the fork
-    server). Only possible in a process's main thread (a Dask worker runs tasks
-    in threads: there the cluster owns the signals). Returns the handler to restore.
-    """
-    try:
-        return signal.signal(signal.SIGINT, signal.default_int_handler)
-    except ValueError:  # not the main thread
-        return None
-
-
-def _restore_sigint(previous: Any) -> None:
-    if previous is not None:
-        try:
-            signal.signal(signal.SIGINT, previous)
-        except ValueError:
-            pass
