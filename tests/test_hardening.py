@@ -175,3 +175,44 @@ def test_a_number_beyond_the_float_range_is_unreadable_not_a_crash():
     values, bad = parse_numbers(pd.Series(["9" * 400, "12", None, "1,234.5"], dtype="string"))
     assert bad.tolist() == [True, False, False, False]
     assert values.iloc[1:].tolist()[0] == 12.0 and values.iloc[3] == 1234.5 and pd.isna(values.iloc[0])
+
+
+def test_an_amount_with_a_currency_sign_or_a_whole_number_has_no_third_decimal():
+    from diligence.intake.parsing import number_style_evidence, parse_integers, parse_numbers
+
+    money = pd.Series(["€1.000", "USD 2,500", "1.234 €", "1.000", "(£1.500)", "3.5"], dtype="string")
+    assert parse_numbers(money)[0].tolist() == [1000.0, 2500.0, 1234.0, 1.0, -1500.0, 3.5]
+    assert parse_numbers(money, european=True)[0].tolist() == [1000.0, 2500.0, 1234.0, 1000.0, -1500.0, 3.5]
+    assert number_style_evidence(money) == (1, 0, 1), "only the bare 1.000 reads two ways"
+    employees, bad = parse_integers(pd.Series(["1.000", "2,500", "250", "1.5"], dtype="string"))
+    assert employees.tolist()[:3] == [1000, 2500, 250] and bad.tolist() == [False, False, False, True]
+
+
+def _workbook(path, sheets: dict) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+
+
+def test_a_table_on_a_later_sheet_is_found_and_said_and_problems_name_the_sheet(tmp_path):
+    import pytest
+
+    from diligence.intake.readers import ReadProblem, read_excel
+
+    table = [["account_id", "account_name"], ["A1", "One"], ["A2", "Two"]]
+    _workbook(tmp_path / "empty_first.xlsx", {"Cover": [], "Data": table})
+    _workbook(tmp_path / "cover_first.xlsx", {"Cover": [["Accounts export"], ["Prepared 2026-09-30"]], "Data": table})
+    for name in ("empty_first.xlsx", "cover_first.xlsx"):
+        raw = read_excel(tmp_path / name)
+        assert raw.name == f"{name} [Data]" and raw.frame["account_id"].tolist() == ["A1", "A2"]
+        assert any("read sheet [Data]" in note and "[Cover]" in note for note, _ in raw.notes)
+    _workbook(tmp_path / "nothing.xlsx", {"Cover": [], "Notes": [["just a title"]]})
+    with pytest.raises(ReadProblem, match=r"no sheet of the workbook holds a table \(\[Cover\] the sheet is empty"):
+        read_excel(tmp_path / "nothing.xlsx")
+    assert read_excel(tmp_path / "cover_first.xlsx", prefer=("cover",)).name == "cover_first.xlsx [Cover]"

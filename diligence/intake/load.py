@@ -457,7 +457,7 @@ def _type_table(
         if kind in (NUMBER, INTEGER):
             us, eu, amb = parsing.number_style_evidence(frame[c])
             european = eu > us or (eu == us and european_file)
-            if amb and not us and not eu:
+            if amb and not us and not eu and kind == NUMBER:  # whole numbers have no third decimal
                 issues.add(
                     WARNING,
                     table.name,

@@ -245,6 +245,8 @@ _US_GROUPED = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$"
 _EU_GROUPED = r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d*)?$"
 _EU_DECIMAL = r"^[+-]?\d+,\d+$"
 _AMBIGUOUS = r"^[+-]?\d{1,3}[.,]\d{3}$"  # 1,234 or 1.234: a thousands group or three decimals
+# A currency sign or code: an amount, which has no third decimal, so €1.000 is a thousand.
+_MONEY = r"[$€£¥₹¤]|^[A-Z]{3}(?=[\d\s(+\-.,])|(?<=[\d\s)])[A-Z]{3}$"
 
 
 def _clean_number_text(u: pd.Series) -> pd.Series:
@@ -275,6 +277,7 @@ def number_style_evidence(values: pd.Series) -> tuple[int, int, int]:
         us = u.str.contains(".", regex=False).to_numpy(bool) & ~amb
         return int(us.sum()), 0, int(amb.sum())
     us, eu, amb = _number_styles(_clean_number_text(u))
+    amb &= ~u.str.contains(_MONEY, regex=True).fillna(False).to_numpy(bool)  # read as a thousands group
     return int(us.sum()), int(eu.sum()), int(amb.sum())
 
 
@@ -287,31 +290,35 @@ def _floats(text: pd.Series) -> np.ndarray:
         return np.array([np.nan if pd.isna(x) else float(x) for x in text], dtype="float64")
 
 
-def _parse_numbers_distinct(u: pd.Series, european: bool) -> np.ndarray:
+def _parse_numbers_distinct(u: pd.Series, european: bool, whole: bool = False) -> np.ndarray:
     plain = u.str.fullmatch(_PLAIN).fillna(False)
-    if plain.all():  # the usual case: no separators or symbols to untangle
-        return _floats(u)
+    if plain.all() and not (whole and u.str.fullmatch(_AMBIGUOUS).any()):
+        return _floats(u)  # the usual case: no separators or symbols to untangle
     c = _clean_number_text(u)
     _us, eu, amb = _number_styles(c)
-    as_eu = eu | (amb & european)
-    as_us = ~as_eu
+    grouped = amb & (whole | u.str.contains(_MONEY, regex=True).fillna(False).to_numpy(bool))
+    as_eu = (eu | (amb & european)) & ~grouped
+    as_us = ~as_eu & ~grouped
     text = c.where(~pd.Series(as_us, index=c.index), c.str.replace(",", "", regex=False))
     text = text.where(
         ~pd.Series(as_eu, index=c.index), c.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     )
+    text = text.where(~pd.Series(grouped, index=c.index), c.str.replace(r"[.,]", "", regex=True))
     plain = text.str.fullmatch(_PLAIN).fillna(False)
     return _floats(text.where(plain))
 
 
-def parse_numbers(values: pd.Series, european: bool = False) -> tuple[pd.Series, pd.Series]:
+def parse_numbers(values: pd.Series, european: bool = False, *, whole: bool = False) -> tuple[pd.Series, pd.Series]:
     """Read a number column as ``float64``.
 
     Accepted: ``1234.5``, ``1,234.50``, ``$1,234``, ``USD 1,234``, ``(1,234)``
     (negative), ``1e6``, spreadsheet numbers, and European ``1.234,50`` /
     ``1 234,50 €``. A value that only one convention can read is read that
-    way; ``1,234`` and ``1.234`` (either a thousands group or three decimals)
-    follow ``european``, which the caller sets from the column's other values
-    or the file's delimiter.
+    way. ``1,234`` and ``1.234`` (either a thousands group or three decimals)
+    are a thousands group when they carry a currency sign or code (``€1.000``:
+    amounts have no third decimal) or when the column holds whole numbers
+    (``whole``); otherwise they follow ``european``, which the caller sets from
+    the column's other values or the file's delimiter.
     """
     if pd.api.types.is_bool_dtype(values.dtype):
         values = values.astype("Int64")
@@ -319,15 +326,16 @@ def parse_numbers(values: pd.Series, european: bool = False) -> tuple[pd.Series,
         s = values.astype("float64")
         bad = values.notna() & ~np.isfinite(s.fillna(0))
         return s.where(~bad), bad
-    parsed, has_value = _on_distinct(values, lambda u: _parse_numbers_distinct(u, european), np.nan)
+    parsed, has_value = _on_distinct(values, lambda u: _parse_numbers_distinct(u, european, whole), np.nan)
     bad = has_value & (np.isnan(parsed) | np.isinf(parsed))
     s = pd.Series(np.where(bad, np.nan, parsed), index=values.index, dtype="float64")
     return s, pd.Series(bad, index=values.index)
 
 
 def parse_integers(values: pd.Series, european: bool = False) -> tuple[pd.Series, pd.Series]:
-    """Read a whole-number column as nullable ``Int64``; fractions such as 12.5 are bad."""
-    s, bad = parse_numbers(values, european)
+    """Read a whole-number column as nullable ``Int64``; fractions such as 12.5 are
+    bad, and ``1.234`` is a thousands group whatever the convention."""
+    s, bad = parse_numbers(values, european, whole=True)
     whole = s.isna() | ((s == np.round(s)) & (s.abs() < 2**53))
     bad = bad | ~whole
     return s.where(whole).astype("Int64"), bad

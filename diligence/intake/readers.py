@@ -350,15 +350,39 @@ def workbook_sheets(path: Path) -> Iterator[tuple[str, RawFile | ReadProblem]]:
 
 def read_excel(path: Path, prefer: tuple[str, ...] = ()) -> RawFile:
     """One table from a workbook file: the sheet named in ``prefer`` (normalised
-    names), else the first sheet."""
+    names); else, of the sheets that hold a table, the one with the most cells
+    (a cover or notes sheet before the data is passed over, and said). Problems
+    name the sheet whenever the workbook has more than one."""
     sheets = list(workbook_sheets(path))
     if not sheets:
         raise ReadProblem("the workbook has no sheets", "save the table in the workbook's first sheet")
-    chosen = next((s for s in sheets if normalise_name(s[0]) in prefer), sheets[0])
-    if isinstance(chosen[1], ReadProblem):
-        raise chosen[1]
-    raw = chosen[1]
-    raw.name = path.name if len(sheets) == 1 else raw.name
+    many = len(sheets) > 1
+    chosen = next((s for s in sheets if normalise_name(s[0]) in prefer), None)
+    if chosen is None and many:
+        tables = [s for s in sheets if isinstance(s[1], RawFile) and len(s[1].frame)]
+        if not tables:
+            said = "; ".join(
+                f"[{name}] {raw.message if isinstance(raw, ReadProblem) else 'has no rows'}" for name, raw in sheets
+            )
+            raise ReadProblem(
+                f"no sheet of the workbook holds a table ({said})",
+                "put the table's column names in the first row of a sheet, its rows below",
+            )
+        chosen = max(tables, key=lambda s: s[1].frame.size)  # the first of the largest
+        if chosen is not sheets[0]:
+            passed = ", ".join(f"[{name}]" for name, _ in sheets[: sheets.index(chosen)])
+            chosen[1].notes.append(
+                (
+                    f"read sheet [{chosen[0]}], the one holding the most data; {passed} before it passed over",
+                    "name the sheet after its table (e.g. accounts) to choose it yourself",
+                )
+            )
+    name, raw = chosen or sheets[0]
+    if isinstance(raw, ReadProblem):
+        if many:
+            raise ReadProblem(f"sheet [{name}]: {raw.message}", raw.action)
+        raise raw
+    raw.name = raw.name if many else path.name
     return raw
 
 
