@@ -216,3 +216,30 @@ def test_a_table_on_a_later_sheet_is_found_and_said_and_problems_name_the_sheet(
     with pytest.raises(ReadProblem, match=r"no sheet of the workbook holds a table \(\[Cover\] the sheet is empty"):
         read_excel(tmp_path / "nothing.xlsx")
     assert read_excel(tmp_path / "cover_first.xlsx", prefer=("cover",)).name == "cover_first.xlsx [Cover]"
+
+
+def test_nan_thresholds_and_reversed_bands_are_refused():
+    import pytest
+
+    from diligence.errors import InputError
+    from diligence.params import Params
+
+    for thresholds, said in (
+        ({"RF1": float("nan")}, "threshold RF1 must be a number, got nan"),
+        ({"W5": [5, 3]}, "threshold W5 must be a band [low, high] with low ≤ high"),
+        ({"W5": [float("inf"), 9]}, "threshold W5 must be a band"),
+    ):
+        with pytest.raises(InputError) as refused:
+            Params.resolve({"as_of": "2026-09-30", "thresholds": thresholds}, source="--params")
+        assert said in str(refused.value)
+
+
+def test_a_file_named_like_no_table_is_warned_as_ignored(small_company, tmp_path):
+    from diligence.intake import load_company
+
+    data = tmp_path / "data"
+    shutil.copytree(small_company, data)
+    shutil.copy(data / "opportunities.csv", data / "opportunities_2025.csv")
+    intake = load_company(data)
+    (ignored,) = [w for w in intake.warnings if w.file == "opportunities_2025.csv"]
+    assert "ignored" in ignored.message and "name it after its table" in ignored.action
