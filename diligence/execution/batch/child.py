@@ -151,6 +151,7 @@ def run_in_child(job: Mapping[str, Any], timeout: float) -> dict[str, Any]:
                 raise
             finally:
                 CHILDREN.discard(proc)
+                scratch.clear_dead()  # the temp folder of a run that was killed (timeout, stop, SIGKILL)
         if result_path.is_file():
             return json.loads(result_path.read_text(encoding="utf-8"))
         clear_leftovers(Path(job["out"]))
