@@ -57,6 +57,9 @@ def _print_done(result) -> None:
             out.print(f"  {label}: {result.out / name}")
     out.print(f"  findings: {result.out / 'findings.json'}")
     out.print(f"  flags raised: {', '.join(raised) if raised else 'none'}")
+    if result.timings:
+        spent = " · ".join(f"{name.split('_')[0]} {s:.1f}" for name, s in result.timings.items())
+        out.print(f"  seconds: {spent}")
     for note in result.notes:
         err.print(f"note: {escape(note)}")
 

@@ -95,3 +95,14 @@ def test_bad_arguments_exit_2(small_company, tmp_path):
     result = run_cli("run", small_company, "--company", "A", "--as-of", "30/06/2026", "--out", tmp_path / "o")
     assert result.returncode == 2 and "YYYY-MM-DD" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_the_run_says_where_its_time_went(small_run):
+    from diligence.execution.run import step_notebooks
+
+    result, _ = small_run
+    steps = [p.stem.split("_")[0] for p in step_notebooks()]
+    (line,) = [ln for ln in result.stdout.splitlines() if ln.strip().startswith("seconds:")]
+    parts = [p.split() for p in line.split(":", 1)[1].split(" · ")]
+    assert [name for name, _ in parts] == ["intake", *steps, "outputs"]
+    assert all(float(s) >= 0 for _, s in parts)

@@ -54,6 +54,7 @@ class RunResult:
     findings: dict[str, Any]
     seconds: float
     notes: list[str] = field(default_factory=list)  # what the run says once at the end (a skipped PDF)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: intake, each step, rendering
 
 
 def step_notebooks(notebook_dir: Path | None = None) -> list[Path]:
@@ -178,6 +179,7 @@ def run_company(
     chromium = find_chromium() if "pdf" in wanted else None
     if "pdf" in wanted and chromium is None:
         notes.append(f"report.pdf was skipped: no Chromium was found ({HOW_TO_GET_IT}).")
+    timings: dict[str, float] = {}
     params = dict(params or {})
     if as_of:
         params["as_of"] = parse_date(as_of, "--as-of")
@@ -190,6 +192,7 @@ def run_company(
     if problems:
         raise InputError(" ".join(problems))
     potential.check(intake.tables, resolved)
+    timings["intake"] = time.perf_counter() - started
     notebooks = step_notebooks()
     check_kernel()
 
@@ -212,8 +215,11 @@ def run_company(
                 if on_step:
                     on_step(source.stem)
                 target = build / "notebooks" / source.name
+                step_started = time.perf_counter()
                 execute_step(source, target, nb_params, cwd=build, log_path=work / "kernel.log", scratch_dir=tmp)
                 executed.append(target)
+                timings[source.stem] = time.perf_counter() - step_started
+            rendering_started = time.perf_counter()
             steps = load_results(work)
             findings = build_findings(company, resolved["as_of"], steps, data_quality)
             store.write_json(findings, build / "findings.json")
@@ -252,7 +258,8 @@ def run_company(
                     parameters=resolved,
                 )
             publish(build, out, OUTPUTS)
+            timings["outputs"] = time.perf_counter() - rendering_started
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
-    return RunResult(out=out, findings=findings, seconds=time.perf_counter() - started, notes=notes)
+    return RunResult(out=out, findings=findings, seconds=time.perf_counter() - started, notes=notes, timings=timings)
