@@ -39,6 +39,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         mapping=args.mapping,
         prepared_by=args.prepared_by or "",
         formats=args.formats,
+        jobs=args.jobs,
         on_step=lambda step: err.print(f"  running {step}"),
         force=args.force,
     )
@@ -105,6 +106,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         as_of=DEMO_AS_OF,
         prepared_by="Coverage diligence kit (demo)",
         formats=args.formats,
+        jobs=args.jobs,
         on_step=lambda step: err.print(f"  running {step}"),
         force=True,  # beside its own data/ folder
     )
@@ -159,6 +161,7 @@ def cmd_kernel_install(args: argparse.Namespace) -> int:
     return 0
 
 
+_JOBS_HELP = "steps run side by side, each in its own kernel (default: the cores, at most 4; 1: one after the other)"
 _FORMATS_HELP = (
     "deliverables to write, comma-separated: html, xlsx, pptx, pdf (default: all that can be made here; "
     "findings.json and the executed notebooks are always written; pdf needs a Chromium)"
@@ -185,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mapping", help="column mapping: a YAML file or a preset name (e.g. salesforce)")
     run.add_argument("--prepared-by", dest="prepared_by", help="the 'prepared by' line of the report cover")
     run.add_argument("--formats", help=_FORMATS_HELP)
+    run.add_argument("--jobs", type=int, help=_JOBS_HELP)
     run.add_argument(
         "--force",
         action="store_true",
@@ -210,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="make the example company's data and run the report on it")
     demo.add_argument("--out", required=True)
     demo.add_argument("--formats", help=_FORMATS_HELP)
+    demo.add_argument("--jobs", type=int, help=_JOBS_HELP)
     demo.set_defaults(func=cmd_demo)
 
     batch = sub.add_parser("batch", help="run every company of a portfolio file and compare them side by side")

@@ -49,3 +49,43 @@ def test_a_cell_error_names_the_step_and_cell(tmp_path):
         execute_step(source, tmp_path / "out.ipynb", {}, cwd=tmp_path, log_path=tmp_path / "kernel.log")
     message = str(err.value)
     assert "07_broken_step" in message and "cell 3 (1 / 0)" in message and "ZeroDivisionError" in message
+
+
+def _steps_build(tmp_path):
+    build = tmp_path / "build"
+    (build / "work").mkdir(parents=True)
+    (build / "notebooks").mkdir()
+    return build
+
+
+def test_steps_run_side_by_side_and_come_back_in_order(tmp_path):
+    from diligence.execution.run import execute_steps
+
+    stamp = "import time, os\nstart = time.time()\ntime.sleep(2)\nprint(os.getpid(), start, time.time())"
+    steps = [_notebook(tmp_path / f"0{i}_step.ipynb", stamp) for i in (1, 2, 3)]
+    build = _steps_build(tmp_path)
+    executed, seconds = execute_steps(steps, build, {"x": 1}, scratch_dir=tmp_path, jobs=2)
+    assert [p.name for p in executed] == ["01_step.ipynb", "02_step.ipynb", "03_step.ipynb"]
+    assert list(seconds) == ["01_step", "02_step", "03_step"] and all(s >= 2 for s in seconds.values())
+    spans = [
+        tuple(map(float, nbformat.read(p, as_version=4).cells[-1].outputs[0]["text"].split()[1:])) for p in executed
+    ]
+    assert spans[1][0] < spans[0][1], "the first two steps ran at the same time"
+
+
+def test_a_failing_step_stops_the_steps_beside_it(tmp_path):
+    from diligence.execution.run import execute_steps
+
+    pid_file = tmp_path / "slow.pid"
+    slow = _notebook(
+        tmp_path / "01_slow.ipynb",
+        f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)",
+    )
+    broken = _notebook(tmp_path / "02_broken.ipynb", "import time\ntime.sleep(3)\n1 / 0")
+    later = _notebook(tmp_path / "03_later.ipynb", f"open({str(tmp_path / 'later.ran')!r}, 'w').write('1')")
+    build = _steps_build(tmp_path)
+    started = time.monotonic()
+    with pytest.raises(StepError, match="02_broken"):
+        execute_steps([slow, broken, later], build, {"x": 1}, scratch_dir=tmp_path, jobs=2)
+    assert time.monotonic() - started < 60, "the slow step was not stopped"
+    assert not _alive(int(pid_file.read_text())), "the slow step's kernel lives on"

@@ -11,10 +11,13 @@ import logging
 import os
 import random
 import shutil
+import signal
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ import diligence
 from diligence.errors import DiligenceError, InputError, StepError
 from diligence.execution import potential, scratch, store
 from diligence.execution.findings import build_findings
-from diligence.execution.kernel import check_kernel, make_kernel_manager
+from diligence.execution.kernel import KernelManager, check_kernel, make_kernel_manager
 from diligence.execution.outdir import MARKER, check_out, clear_leftovers, marker, publish
 from diligence.execution.outputs import parse_formats
 from diligence.execution.results import load_results
@@ -74,15 +77,71 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
     )
 
 
+class Kernels:
+    """The kernels of a run's steps that are running, so that a run stopping
+    (a step failed beside them, Ctrl+C) can kill them: papermill waits in its
+    thread for a kernel and cannot be interrupted otherwise."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[KernelManager] = set()
+        self.stopping = False
+
+    def add(self, km: KernelManager) -> None:
+        with self._lock:
+            if self.stopping:
+                raise StepError("the run is stopping")
+            self._live.add(km)
+
+    def discard(self, km: KernelManager) -> None:
+        with self._lock:
+            self._live.discard(km)
+
+    def stop(self, grace: float = 60.0) -> None:
+        """Stop the running steps: interrupt their kernels until each has let go
+        (a cell interrupted ends the step with an error; papermill's wait for a
+        kernel that is killed outright would never end), then kill what is left."""
+        with self._lock:
+            self.stopping = True
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            with self._lock:
+                live = list(self._live)
+            if not live:
+                return
+            for km in live:
+                try:
+                    km.interrupt_kernel()
+                except Exception:
+                    pass
+            time.sleep(0.5)
+        with self._lock:
+            live = list(self._live)
+        for km in live:
+            pid = getattr(km.provisioner, "pid", None) if km.provisioner is not None else None
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+
 def execute_step(
-    source: Path, target: Path, parameters: dict[str, Any], cwd: Path, log_path: Path, scratch_dir: Path | None = None
+    source: Path,
+    target: Path,
+    parameters: dict[str, Any],
+    cwd: Path,
+    log_path: Path,
+    scratch_dir: Path | None = None,
+    kernels: Kernels | None = None,
 ) -> None:
     """Execute one step notebook with papermill in its own kernel.
 
     The kernel's sockets and connection file go in a folder of ``scratch_dir``
-    (the run's temp folder; the temp dir when None). Kernel *start* failures
-    are retried with jittered back-off; a cell error is never retried and
-    becomes a :class:`StepError` naming the step and cell.
+    (the run's temp folder; the temp dir when None); ``kernels`` keeps the
+    kernel while it runs. Kernel *start* failures are retried with jittered
+    back-off; a cell error is never retried and becomes a :class:`StepError`
+    naming the step and cell.
     """
     for attempt in range(1, KERNEL_START_TRIES + 1):
         sock_dir = Path(tempfile.mkdtemp(prefix="k", dir=scratch_dir))
@@ -90,6 +149,8 @@ def execute_step(
         try:
             with open(log_path, "a", encoding="utf-8") as log:
                 km = make_kernel_manager(sock_dir, log)
+                if kernels is not None:
+                    kernels.add(km)
                 pm.execute_notebook(
                     str(source),
                     str(target),
@@ -108,16 +169,77 @@ def execute_step(
                 f"Step '{source.stem}' failed in cell {exc.cell_index + 1} ({first_line.strip()[:80]}): "
                 f"{exc.ename}: {exc.evalue}"
             ) from None
+        except StepError:
+            raise
         except Exception as exc:
+            if kernels is not None and kernels.stopping:
+                raise StepError(f"Step '{source.stem}' was stopped") from None
             if attempt == KERNEL_START_TRIES or not _is_kernel_start_failure(exc):
                 raise StepError(f"Step '{source.stem}' could not run: {type(exc).__name__}: {exc}") from None
             time.sleep(random.uniform(0.5, 2.0) * attempt)
         finally:
             # A kernel manager handed to papermill is not shut down by it: without
             # this, every step's kernel (and its copy of the tables) would live on.
-            if km is not None and km.has_kernel:
-                km.shutdown_kernel(now=True)
+            if km is not None:
+                if kernels is not None:
+                    kernels.discard(km)
+                if km.has_kernel:
+                    km.shutdown_kernel(now=True)
             shutil.rmtree(sock_dir, ignore_errors=True)
+
+
+def execute_steps(
+    notebooks: list[Path],
+    build: Path,
+    parameters: dict[str, Any],
+    *,
+    scratch_dir: Path,
+    jobs: int = 1,
+    on_step: Callable[[str], None] | None = None,
+) -> tuple[list[Path], dict[str, float]]:
+    """Execute the step notebooks into ``build/notebooks``, ``jobs`` at a time.
+
+    The steps are independent (each reads the validated tables and records
+    its own results), so they may run side by side, each in its own kernel.
+    The first step that fails stops the others (their kernels are killed) and
+    is raised; so is a KeyboardInterrupt. Returns the executed notebooks in
+    step order and each step's seconds.
+    """
+    log_path = build / WORK / "kernel.log"
+    kernels = Kernels()
+    seconds: dict[str, float] = {}
+
+    def one(source: Path) -> Path:
+        if on_step:
+            on_step(source.stem)
+        started = time.perf_counter()
+        target = build / "notebooks" / source.name
+        execute_step(source, target, parameters, build, log_path, scratch_dir, kernels)
+        seconds[source.stem] = time.perf_counter() - started
+        return target
+
+    if jobs <= 1:
+        return [one(source) for source in notebooks], seconds
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step") as pool:
+        futures = [pool.submit(one, source) for source in notebooks]
+        try:
+            for future in as_completed(futures):
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            kernels.stop()
+            raise
+    return [f.result() for f in futures], {s.stem: seconds[s.stem] for s in notebooks}
+
+
+def check_jobs(jobs: int | None) -> int:
+    """The number of steps to run at once: ``jobs``, or the machine's cores."""
+    if jobs is None:
+        return max(1, min(os.cpu_count() or 1, 4))
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InputError(f"--jobs: give a positive whole number, got {jobs!r}.")
+    return jobs
 
 
 def run_company(
@@ -132,6 +254,7 @@ def run_company(
     formats: str | tuple[str, ...] | None = None,
     on_step: Callable[[str], None] | None = None,
     force: bool = False,
+    jobs: int | None = None,
 ) -> RunResult:
     """Run the whole diagnostic on one company's data and write its report.
 
@@ -155,6 +278,10 @@ def run_company(
         skipped and said in ``RunResult.notes``.
     on_step
         Called with each step's name before it runs (progress display).
+    jobs
+        Steps run side by side (default: the machine's cores; 1 runs them one
+        after the other). Each runs in its own kernel with its own copy of
+        the tables, so memory grows with ``jobs``.
     force
         Write into an ``out`` folder that is not empty and not an earlier report
         (:func:`~diligence.execution.outdir.check_out`); its other files are kept.
@@ -180,6 +307,7 @@ def run_company(
     if "pdf" in wanted and chromium is None:
         notes.append(f"report.pdf was skipped: no Chromium was found ({HOW_TO_GET_IT}).")
     timings: dict[str, float] = {}
+    jobs = check_jobs(jobs)
     params = dict(params or {})
     if as_of:
         params["as_of"] = parse_date(as_of, "--as-of")
@@ -210,15 +338,10 @@ def run_company(
             store.write_json(data_quality, work / store.DATA_QUALITY_FILE)
             resolved.save(work / store.PARAMS_FILE)  # what every notebook reads
             nb_params = {"work_dir": WORK, "company": company}
-            executed = []
-            for source in notebooks:
-                if on_step:
-                    on_step(source.stem)
-                target = build / "notebooks" / source.name
-                step_started = time.perf_counter()
-                execute_step(source, target, nb_params, cwd=build, log_path=work / "kernel.log", scratch_dir=tmp)
-                executed.append(target)
-                timings[source.stem] = time.perf_counter() - step_started
+            executed, step_seconds = execute_steps(
+                notebooks, build, nb_params, scratch_dir=tmp, jobs=jobs, on_step=on_step
+            )
+            timings.update(step_seconds)
             rendering_started = time.perf_counter()
             steps = load_results(work)
             findings = build_findings(company, resolved["as_of"], steps, data_quality)

@@ -15,6 +15,7 @@ the roll-up of what finished, the others failed as interrupted. The portfolio fi
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -186,6 +187,9 @@ def run_batch(
     CHILDREN.reset()
     with open_executor(workers, scheduler, n_tasks=len(jobs)) as (executor, slots):
         out.mkdir(parents=True, exist_ok=True)
+        steps_at_once = 1 if scheduler else max(1, (os.cpu_count() or 1) // slots)  # the cores the companies leave
+        for job in jobs:
+            job["jobs"] = steps_at_once
         if on_start:
             on_start(jobs, slots)
         futures: dict[Future, int] = {}

@@ -203,6 +203,7 @@ def child_main() -> None:
             params=job["params"],
             mapping=job["mapping"],
             formats=job.get("formats"),
+            jobs=int(job.get("jobs") or 1),
         )
         outcome = {"status": "ok", "exit_code": 0, "error": None}
     except InputError as exc:
