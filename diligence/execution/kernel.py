@@ -83,8 +83,11 @@ class QuietKernelManager(KernelManager):
     starts the kernel so that it dies with the process that started it."""
 
     log_file: IO[str] | None = None
+    kernel_cwd: str | None = None
 
     def _quiet_kw(self, kw: dict[str, Any]) -> dict[str, Any]:
+        if self.kernel_cwd is not None:
+            kw["cwd"] = self.kernel_cwd  # not papermill's chdir, which steps side by side would race for
         preexec = die_with_parent()
         if preexec is not None:
             kw.setdefault("preexec_fn", preexec)  # a run killed outright takes its kernel with it
@@ -97,10 +100,13 @@ class QuietKernelManager(KernelManager):
         return await super()._async_launch_kernel(kernel_cmd, **self._quiet_kw(kw))
 
 
-def make_kernel_manager(sock_dir: Path, log_file: IO[str] | None, name: str = KERNEL_NAME) -> KernelManager:
+def make_kernel_manager(
+    sock_dir: Path, log_file: IO[str] | None, name: str = KERNEL_NAME, cwd: Path | None = None
+) -> KernelManager:
     """A kernel manager over IPC sockets under ``sock_dir`` (kept short: AF_UNIX
-    paths are limited to about 100 bytes)."""
+    paths are limited to about 100 bytes) whose kernel starts in ``cwd``."""
     km = QuietKernelManager(kernel_name=name, transport="ipc", ip=str(sock_dir / "k"))
     km.connection_file = str(sock_dir / "kernel.json")  # beside its sockets: one folder to remove, whatever happens
     km.log_file = log_file
+    km.kernel_cwd = str(cwd) if cwd is not None else None
     return km

@@ -7,6 +7,7 @@ report and never destroys the previous one.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -17,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,7 @@ def execute_step(
         km = None
         try:
             with open(log_path, "a", encoding="utf-8") as log:
-                km = make_kernel_manager(sock_dir, log)
+                km = make_kernel_manager(sock_dir, log, cwd=cwd)
                 if kernels is not None:
                     kernels.add(km)
                 pm.execute_notebook(
@@ -159,7 +160,6 @@ def execute_step(
                     km=km,
                     progress_bar=False,
                     log_output=False,
-                    cwd=str(cwd),
                     execution_timeout=CELL_TIMEOUT,
                 )
             return
@@ -188,6 +188,13 @@ def execute_step(
             shutil.rmtree(sock_dir, ignore_errors=True)
 
 
+def reads_earlier_steps(notebook: Path) -> bool:
+    """True when the step reads the results the steps before it recorded
+    (its code calls ``run.metrics()``)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    return any("run.metrics()" in "".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
+
+
 def execute_steps(
     notebooks: list[Path],
     build: Path,
@@ -199,11 +206,13 @@ def execute_steps(
 ) -> tuple[list[Path], dict[str, float]]:
     """Execute the step notebooks into ``build/notebooks``, ``jobs`` at a time.
 
-    The steps are independent (each reads the validated tables and records
-    its own results), so they may run side by side, each in its own kernel.
-    The first step that fails stops the others (their kernels are killed) and
-    is raised; so is a KeyboardInterrupt. Returns the executed notebooks in
-    step order and each step's seconds.
+    A step reads the validated tables and records its own results, so steps
+    run side by side, each in its own kernel — except a step that reads what
+    the steps before it recorded (:func:`reads_earlier_steps`: the summary,
+    the scenarios), which starts when every step before it has ended, as in a
+    run one after the other. The first step that fails stops the others
+    (their kernels are interrupted) and is raised; so is a KeyboardInterrupt.
+    Returns the executed notebooks in step order and each step's seconds.
     """
     log_path = build / WORK / "kernel.log"
     kernels = Kernels()
@@ -221,8 +230,13 @@ def execute_steps(
     if jobs <= 1:
         return [one(source) for source in notebooks], seconds
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step") as pool:
-        futures = [pool.submit(one, source) for source in notebooks]
+        futures: list[Future] = []
         try:
+            for source in notebooks:
+                if reads_earlier_steps(source):
+                    for future in as_completed(futures):
+                        future.result()
+                futures.append(pool.submit(one, source))
             for future in as_completed(futures):
                 future.result()
         except BaseException:
