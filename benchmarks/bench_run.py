@@ -85,6 +85,7 @@ def main() -> None:
         data = write_company(tables, root / "data")
         n = len(tables["accounts"])
         empty = emptied_notebooks(root / "empty")
+        n_steps = len(list(empty.glob("*.ipynb")))
         rows = []
         for i in range(args.repeat):
             run = [sys.executable, "-m", "diligence", "run", str(data), "--company", "Bench Co",
@@ -94,7 +95,7 @@ def main() -> None:
             kit = timed(run)
             floor = timed([sys.executable, "-c", _FLOOR, str(root / f"floor{i}"), str(empty)])
             rows.append((kit, floor))
-    print(f"{n:,} accounts, {len(list(empty.glob('*.ipynb')))} steps, formats {args.formats or 'all'}")
+    print(f"{n:,} accounts, {n_steps} steps, formats {args.formats or 'all'}")
     print(f"{'':>6} {'kit s':>8} {'floor s':>8} {'ratio':>6} {'kit MiB':>8} {'floor MiB':>9}")
     for i, ((ks, km), (fs, fm)) in enumerate(rows, 1):
         print(f"{i:>6} {ks:>8.1f} {fs:>8.1f} {ks / fs:>6.2f} {km:>8.0f} {fm:>9.0f}")
