@@ -239,7 +239,7 @@ def test_a_file_named_like_no_table_is_warned_as_ignored(small_company, tmp_path
 
     data = tmp_path / "data"
     shutil.copytree(small_company, data)
-    shutil.copy(data / "opportunities.csv", data / "opportunities_2025.csv")
+    shutil.copy(data / "opportunities.csv", data / "pipeline_backup.csv")
     intake = load_company(data)
-    (ignored,) = [w for w in intake.warnings if w.file == "opportunities_2025.csv"]
+    (ignored,) = [w for w in intake.warnings if w.file == "pipeline_backup.csv"]
     assert "ignored" in ignored.message and "name it after its table" in ignored.action

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import fnmatch
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,16 @@ import pyarrow.compute as pc
 
 from diligence.contract import BOOL, DATE, INTEGER, NUMBER, TABLE_ORDER, TABLES, TEXT, Table
 from diligence.errors import InputError
-from diligence.intake import checks, parsing
+from diligence.intake import checks, owners, parsing
 from diligence.intake.issues import ERROR, WARNING, Issue, row_phrase, shown, sort_issues
-from diligence.intake.mapping import AUX_COLUMNS, MAPPING_FILE_NAMES, ColumnMapping, load_mapping, normalise_name
+from diligence.intake.mapping import (
+    AUX_COLUMNS,
+    MAPPING_FILE_NAMES,
+    ColumnMapping,
+    is_pattern,
+    load_mapping,
+    normalise_name,
+)
 from diligence.intake.readers import DATA_SUFFIXES, EXCEL_SUFFIXES, RawFile, ReadProblem, read_file, workbook_sheets
 from diligence.intake.schema import ABSURD, MAX_NUMBER, NONNEG, NOT_NULL, UNIQUE, schema_failures
 from diligence.params import parse_date
@@ -228,15 +236,29 @@ def _key(name: str) -> str:
     return n
 
 
+def _is_part_of(stem: str, table: str) -> bool:
+    """A file holding part of a split table: ``opportunities_2024``, ``accounts-part 2``, ``reps (1)``."""
+    rest = stem[len(table) :] if stem.startswith(table) else ""
+    return bool(rest) and rest[0] in " _-.(" and any(ch.isdigit() for ch in rest)
+
+
+def _same_stem(found: list[_Source]) -> list[_Source]:
+    """The files among ``found`` that are one table twice (``accounts.csv`` and ``accounts.xlsx``)."""
+    stems = pd.Series([_key(s.label) for s in found], dtype=object)
+    return [s for s, twice in zip(found, stems.duplicated(keep=False), strict=True) if twice]
+
+
 def _match_sources(
     sources: list[_Source], cmap: ColumnMapping, issues: _Issues, display: str
 ) -> dict[str, list[_Source]]:
     """Assign files (or sheets) to tables: by the mapping's ``files`` first, else by name.
 
-    Several entries under ``files`` stack their files (Task + Event); one
-    name matching two files (``accounts.csv`` and ``accounts.xlsx``) is an
-    error. Tables mapped to ``[]`` were reported here and must not also be
-    reported as missing.
+    Several entries under ``files`` stack their files (Task + Event), as do
+    the files a pattern matches and the parts of a split table found by name
+    (``opportunities_2024.csv`` + ``opportunities_2025.csv``). One table present
+    twice under the same name (``accounts.csv`` and ``accounts.xlsx``), or a
+    plain name matching two files, is an error. Tables mapped to ``[]`` were
+    reported here and must not also be reported as missing.
     """
     by_table: dict[str, list[_Source]] = {}
     used: set[int] = set()
@@ -259,13 +281,20 @@ def _match_sources(
         chosen: list[_Source] = []
         clash = False
         for entry in named:
-            exact = [s for s in sources if normalise_name(s.label) == entry]
-            found = exact or [s for s in sources if _key(s.label) == _key(entry)]
-            if len(found) > 1:
-                ambiguous(table, found)
+            if is_pattern(entry):
+                found = [
+                    s
+                    for s in sources
+                    if fnmatch.fnmatchcase(normalise_name(s.label), entry) or fnmatch.fnmatchcase(_key(s.label), entry)
+                ]
+            else:
+                exact = [s for s in sources if normalise_name(s.label) == entry]
+                found = exact or [s for s in sources if _key(s.label) == _key(entry)]
+            if (len(found) > 1 and not is_pattern(entry)) or _same_stem(found):
+                ambiguous(table, _same_stem(found) or found)
                 clash = True
             chosen += [s for s in found if s not in chosen]
-        by_name = [s for s in sources if _key(s.label) == table]
+        by_name = [s for s in sources if _key(s.label) == table or _is_part_of(_key(s.label), table)]
         if clash:
             by_table[table] = []
             continue
@@ -286,8 +315,8 @@ def _match_sources(
                 by_table[table] = []
                 continue
         if not chosen:
-            if len(by_name) > 1:
-                ambiguous(table, by_name)
+            if _same_stem(by_name):
+                ambiguous(table, _same_stem(by_name))
                 by_table[table] = []
                 continue
             chosen = by_name
@@ -390,8 +419,24 @@ def _mapped_frame(
                 f"({table.name}: {{Your column: {column}}}) or with a preset (--mapping salesforce)",
             )
         return None
-    sub = frame.loc[keep, list(dict.fromkeys(colmap.values()))].reset_index(drop=True)
+    fallbacks = cmap.fallbacks(table.name, headers)
+    sub = frame.loc[
+        keep, list(dict.fromkeys([*colmap.values(), *(h for hs in fallbacks.values() for h in hs)]))
+    ].reset_index(drop=True)
     out = pd.DataFrame({target: sub[header] for target, header in colmap.items()})
+    for target, others in fallbacks.items():
+        # coalesce: a blank cell is filled from the next source that has one
+        merged = parsing.to_text(out[target])
+        for header in others:
+            merged = merged.fillna(parsing.to_text(sub[header]))
+        out[target] = merged
+        colmap[target] = ", else ".join([colmap[target], *others])
+    for target, translation in cmap.translations(table.name).items():
+        if target in out:
+            text = parsing.to_text(out[target])
+            norm = text.str.casefold().str.replace(r"\s+", " ", regex=True)
+            listed = norm.isin(list(translation)).fillna(False).to_numpy(bool)
+            out[target] = text.mask(listed, norm.map(translation)).astype(parsing.TEXT_DTYPE)
     return out, raw.rows[keep], colmap
 
 
@@ -747,11 +792,53 @@ def _warn_blanks(
             )
 
 
+def _across_files(
+    table: Table, column: str, values: pd.Series, mask: np.ndarray, prov: _Provenance, issues: _Issues
+) -> np.ndarray:
+    """Report keys repeated in two files of a split table (one error naming both files).
+
+    Returns the rows of ``mask`` whose key repeats within its own file only,
+    which the caller reports as plain duplicates.
+    """
+    if len(prov.names) < 2 or not mask.any():
+        return mask
+    dup = pd.DataFrame({"key": values[mask].to_numpy(object), "code": prov.codes[mask]})
+    spread = dup.groupby("key", sort=False)["code"].transform("nunique").to_numpy() > 1
+    if not spread.any():
+        return mask
+    pairs = (
+        dup[spread]
+        .drop_duplicates()
+        .groupby("key", sort=False)["code"]
+        .agg(lambda codes: tuple(sorted(codes)))
+        .reset_index()
+        .assign(key_text=lambda d: d["key"].map(_show))
+        .sort_values(["code", "key_text"])
+    )
+    for codes, keys in pairs.groupby("code", sort=True)["key_text"]:
+        files = [prov.names[c] for c in codes]
+        issues.add(
+            ERROR,
+            table.name,
+            " + ".join(files),
+            column,
+            len(keys),
+            f"{len(keys)} {column} value(s) appear in both {' and '.join(files)} "
+            f"({', '.join(keys.iloc[:5])}{', ...' if len(keys) > 5 else ''})",
+            f"a split table holds each {_ENTITY[table.name]} once: remove the repeated rows from one file, "
+            "or drop a file that is an older copy of the other",
+        )
+    within = mask.copy()
+    within[np.flatnonzero(mask)[spread]] = False
+    return within
+
+
 def _report_schema(table: Table, frame: pd.DataFrame, prov: _Provenance, issues: _Issues) -> None:
     entity = _ENTITY[table.name]
     for column, kind, mask in schema_failures(table.name, frame):
         values = frame.get(column, None)
         if kind == UNIQUE:
+            mask = _across_files(table, column, values, mask, prov, issues)
             issues.add_rows(
                 ERROR,
                 table.name,
@@ -872,6 +959,21 @@ def _build_table(
         bad = {c: m[~empty] for c, m in bad.items()}
     aside = _aside_mask(table, typed, bad)
     typed, prov, removed = _set_aside(table, typed, prov, aside, issues)
+    if table.name == "reps" and all(owners.keyed_by_name(file_log[n]["columns"]) for n in names):
+        typed, shared = owners.disambiguate_reps(typed)
+        if shared.any():
+            issues.add_rows(
+                WARNING,
+                table.name,
+                "rep_id",
+                shared,
+                prov,
+                "{n} reps share their name with another ({where}); each is kept, the later ones as "
+                '"name (2)", and owners of that name go to the first',
+                "tell the people apart in the reps file and in the exports (e.g. add a middle initial)",
+                values=typed["rep_name"] if "rep_name" in typed else typed["rep_id"],
+                distinct=True,
+            )
     bad = {c: m[~aside] for c, m in bad.items()}
     sent = typed.isna()  # blanks as sent, before defaults fill them
     typed = _derive_defaults(table, typed, prov, issues, as_of, bad)
@@ -1054,7 +1156,10 @@ def load_company(data: str | Path, mapping: str | Path | None = None, as_of: str
             for name, n in removed["file"].value_counts().items():
                 entry_of[name]["rows_set_aside"] += int(n)
 
-    checks_found = checks.unknown_references(result.tables) + checks.dates_out_of_order(result.tables)
+    checks_found = []
+    if any(owners.keyed_by_name(f["columns"]) for f in result.files if f["table"] == "reps"):
+        result.tables, checks_found = owners.resolve_owner_names(result.tables)
+    checks_found += checks.unknown_references(result.tables) + checks.dates_out_of_order(result.tables)
     if as_of_ts is not None:
         checks_found += checks.dates_after(result.tables, as_of_ts)
     for found in checks_found:

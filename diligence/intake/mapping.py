@@ -2,24 +2,40 @@
 
 A mapping is YAML, per table ``Client column: contract_column`` or
 ``Client column: [contract_a, contract_b]`` (one client column feeds two),
-``Client column: null`` (never use this column), plus three optional
-top-level keys::
+``Client column: null`` (never use this column), plus optional top-level
+keys::
 
     preset: salesforce                 # start from a shipped preset, override below
     files:                             # which file (or sheet) holds a table
       opportunities: sales_pipeline.csv
       activities: [Task, Event]        # several files are stacked
+      accounts: "*all-companies*"      # a pattern (* ? [..]) for dated export names
     filters:                           # keep only rows whose column holds one of these
       assignment_history: {Field: [Owner, ownerAssignment]}
     keep:                              # client columns kept beside the contract's
       accounts: [Tier, Vertical]       # (as ``tier``, ``vertical``: numbers or text)
+    values:                            # how a contract column reads the client's codes
+      opportunities:
+        is_won: {Won: true, Lost: false, "1": true, "2": false}
+    coalesce:                          # columns filled cell by cell from all their sources
+      opportunities: [close_date]      # (Actual Close Date, else Est. Close Date)
 
 Names are matched case-insensitively after trimming (a byte-order mark or
 quotes around a header are ignored). A file's column whose name *is* a
 contract column (``Account_ID``, ``account id``) matches it without a mapping.
 When several client columns map to one contract column, the first of them
 present in the file is used (mapping order), so a preset can list every
-label an export may use without mixing two sources cell by cell.
+label an export may use without mixing two sources cell by cell; the
+contract columns listed under ``coalesce`` are the exception: a blank cell of
+the first source present is filled from the next ones, in mapping order.
+
+A ``files`` entry holding ``*``, ``?`` or ``[`` is a pattern matched against
+the normalised file (or sheet) name, with or without its suffix; like a plain
+name, a pattern that matches two files is an error (say which one to use).
+``values`` translate, per contract column, the client's cell values (compared
+case-insensitively after trimming) before they are read: a value not listed is
+read as written, one mapped to ``null`` is blank. Translation comes after
+``coalesce``.
 
 Presets are YAML files of this same form in ``diligence/intake/presets/``.
 """
@@ -43,13 +59,19 @@ MAPPING_FILE_NAMES = ("mapping.yaml", "mapping.yml")
 #: ``reps.is_active``: an inactive user with no end date counts as departed.
 AUX_COLUMNS: dict[str, dict[str, str]] = {"reps": {"is_active": "bool"}}
 
-_RESERVED = ("preset", "files", "filters", "keep")
+_RESERVED = ("preset", "files", "filters", "keep", "values", "coalesce")
+_PATTERN = re.compile(r"[*?\[]")
 
 
 def normalise_name(name: object) -> str:
     """Case-folded, trimmed name with BOM, surrounding quotes and repeated spaces removed."""
     text = str(name).replace("\ufeff", "").strip().strip("\"'").strip()
     return re.sub(r"\s+", " ", text).casefold()
+
+
+def is_pattern(name: str) -> bool:
+    """A ``files`` entry that is a pattern (``*all-companies*``), not a name."""
+    return bool(_PATTERN.search(name))
 
 
 def _contract_key(name: object) -> str:
@@ -65,7 +87,10 @@ class ColumnMapping:
     targets)``; ``files[table]`` the normalised file names or stems that hold
     the table; ``filters[table]`` pairs of ``(normalised client column,
     accepted normalised values)``; ``explicit_files`` the tables whose files
-    were named by the user (not a preset), so a missing one is reported.
+    were named by the user (not a preset), so a missing one is reported;
+    ``values[table][column]`` maps normalised client values to the text read
+    (``None``: blank); ``coalesce[table]`` the contract columns filled cell by
+    cell from all their sources.
     """
 
     columns: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = field(default_factory=dict)
@@ -74,6 +99,8 @@ class ColumnMapping:
     explicit_files: frozenset[str] = frozenset()
     origin: str = "none"
     keep: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    values: dict[str, dict[str, dict[str, str | None]]] = field(default_factory=dict)
+    coalesce: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def extras(self, table: str) -> list[str]:
         """The names of the client columns kept beside ``table``'s contract columns."""
@@ -122,11 +149,46 @@ class ColumnMapping:
                 wanted.append(name)
         return {c: chosen[c] for c in wanted if c in chosen}
 
+    def fallbacks(self, table: str, headers: Iterable[str]) -> dict[str, list[str]]:
+        """For ``table``'s ``coalesce`` columns, the headers after the one
+        :meth:`resolve` chose, in mapping order: where its cell is blank, the
+        first of them that is filled is used."""
+        wanted = self.coalesce.get(table, frozenset())
+        if not wanted:
+            return {}
+        headers = list(headers)
+        chosen = self.resolve(table, headers)
+        by_norm: dict[str, str] = {}
+        for h in headers:
+            by_norm.setdefault(normalise_name(h), h)
+        out: dict[str, list[str]] = {}
+        for client, targets in self.columns.get(table, ()):
+            for t in targets:
+                header = by_norm.get(client)
+                if (
+                    t in wanted
+                    and t in chosen
+                    and header is not None
+                    and header != chosen[t]
+                    and header not in out.setdefault(t, [])
+                ):
+                    out[t].append(header)
+        return {t: hs for t, hs in out.items() if hs}
+
+    def translations(self, table: str) -> dict[str, dict[str, str | None]]:
+        """``table``'s ``values``: per contract column, normalised client value -> text read."""
+        return self.values.get(table, {})
+
     def needed(self, table: str, headers: Iterable[str]) -> list[str]:
-        """The headers a file must keep for ``table``: mapped columns and filter columns."""
+        """The headers a file must keep for ``table``: mapped, fallback and filter columns."""
         headers = list(headers)
         filters = {column for column, _ in self.filters.get(table, ())}
-        return list(self.resolve(table, headers).values()) + [h for h in headers if normalise_name(h) in filters]
+        fallbacks = [h for hs in self.fallbacks(table, headers).values() for h in hs]
+        return (
+            list(self.resolve(table, headers).values())
+            + fallbacks
+            + [h for h in headers if normalise_name(h) in filters]
+        )
 
     def file_names(self, table: str) -> tuple[str, ...]:
         return self.files.get(table, ())
@@ -203,7 +265,35 @@ def _parse(data: object, source: str) -> ColumnMapping:
                 )
             pairs.append((normalise_name(client), name))
         keep[str(table)] = tuple(pairs)
-    return ColumnMapping(columns, files, filters, frozenset(files), source, keep)
+    values: dict[str, dict[str, dict[str, str | None]]] = {}
+    for table, rules in (data.get("values") or {}).items():
+        allowed = (
+            TABLES[str(table)].column_names + list(AUX_COLUMNS.get(str(table), {})) if str(table) in TABLES else []
+        )
+        if not allowed or not isinstance(rules, MappingABC):
+            raise InputError(
+                f"mapping {source}: values: expected {{table: {{column: {{client value: value}}}}}}, "
+                f"got {table}: {rules!r}."
+            )
+        for column, pairs in rules.items():
+            if str(column) not in allowed or not isinstance(pairs, MappingABC):
+                raise InputError(
+                    f"mapping {source}: values: {table}: {column!s} must be a column of {table} "
+                    f"({', '.join(allowed)}) mapped to {{client value: value}}."
+                )
+            values.setdefault(str(table), {})[str(column)] = {
+                normalise_name(_yaml_scalar(k)): None if v is None else _yaml_scalar(v) for k, v in pairs.items()
+            }
+    coalesce = {}
+    for table, names in (data.get("coalesce") or {}).items():
+        allowed = TABLES[str(table)].column_names if str(table) in TABLES else []
+        bad = [str(n) for n in _as_list(names) if str(n) not in allowed]
+        if not allowed or bad:
+            raise InputError(
+                f"mapping {source}: coalesce: expected {{table: [contract columns]}}, got {table}: {names!r}."
+            )
+        coalesce[str(table)] = frozenset(str(n) for n in _as_list(names))
+    return ColumnMapping(columns, files, filters, frozenset(files), source, keep, values, coalesce)
 
 
 def _yaml_scalar(value: object) -> str:
@@ -218,7 +308,8 @@ def _read_yaml(path: Path, source: str) -> object:
 
 
 def _merge(base: ColumnMapping, over: ColumnMapping) -> ColumnMapping:
-    """``over`` on top of ``base``: its column entries first, its files/filters replace."""
+    """``over`` on top of ``base``: its column entries first; its files, filters,
+    keep and coalesce replace per table, its values per column."""
     columns = {t: over.columns.get(t, ()) + base.columns.get(t, ()) for t in set(base.columns) | set(over.columns)}
     return ColumnMapping(
         columns,
@@ -227,6 +318,8 @@ def _merge(base: ColumnMapping, over: ColumnMapping) -> ColumnMapping:
         over.explicit_files,
         f"{over.origin} (on {base.origin})",
         {**base.keep, **over.keep},
+        {t: {**base.values.get(t, {}), **over.values.get(t, {})} for t in set(base.values) | set(over.values)},
+        {**base.coalesce, **over.coalesce},
     )
 
 
@@ -239,7 +332,14 @@ def load_preset(name: str) -> ColumnMapping:
         )
     mapping = _parse(_read_yaml(path, f"preset {name}"), f"preset {name}")
     return ColumnMapping(
-        mapping.columns, mapping.files, mapping.filters, frozenset(), f"preset {path.stem}", mapping.keep
+        mapping.columns,
+        mapping.files,
+        mapping.filters,
+        frozenset(),
+        f"preset {path.stem}",
+        mapping.keep,
+        mapping.values,
+        mapping.coalesce,
     )
 
 
