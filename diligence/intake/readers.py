@@ -8,7 +8,9 @@ are applied later (``parsing``), once the columns are known.
 CSV: UTF-8 (with or without byte-order mark), else Windows-1252, else Latin-1;
 comma, semicolon or tab, sniffed from the header line; read by pyarrow (fast,
 multi-threaded), falling back to pandas' parser for ragged rows.
-Excel: openpyxl in read-only mode; cells keep their sheet row numbers.
+Spreadsheets (.xlsx, .xlsm, .xlsb, .xls, .ods): calamine, a Rust reader (cached
+values, no formulas evaluated); cells keep their sheet row numbers.
+Both find the header under a report's title block (:func:`header_row`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import codecs
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from diligence.intake.mapping import normalise_name
 from diligence.intake.parsing import TEXT_DTYPE, cell_text
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 DATA_SUFFIXES = CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES
 _SNIFF_BYTES = 1 << 16
@@ -68,6 +69,51 @@ class RawFile:
 
 #: Given a file's headers, the ones to read.
 Selector = Callable[[list[str]], list[str]]
+
+
+#: How many non-blank rows at the top of a file are searched for the header.
+_HEAD_ROWS = 30
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _filled(values: list) -> list:
+    return [v for v in values if v is not None and (not isinstance(v, str) or v.strip())]
+
+
+def header_row(rows: list[list]) -> int:
+    """Index of the header among the first non-blank rows of a file or sheet.
+
+    CRM *report* exports put a title block above the table (the report's name,
+    "Generated on ...", the filters applied: a cell or two per row). The header
+    is the first row whose cells are all labels (text with a letter), at least
+    two, at least 60 % as many as the widest of these rows, and at least twice
+    as many as any row above it; a table of one column, or a file whose first
+    row already fits, keeps its first row.
+    """
+    counts = [len(_filled(r)) for r in rows]
+    widest = max(counts, default=0)
+    if widest < 2 or counts[0] >= 0.6 * widest:
+        return 0
+    for i, (values, n) in enumerate(zip(rows, counts)):
+        if n >= 2 and n >= 0.6 * widest and all(_is_label(v) for v in _filled(values)):
+            return i if max(counts[:i]) <= n / 2 else 0
+    return 0
+
+
+def _is_label(value: object) -> bool:
+    """A cell that can name a column: text with a letter in it (not 2000, not 30/09/2026)."""
+    return isinstance(value, str) and _LETTER.search(value) is not None
+
+
+def _title_note(first: list, header_at: int) -> tuple[str, str]:
+    """The warning that says a title block was skipped, quoting its first line."""
+    title = " ".join(str(v).strip() for v in _filled(first))
+    title = title if len(title) <= 60 else title[:57] + "..."
+    return (
+        f'the rows above row {header_at} ("{title}" ...) read as a report\'s title block and were skipped; '
+        f"the header is row {header_at}",
+        "check that the header is that row; export the table without the title rows to silence this",
+    )
 
 
 def header_notes(headers: list[object]) -> list[tuple[str, str]]:
@@ -153,15 +199,36 @@ def _check_text(path: Path, head: bytes) -> None:
         )
 
 
-def _arrow_csv(path: Path, encoding: str, delimiter: str, n_columns: int, keep: list[int]) -> pd.DataFrame:
-    """All rows (the header row first) of the columns at positions ``keep``, as text."""
+def _csv_header_line(text_head: str) -> tuple[int, str]:
+    """The header of a CSV file: how many lines come before it, and its text.
+
+    Each of the first lines is split on its own most frequent delimiter, so a
+    title block ("Accounts report", "Generated: 30/09/2026") is told from the
+    header by :func:`header_row`.
+    """
+    lines = text_head.splitlines()[: _HEAD_ROWS * 2]
+    at = [i for i, line in enumerate(lines) if line.strip()][:_HEAD_ROWS]
+    if not at:
+        return 0, ""
+    cells = [next(csv.reader([lines[i]], delimiter=_delimiter(lines[i])), []) for i in at]
+    line = at[header_row(cells)]
+    return line, lines[line]
+
+
+def _arrow_csv(
+    path: Path, encoding: str, delimiter: str, n_columns: int, keep: list[int], skip: int = 0
+) -> pd.DataFrame:
+    """All rows (the header row first) of the columns at positions ``keep``, as text;
+    the ``skip`` lines above the header are not read."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
     names = [f"f{i}" for i in range(n_columns)]
     table = pcsv.read_csv(
         path,
-        read_options=pcsv.ReadOptions(column_names=names, encoding="utf8" if encoding == "utf-8-sig" else encoding),
+        read_options=pcsv.ReadOptions(
+            column_names=names, encoding="utf8" if encoding == "utf-8-sig" else encoding, skip_rows=skip
+        ),
         parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
         convert_options=pcsv.ConvertOptions(
             column_types={names[i]: pa.string() for i in keep},
@@ -173,13 +240,16 @@ def _arrow_csv(path: Path, encoding: str, delimiter: str, n_columns: int, keep: 
     return table.to_pandas(types_mapper={pa.string(): TEXT_DTYPE, pa.large_string(): TEXT_DTYPE}.get)
 
 
-def _pandas_csv(path: Path, encoding: str, delimiter: str, n_columns: int, keep: list[int]) -> pd.DataFrame:
+def _pandas_csv(
+    path: Path, encoding: str, delimiter: str, n_columns: int, keep: list[int], skip: int = 0
+) -> pd.DataFrame:
     """The slower parser, for files pyarrow refuses: pads short rows, names the bad line."""
     try:
         frame = pd.read_csv(
             path,
             sep=delimiter,
             header=None,
+            skiprows=skip,
             dtype=str,
             keep_default_na=False,
             encoding=encoding,
@@ -212,8 +282,9 @@ def read_csv(path: Path, select: Selector | None = None) -> RawFile:
     _check_text(path, head)
     encoding = _encoding(head)
     text_head = head.decode(encoding, errors="replace").lstrip("\ufeff")
-    delimiter = _delimiter(text_head.splitlines()[0] if text_head else "")
-    header = next(csv.reader(io.StringIO(text_head), delimiter=delimiter), [])
+    skip, header_line = _csv_header_line(text_head)
+    delimiter = _delimiter(header_line)
+    header = next(csv.reader(io.StringIO(header_line), delimiter=delimiter), [])
     headers = _unique_headers(header)
     wanted = set(select(headers)) if select is not None else set(headers)
     # At least one column, to count the rows (pyarrow reads all when given none).
@@ -221,7 +292,7 @@ def read_csv(path: Path, select: Selector | None = None) -> RawFile:
     frame = None
     for enc in dict.fromkeys((encoding, "cp1252", "latin-1")):
         try:
-            frame = _arrow_csv(path, enc, delimiter, len(headers), keep)
+            frame = _arrow_csv(path, enc, delimiter, len(headers), keep, skip)
             encoding = enc
             break
         except UnicodeDecodeError:
@@ -231,10 +302,13 @@ def read_csv(path: Path, select: Selector | None = None) -> RawFile:
                 continue
             break  # ragged rows: let pandas pad them or name the line
     if frame is None:
-        frame = _pandas_csv(path, encoding, delimiter, len(headers), keep)
+        frame = _pandas_csv(path, encoding, delimiter, len(headers), keep, skip)
     body = frame.iloc[1:].reset_index(drop=True)
     body.columns = [headers[i] for i in keep]
     notes = header_notes(header)
+    if skip:
+        first = next(line for line in text_head.splitlines() if line.strip())
+        notes.append(_title_note(next(csv.reader([first], delimiter=_delimiter(first)), []), skip + 1))
     nul = [c for c in body.columns if body[c].str.contains("\x00", regex=False).any()]
     if nul:  # a NUL past the sniffed head: never part of an id or a name
         n = int(sum(body[c].str.contains("\x00", regex=False).sum() for c in nul))
@@ -249,7 +323,7 @@ def read_csv(path: Path, select: Selector | None = None) -> RawFile:
                 "save the whole file as UTF-8",
             )
         )
-    rows = np.arange(2, len(body) + 2, dtype=np.int64)  # header is row 1
+    rows = np.arange(skip + 2, len(body) + skip + 2, dtype=np.int64)  # the header is row skip + 1
     cut = _cut_off(path, delimiter, len(headers))
     if cut and len(body):
         notes.append(
@@ -280,66 +354,92 @@ def _cut_off(path: Path, delimiter: str, n_columns: int) -> int | None:
 # --------------------------------------------------------------------------- Excel
 
 
-def _sheet_frame(ws, name: str) -> RawFile:
-    """A worksheet as text, header = its first non-empty row."""
-    rows_iter = ws.iter_rows(values_only=True)
-    first = 1  # openpyxl yields every row from the first, empty ones included
-    header, body, numbers = None, [], []
-    for offset, values in enumerate(rows_iter):
-        if not any(v is not None and (not isinstance(v, str) or v.strip()) for v in values):
-            continue
-        if header is None:
-            header = list(values)
-            continue
-        body.append(values)
-        numbers.append(first + offset)
-    if header is None:
+def _open_workbook(path: Path):
+    """A calamine workbook (xlsx, xlsm, xlsb, xls, ods); :class:`ReadProblem` when it cannot be opened."""
+    import python_calamine as calamine
+
+    resave = "open it in Excel and save it again as .xlsx, or export the table as CSV"
+    try:
+        return calamine.CalamineWorkbook.from_path(str(path))
+    except calamine.PasswordError:
+        raise ReadProblem("the workbook is protected by a password", f"remove the password, or {resave}") from None
+    except OSError as exc:
+        raise ReadProblem(f"the workbook cannot be opened ({exc.strerror or exc})", resave) from None
+    except Exception as exc:  # CalamineError, ZipError, XmlError ... on corrupt content
+        raise ReadProblem(f"the workbook cannot be opened ({type(exc).__name__}: {exc})", resave) from None
+    except BaseException as exc:  # a panic in the Rust reader surfaces as a BaseException
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise ReadProblem(f"the workbook cannot be opened ({type(exc).__name__})", resave) from None
+
+
+def _sheet_frame(rows: list[list], name: str) -> RawFile:
+    """A worksheet's cells (rows from the sheet's first, calamine's values) as text.
+
+    The header is the row :func:`header_row` finds (a report's title block
+    above it is skipped, and said); blank rows below it are dropped and every
+    row keeps its sheet row number.
+    """
+    filled = [
+        i for i, values in enumerate(rows) if any(not isinstance(v, str) or v.strip() for v in values if v is not None)
+    ]
+    if not filled:
         raise ReadProblem("the sheet is empty (no header row)", "put the column names in the first row")
+    at = header_row([rows[i] for i in filled[:_HEAD_ROWS]])
+    head_index = filled[at]
+    header = list(rows[head_index])
     while header and (header[-1] is None or str(header[-1]).strip() == ""):
         header.pop()
     width = len(header)
+    body_index = [i for i in filled if i > head_index]
+    body = [rows[i] for i in body_index]
     frame = pd.DataFrame(
-        [list(r[:width]) + [None] * (width - len(r)) for r in body], columns=range(width), dtype=object
+        [list(r[:width]) + [""] * (width - len(r)) for r in body] if body else None,
+        columns=range(width),
+        dtype=object,
     )
-    frame = frame.apply(lambda col: col.map(cell_text, na_action="ignore").astype(TEXT_DTYPE)).fillna("")
-    frame.columns = _unique_headers([cell_text(h) if h is not None else None for h in header])
+    frame = frame.apply(_cells_as_text) if len(frame) else frame
+    frame.columns = _unique_headers([cell_text(h) if h is not None and h != "" else None for h in header])
     if len(frame) == 0:
         frame = pd.DataFrame({c: pd.Series([], dtype=TEXT_DTYPE) for c in frame.columns})
-    return RawFile(name, frame, np.asarray(numbers, dtype=np.int64), notes=header_notes(header))
+    notes = header_notes(header)
+    if at:
+        notes.append(_title_note(rows[filled[0]], head_index + 1))
+    return RawFile(name, frame, np.asarray(body_index, dtype=np.int64) + 1, notes=notes)
 
 
-def _open_workbook(path: Path):
-    import openpyxl
+def _cells_as_text(col: pd.Series) -> pd.Series:
+    """One column of spreadsheet cells as the client reads them (see ``cell_text``).
 
-    try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise ReadProblem(
-            f"the workbook cannot be opened ({type(exc).__name__}: {exc})",
-            "open it in Excel and save it again as .xlsx, or export the table as CSV",
-        ) from None
-    except Exception as exc:  # openpyxl raises many kinds on corrupt content
-        raise ReadProblem(
-            f"the workbook cannot be opened ({type(exc).__name__})",
-            "open it in Excel and save it again as .xlsx, or export the table as CSV",
-        ) from None
+    A column of text alone (most of them) is taken as it is; the others are
+    converted per distinct value, which keeps a 300k-row sheet cheap.
+    """
+    values = col.to_numpy(object)
+    kinds = pd.unique(np.fromiter((type(v) for v in values), dtype=object, count=len(values)))
+    if len(kinds) == 1 and kinds[0] is str:
+        return pd.Series(values, index=col.index, dtype=TEXT_DTYPE)
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    texts = np.array([cell_text(u) for u in uniques] + [""], dtype=object)
+    return pd.Series(texts[codes], index=col.index, dtype=TEXT_DTYPE)
 
 
 def workbook_sheets(path: Path) -> Iterator[tuple[str, RawFile | ReadProblem]]:
-    """Each sheet of a workbook as ``(sheet name, RawFile or ReadProblem)``.
+    """Each worksheet of a workbook as ``(sheet name, RawFile or ReadProblem)``.
 
     Raises :class:`ReadProblem` when the workbook itself cannot be opened.
     """
     wb = _open_workbook(path)
     try:
-        for ws in wb.worksheets:
+        names = [m.name for m in wb.sheets_metadata if str(m.typ).endswith("WorkSheet")] or wb.sheet_names
+        for sheet_name in names:
             try:
-                yield ws.title, _sheet_frame(ws, f"{path.name} [{ws.title}]")
+                rows = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+                yield sheet_name, _sheet_frame(rows, f"{path.name} [{sheet_name}]")
             except ReadProblem as problem:
-                yield ws.title, problem
+                yield sheet_name, problem
             except Exception as exc:  # a corrupt sheet inside a readable workbook
                 yield (
-                    ws.title,
+                    sheet_name,
                     ReadProblem(
                         f"the sheet cannot be read ({type(exc).__name__})", "save the workbook again from Excel"
                     ),
@@ -428,8 +528,7 @@ def read_file(path: Path, prefer_sheets: tuple[str, ...] = (), select: Selector 
         raise ReadProblem(
             f"the file cannot be opened ({exc.strerror or exc})", "check the file's permissions"
         ) from None
-    if suffix == ".xls":
-        raise ReadProblem("old-style .xls workbooks are not read", "open it in Excel and save it as .xlsx")
     raise ReadProblem(
-        f"{suffix or 'files without a suffix'} is not a data format the kit reads", "send CSV, .xlsx or parquet"
+        f"{suffix or 'files without a suffix'} is not a data format the kit reads",
+        "send CSV, a workbook (.xlsx, .xls, .xlsb, .ods) or parquet",
     )
