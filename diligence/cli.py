@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the whole diagnostic on one company")
-    run.add_argument("data", help="folder of tables, or one .xlsx workbook")
+    run.add_argument("data", help="folder of tables, a .zip archive of them, or one workbook")
     run.add_argument("--company", required=True, help="company name shown in the report")
     run.add_argument("--as-of", dest="as_of", help="as-of date T, YYYY-MM-DD (default: today)")
     run.add_argument("--out", required=True, help="output folder")
@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     val = sub.add_parser("validate", help="check a company's data without running the report")
-    val.add_argument("data")
+    val.add_argument("data", help="folder of tables, a .zip archive of them, or one workbook")
     val.add_argument("--mapping")
     val.add_argument("--as-of", dest="as_of")
     val.set_defaults(func=cmd_validate)

@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "potential_source": None,
     # When the model validates (holdout AUC, wins to learn from) and what else it learns from.
     "potential_model": {"min_auc": 0.60, "min_train_wins": 50, "features": []},
+    # How large a zip archive of the company's data may be: unpacked size in MiB, unpacked /
+    # packed size of one member (a zip bomb is far past CRM exports' ten to one), entries.
+    "archive_limits": {"max_mb": 8192, "max_ratio": 100, "max_members": 10_000},
     # Assumptions of the scenario step (rebalancing tolerance, ramp, attrition, ...):
     # a mapping over SCENARIO_DEFAULTS, validated by resolve_settings.
     "scenarios": {},
@@ -123,10 +126,10 @@ def resolve_params(overrides: Mapping[str, Any] | None = None, *, source: str = 
                 raise InputError(f"{source}: scenarios must be a mapping of scenario settings, got {value!r}.")
             params[name].update({str(k): v for k, v in value.items()})
             continue
-        if name == "potential_model":
+        if name in ("potential_model", "archive_limits"):
             if not isinstance(value, Mapping):
-                raise InputError(f"{source}: potential_model must be a mapping, got {value!r}.")
-            reject_unknown(value, DEFAULTS["potential_model"], f"{source}: potential_model: unknown name(s)")
+                raise InputError(f"{source}: {name} must be a mapping, got {value!r}.")
+            reject_unknown(value, DEFAULTS[name], f"{source}: {name}: unknown name(s)")
             params[name].update({str(k): v for k, v in value.items()})
             continue
         if name in ("thresholds", "accounts_per_rep"):
@@ -169,6 +172,9 @@ def resolve_params(overrides: Mapping[str, Any] | None = None, *, source: str = 
         if isinstance(t, tuple):
             params["thresholds"][fid] = list(t)
     _check_potential(params, source)
+    for key, value in params["archive_limits"].items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
+            raise InputError(f"{source}: archive_limits.{key} must be a positive number, got {value!r}.")
     try:
         params["scenarios"] = resolve_settings(params["scenarios"])
     except InputError as exc:
@@ -223,6 +229,7 @@ class Params(Mapping[str, Any]):
     thresholds: dict[str, Any]
     potential_source: str | None
     potential_model: dict[str, Any]
+    archive_limits: dict[str, Any]
     scenarios: dict[str, Any]
 
     @classmethod

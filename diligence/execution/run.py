@@ -36,6 +36,7 @@ from diligence.execution.outdir import MARKER, check_out, clear_leftovers, marke
 from diligence.execution.outputs import parse_formats
 from diligence.execution.results import load_results
 from diligence.intake import load_company
+from diligence.intake.archives import ArchiveLimits
 from diligence.intake.checks import as_of_problem, parameter_columns
 from diligence.params import Params, parse_date
 from diligence.report.pdf import HOW_TO_GET_IT, PdfError, find_chromium, print_pdf
@@ -326,7 +327,12 @@ def run_company(
     if as_of:
         params["as_of"] = parse_date(as_of, "--as-of")
     resolved = Params.resolve(params, source="--params")  # scenario assumptions too, before any notebook
-    intake = load_company(data, mapping=mapping, as_of=resolved["as_of"])
+    intake = load_company(
+        data,
+        mapping=mapping,
+        as_of=resolved["as_of"],
+        archive_limits=ArchiveLimits.from_params(resolved["archive_limits"]),
+    )
     intake.raise_for_errors()
     problems = parameter_columns(intake.tables, resolved)
     late = as_of_problem(intake.tables, pd.Timestamp(resolved["as_of"]))

@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import fnmatch
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +25,8 @@ import pyarrow.compute as pc
 
 from diligence.contract import BOOL, DATE, INTEGER, NUMBER, TABLE_ORDER, TABLES, TEXT, Table
 from diligence.errors import InputError
-from diligence.intake import checks, owners, parsing
+from diligence.intake import archives, checks, owners, parsing
+from diligence.intake.archives import ArchiveLimits, ArchiveProblem
 from diligence.intake.issues import ERROR, WARNING, Issue, row_phrase, shown, sort_issues
 from diligence.intake.mapping import (
     AUX_COLUMNS,
@@ -225,6 +228,11 @@ class _Source:
     label: str  # file name, or sheet name inside a workbook
     path: Path
     raw: RawFile | ReadProblem | None = None  # filled for workbook sheets
+    archive: str | None = None  # the zip archive the file was unpacked from
+
+    @property
+    def shown(self) -> str:
+        return self.label if self.archive is None else f"{self.label} (in {self.archive})"
 
 
 def _key(name: str) -> str:
@@ -270,9 +278,9 @@ def _match_sources(
             None,
             None,
             len(found),
-            f"{len(found)} files could hold {table}: {', '.join(s.label for s in found)}",
+            f"{len(found)} files could hold {table}: {', '.join(s.shown for s in found)}",
             "keep one file per table, or name the one to use under files: in the mapping",
-            tuple(s.label for s in found),
+            tuple(s.shown for s in found),
         )
         used.update(id(s) for s in found)  # reported here, not also "ignored"
 
@@ -343,6 +351,31 @@ def _folder_sources(folder: Path) -> list[_Source]:
         p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")) and p.name.lower() not in skip
     ]
     return [_Source(p.name, p) for p in sorted(files, key=lambda p: (p.name.casefold(), p.name))]
+
+
+def _unpacked_sources(
+    archive: Path, unpack_into: Path, limits: ArchiveLimits, issues: _Issues
+) -> tuple[list[_Source], Path | None]:
+    """The files of a zip archive, unpacked into ``unpack_into``, and the folder of
+    its ``mapping.yaml`` if it holds one; a refused archive is an error."""
+    try:
+        members = archives.unpack(archive, unpack_into / f"{len(list(unpack_into.iterdir())):03d}", limits)
+    except ArchiveProblem as problem:
+        issues.add(ERROR, None, archive.name, None, 1, f"cannot read the archive: {problem.message}", problem.action)
+        return [], None
+    if not members:
+        issues.add(
+            ERROR, None, archive.name, None, 1, "the archive holds no files", "send the archive with the exports in it"
+        )
+        return [], None
+    skip = set(MAPPING_FILE_NAMES)
+    mapping_at = [p.parent for _, p in members if p.name.lower() in skip]
+    sources = [
+        _Source(p.name, p, archive=archive.name)
+        for _, p in sorted(members, key=lambda m: (m[1].name.casefold(), m[0]))
+        if p.name.lower() not in skip and not p.name.startswith("~$")
+    ]
+    return sources, (mapping_at[0] if len(mapping_at) == 1 else None)
 
 
 def _unopenable(folder: Path, issues: _Issues) -> None:
@@ -995,14 +1028,32 @@ def _selector(cmap: ColumnMapping, tables: list[str]):
     return lambda headers: sorted({h for t in tables for h in cmap.needed(t, headers)})
 
 
-def _read_sources(path: Path, mapping: str | Path | None, issues: _Issues) -> tuple[ColumnMapping, list[_Source], str]:
-    """The mapping and the candidate files (or sheets) of a folder or workbook."""
+def _read_sources(
+    path: Path, mapping: str | Path | None, issues: _Issues, unpack_into: Path, limits: ArchiveLimits
+) -> tuple[ColumnMapping, list[_Source], str]:
+    """The mapping and the candidate files (or sheets) of a folder, a zip archive
+    (unpacked into ``unpack_into``) or a workbook. A folder's archives add their files."""
     if path.is_dir():
         _unopenable(path, issues)
-        return load_mapping(mapping, path), _folder_sources(path), path.name
+        sources = []
+        mapping_in_archive = None
+        for s in _folder_sources(path):
+            if not archives.is_archive(s.path):
+                sources.append(s)
+                continue
+            unpacked, found = _unpacked_sources(s.path, unpack_into, limits, issues)
+            sources += unpacked
+            mapping_in_archive = mapping_in_archive or found
+        has_own = any((path / name).is_file() for name in MAPPING_FILE_NAMES)
+        cmap = load_mapping(mapping, path if has_own or mapping_in_archive is None else mapping_in_archive)
+        return cmap, sources, path.name
+    if archives.is_archive(path):
+        sources, mapping_at = _unpacked_sources(path, unpack_into, limits, issues)
+        return load_mapping(mapping, mapping_at), sources, path.name
     if path.suffix.lower() not in EXCEL_SUFFIXES:
         raise InputError(
-            f"data: {path.name} is neither a folder nor an .xlsx workbook; give the folder that holds the tables."
+            f"data: {path.name} is neither a folder, a .zip archive nor a workbook (.xlsx, .xls, .xlsb, .ods); "
+            "give the folder that holds the tables."
         )
     cmap = load_mapping(mapping, None)
     try:
@@ -1013,21 +1064,30 @@ def _read_sources(path: Path, mapping: str | Path | None, issues: _Issues) -> tu
     return cmap, [_Source(name, path, raw) for name, raw in sheets], path.name
 
 
-def load_company(data: str | Path, mapping: str | Path | None = None, as_of: str | dt.date | None = None) -> Intake:
+def load_company(
+    data: str | Path,
+    mapping: str | Path | None = None,
+    as_of: str | dt.date | None = None,
+    archive_limits: ArchiveLimits | None = None,
+) -> Intake:
     """Read, map, type and check one company's data (SPEC §2).
 
     Parameters
     ----------
     data
         A folder holding one file per table (``accounts.csv``, ``reps.xlsx``,
-        ``opportunities.parquet``, ...) or one ``.xlsx`` workbook with one
-        sheet per table.
+        ``opportunities.parquet``, ...; a table may be split over several
+        files, and zip archives in it add their files), a ``.zip`` archive of
+        such files, or one workbook with one sheet per table.
     mapping
         ``None`` (use the folder's ``mapping.yaml`` if any), a preset name
         (``"salesforce"``) or a YAML mapping file; see
         :mod:`diligence.intake.mapping`.
     as_of
         ISO date; dates after it are reported. ``None`` skips that check.
+    archive_limits
+        How large a zip archive may be (:class:`~diligence.intake.archives.ArchiveLimits`);
+        its files are unpacked into a temp folder removed before this returns.
 
     Returns
     -------
@@ -1047,8 +1107,15 @@ def load_company(data: str | Path, mapping: str | Path | None = None, as_of: str
     if not path.exists():
         raise InputError(f"data: {path} does not exist.")
     as_of_ts = pd.Timestamp(parse_date(as_of, "as_of")) if as_of not in (None, "") else None
+    with tempfile.TemporaryDirectory(prefix=f"dk-{os.getpid()}-zip-") as unpacked:
+        return _load(path, mapping, as_of_ts, archive_limits or ArchiveLimits.from_params(), Path(unpacked))
+
+
+def _load(
+    path: Path, mapping: str | Path | None, as_of_ts: pd.Timestamp | None, limits: ArchiveLimits, unpack_into: Path
+) -> Intake:
     issues = _Issues()
-    cmap, sources, display = _read_sources(path, mapping, issues)
+    cmap, sources, display = _read_sources(path, mapping, issues, unpack_into, limits)
     workbook_failed = not path.is_dir() and not sources
     by_table = _match_sources(sources, cmap, issues, display)
 
