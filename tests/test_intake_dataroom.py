@@ -458,3 +458,29 @@ def test_a_table_sent_as_csv_and_as_xlsx_is_an_error_naming_both(clean, tmp_path
     intake = load_company(data, as_of=DEMO_AS_OF)
     (error,) = intake.errors
     assert error.table == "reps" and "reps.csv" in error.message and "reps.xlsx" in error.message
+
+
+# --------------------------------------------------------------------------- files found by their columns
+
+
+def test_a_file_named_like_no_table_is_found_by_its_columns(clean, clean_intake, tmp_path):
+    data = _copy(clean, tmp_path)
+    (data / "accounts.csv").rename(data / "export (3).csv")
+    (data / "partners.csv").rename(data / "Book1.csv")  # partners: partner_id alone fits it
+    intake = load_company(data, as_of=DEMO_AS_OF)
+    _same_as_clean(intake, clean_intake)
+    said = {w.file: w.message for w in intake.warnings if "from its columns" in w.message}
+    assert said == {
+        "export (3).csv": "read as the accounts table from its columns (its name is no table's)",
+        "Book1.csv": "read as the partners table from its columns (its name is no table's)",
+    }
+
+
+def test_two_files_that_fit_one_table_are_left_alone(clean, tmp_path):
+    data = _copy(clean, tmp_path)
+    shutil.copy(data / "accounts.csv", data / "export (4).csv")
+    (data / "accounts.csv").rename(data / "export (3).csv")
+    intake = load_company(data, as_of=DEMO_AS_OF)
+    assert [e.message.split(" (")[0] for e in intake.errors] == ["required table accounts not found"]
+    ignored = sorted(w.file for w in intake.warnings if "ignored" in w.message)
+    assert ignored == ["export (3).csv", "export (4).csv"]

@@ -345,3 +345,14 @@ def test_resolve_owner_names_points_owners_at_reps():
     (check,) = found
     assert check.table == "accounts" and check.mask.tolist() == [False, True, False, False]
     assert tables["accounts"]["owner_rep_id"].iloc[0] == "ann  lee"  # the input is not changed
+
+
+def test_hubspot_exports_saved_under_other_names_are_found_by_their_columns(tmp_path):
+    shutil.copytree(HUBSPOT, tmp_path / "data")
+    data = tmp_path / "data"
+    (data / "hubspot-crm-exports-all-companies-2026-09-30.csv").rename(data / "download (1).csv")
+    (data / "hubspot-crm-exports-all-deals-2026-09-30.csv").rename(data / "download (2).csv")
+    intake = load_company(data, mapping="hubspot", as_of=AS_OF)
+    assert intake.errors == []
+    assert intake.sources["accounts"] == "download (1).csv"
+    assert intake.sources["opportunities"] == "download (2).csv"

@@ -36,7 +36,15 @@ from diligence.intake.mapping import (
     load_mapping,
     normalise_name,
 )
-from diligence.intake.readers import DATA_SUFFIXES, EXCEL_SUFFIXES, RawFile, ReadProblem, read_file, workbook_sheets
+from diligence.intake.readers import (
+    DATA_SUFFIXES,
+    EXCEL_SUFFIXES,
+    RawFile,
+    ReadProblem,
+    peek_headers,
+    read_file,
+    workbook_sheets,
+)
 from diligence.intake.schema import ABSURD, MAX_NUMBER, NONNEG, NOT_NULL, UNIQUE, schema_failures
 from diligence.params import parse_date
 
@@ -331,6 +339,18 @@ def _match_sources(
         if chosen:
             by_table[table] = chosen
             used.update(id(s) for s in chosen)
+    for table, s in _by_columns([s for s in sources if id(s) not in used], cmap, by_table):
+        by_table[table] = [s]
+        used.add(id(s))
+        issues.add(
+            WARNING,
+            table,
+            s.label if s.raw is None else f"{display} [{s.label}]",
+            None,
+            1,
+            f"read as the {table} table from its columns (its name is no table's)",
+            f"check that it is the {table} table; name it after its table (or under files: in the mapping) to say so",
+        )
     for s in sources:
         if id(s) not in used:
             issues.add(
@@ -343,6 +363,32 @@ def _match_sources(
                 f"name it after its table ({', '.join(TABLE_ORDER)}) or map it under files: in the mapping, if it is one",
             )
     return by_table
+
+
+def _by_columns(
+    unnamed: list[_Source], cmap: ColumnMapping, found: dict[str, list[_Source]]
+) -> list[tuple[str, _Source]]:
+    """Files named like no table, recognised by their header instead.
+
+    A file is the table, among those not found by name, whose required columns
+    its header holds (through the mapping) and that matches the most of its
+    columns (an accounts export also holds ``partner_id``, all the partners
+    table requires), when it is the only such file: an export saved as
+    ``export (3).csv`` still reads, while two candidates for one table, or a
+    tie, stay ignored, as before.
+    """
+    missing = [t for t in TABLE_ORDER if t not in found]
+    fits: dict[str, list[_Source]] = {}
+    for s in unnamed:
+        headers = s.raw.headers if isinstance(s.raw, RawFile) else peek_headers(s.path) if s.raw is None else None
+        if not headers:
+            continue
+        resolved = {t: cmap.resolve(t, headers) for t in missing}
+        score = {t: len(r) for t, r in resolved.items() if set(TABLES[t].required_columns) <= set(r)}
+        best = sorted(score, key=score.get, reverse=True)
+        if best and (len(best) == 1 or score[best[0]] > score[best[1]]):
+            fits.setdefault(best[0], []).append(s)
+    return [(t, files[0]) for t, files in fits.items() if len(files) == 1]
 
 
 def _folder_sources(folder: Path) -> list[_Source]:

@@ -215,6 +215,27 @@ def _csv_header_line(text_head: str) -> tuple[int, str]:
     return line, lines[line]
 
 
+def peek_headers(path: Path) -> list[str] | None:
+    """The header of a CSV or parquet file, read cheaply (None: another kind, or unreadable)."""
+    try:
+        suffix = path.suffix.lower()
+        if suffix in PARQUET_SUFFIXES:
+            import pyarrow.parquet as pq
+
+            return _unique_headers(list(pq.read_schema(path).names))
+        if suffix not in CSV_SUFFIXES:
+            return None
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+        _check_text(path, head)
+        _, line = _csv_header_line(head.decode(_encoding(head), errors="replace").lstrip("\ufeff"))
+        return _unique_headers(next(csv.reader([line], delimiter=_delimiter(line)), []))
+    except (OSError, ReadProblem, ValueError):
+        return None
+    except Exception:  # a parquet file pyarrow cannot read: reported when it is read, if ever
+        return None
+
+
 def _arrow_csv(
     path: Path, encoding: str, delimiter: str, n_columns: int, keep: list[int], skip: int = 0
 ) -> pd.DataFrame:
