@@ -89,3 +89,26 @@ def test_a_failing_step_stops_the_steps_beside_it(tmp_path):
         execute_steps([slow, broken, later], build, {"x": 1}, scratch_dir=tmp_path, jobs=2)
     assert time.monotonic() - started < 60, "the slow step was not stopped"
     assert not _alive(int(pid_file.read_text())), "the slow step's kernel lives on"
+
+
+def test_steps_share_warm_kernels_but_never_a_namespace(tmp_path):
+    """One kernel per concurrent step, reused: each step still starts from an empty namespace."""
+    from diligence.execution.run import execute_steps
+
+    first = _notebook(tmp_path / "01_sets.ipynb", "import os\nleft_over = 41\nprint(os.getpid())")
+    second = _notebook(
+        tmp_path / "02_reads.ipynb",
+        "import os\nprint(os.getpid(), 'left_over' in dir(), 'os' in dir())",
+    )
+    build = _steps_build(tmp_path)
+    executed, _ = execute_steps([first, second], build, {"x": 1}, scratch_dir=tmp_path, jobs=1)
+    (pid_first,) = nbformat.read(executed[0], as_version=4).cells[-1].outputs[0]["text"].split()
+    pid, left, imported = nbformat.read(executed[1], as_version=4).cells[-1].outputs[0]["text"].split()
+    assert pid == pid_first, "the second step ran in the first step's warm kernel"
+    assert left == "False", "a name of the first step reached the second"
+    assert imported == "True"
+    deadline = time.monotonic() + 10
+    while _alive(int(pid)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(int(pid)), "the warm kernel outlived the run's steps"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("k")], "a kernel's socket folder was left"

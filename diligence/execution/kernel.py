@@ -99,6 +99,21 @@ class QuietKernelManager(KernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         return await super()._async_launch_kernel(kernel_cmd, **self._quiet_kw(kw))
 
+    def client(self, **kwargs: Any) -> Any:
+        """A client with a session of its own. A warm kernel serves one step after
+        another, each through a new client; clients sharing the manager's session
+        share its socket identity, and the kernel's replies then reach whichever
+        connected first (papermill leaves its client connected)."""
+        from jupyter_client.session import Session
+
+        kwargs.setdefault(
+            "session",
+            Session(
+                key=self.session.key, signature_scheme=self.session.signature_scheme, username=self.session.username
+            ),
+        )
+        return super().client(**kwargs)
+
 
 def make_kernel_manager(
     sock_dir: Path, log_file: IO[str] | None, name: str = KERNEL_NAME, cwd: Path | None = None

@@ -128,6 +128,174 @@ class Kernels:
                     pass
 
 
+#: Run in a warm kernel between two steps: the next step starts from an empty
+#: namespace, with no figure left open, as in a kernel of its own.
+_CLEAN_NAMESPACE = "import matplotlib.pyplot as _plt\n_plt.close('all')\nget_ipython().run_line_magic('reset', '-f')\n"
+
+
+class KernelPool:
+    """The warm kernels of a run's steps.
+
+    A step takes an idle kernel (or a new one) and gives it back when it ends
+    well: its namespace is then cleared, and the next step runs in it. The kit,
+    pandas and matplotlib are imported once per kernel rather than once per
+    step, which was most of a small company's run; each executed notebook is
+    still the whole step, run top to bottom from an empty namespace. A kernel
+    whose step failed is shut down, never reused. Kernel sockets and connection
+    files go in folders of ``scratch_dir``; ``kernels`` holds the kernels while
+    a step runs, so that a stopping run can interrupt them.
+    """
+
+    def __init__(
+        self, scratch_dir: Path | None, log: Any, cwd: Path, kernels: Kernels | None = None, reuse: bool = True
+    ) -> None:
+        self._scratch, self._log, self._cwd = scratch_dir, log, cwd
+        self._kernels = kernels or Kernels()
+        self._reuse = reuse
+        self._lock = threading.Lock()
+        self._idle: list[KernelManager] = []
+        self._open: dict[KernelManager, tuple[Any, Path]] = {}  # km -> (its client, its socket folder)
+
+    def take(self) -> KernelManager:
+        """An idle warm kernel, or a newly started one (start failures retried with back-off)."""
+        with self._lock:
+            km = self._idle.pop() if self._idle else None
+        if km is None:
+            km = self._start()
+        try:
+            self._kernels.add(km)
+        except StepError:
+            self._shut(km)
+            raise
+        return km
+
+    @property
+    def stopping(self) -> bool:
+        """The run is stopping: no step starts, no kernel is kept."""
+        return self._kernels.stopping
+
+    def _start(self) -> KernelManager:
+        for attempt in range(1, KERNEL_START_TRIES + 1):
+            sock_dir = Path(tempfile.mkdtemp(prefix="k", dir=self._scratch))
+            km = make_kernel_manager(sock_dir, self._log, cwd=self._cwd)
+            with self._lock:
+                self._open[km] = (None, sock_dir)
+            try:
+                km.start_kernel()
+                kc = km.client()
+                kc.start_channels()
+                kc.wait_for_ready(timeout=60)
+                with self._lock:
+                    self._open[km] = (kc, sock_dir)
+                return km
+            except Exception as exc:
+                self._shut(km)
+                if self._kernels.stopping:
+                    raise StepError("the run is stopping") from None
+                if attempt == KERNEL_START_TRIES:
+                    raise StepError(f"a step kernel could not start: {type(exc).__name__}: {exc}") from None
+                time.sleep(random.uniform(0.5, 2.0) * attempt)
+        raise AssertionError("unreachable")
+
+    def give_back(self, km: KernelManager) -> None:
+        """Keep ``km`` warm for the next step, its namespace cleared (shut down if that fails)."""
+        self._kernels.discard(km)
+        kc, _ = self._open.get(km, (None, None))
+        clean = False
+        if self._reuse and kc is not None and not self._kernels.stopping:
+            try:
+                reply = kc.execute_interactive(
+                    _CLEAN_NAMESPACE, silent=True, store_history=False, timeout=60, output_hook=lambda msg: None
+                )
+                clean = reply["content"]["status"] == "ok"
+            except Exception:
+                clean = False
+        if clean:
+            with self._lock:
+                self._idle.append(km)
+        else:
+            self._shut(km)
+
+    def discard(self, km: KernelManager) -> None:
+        """Shut ``km`` down: its step failed or was stopped."""
+        self._kernels.discard(km)
+        self._shut(km)
+
+    def _shut(self, km: KernelManager) -> None:
+        with self._lock:
+            kc, sock_dir = self._open.pop(km, (None, None))
+            if km in self._idle:
+                self._idle.remove(km)
+        try:
+            if kc is not None:
+                kc.stop_channels()
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
+        except Exception:
+            pid = getattr(km.provisioner, "pid", None) if km.provisioner is not None else None
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        if sock_dir is not None:
+            shutil.rmtree(sock_dir, ignore_errors=True)
+
+    def close(self) -> None:
+        """Shut every kernel of the pool down."""
+        with self._lock:
+            every = list(self._open)
+        for km in every:
+            self._shut(km)
+
+    def __enter__(self) -> KernelPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run_in(pool: KernelPool, source: Path, target: Path, parameters: dict[str, Any]) -> None:
+    """Execute one step notebook with papermill in a kernel of ``pool``.
+
+    A cell error is never retried and becomes a :class:`StepError` naming the
+    step and cell; a kernel that dies before the step could start is replaced
+    (a few times, with back-off).
+    """
+    for attempt in range(1, KERNEL_START_TRIES + 1):
+        km = pool.take()
+        try:
+            pm.execute_notebook(
+                str(source),
+                str(target),
+                parameters=parameters,
+                kernel_name=check_kernel(),
+                km=km,
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=CELL_TIMEOUT,
+            )
+        except PapermillExecutionError as exc:
+            pool.discard(km)
+            first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
+            raise StepError(
+                f"Step '{source.stem}' failed in cell {exc.cell_index + 1} ({first_line.strip()[:80]}): "
+                f"{exc.ename}: {exc.evalue}"
+            ) from None
+        except BaseException as exc:
+            pool.discard(km)
+            if isinstance(exc, StepError | KeyboardInterrupt | SystemExit):
+                raise
+            if pool.stopping:
+                raise StepError(f"Step '{source.stem}' was stopped") from None
+            if attempt == KERNEL_START_TRIES or not _is_kernel_start_failure(exc):
+                raise StepError(f"Step '{source.stem}' could not run: {type(exc).__name__}: {exc}") from None
+            time.sleep(random.uniform(0.5, 2.0) * attempt)
+            continue
+        pool.give_back(km)
+        return
+
+
 def execute_step(
     source: Path,
     target: Path,
@@ -137,56 +305,10 @@ def execute_step(
     scratch_dir: Path | None = None,
     kernels: Kernels | None = None,
 ) -> None:
-    """Execute one step notebook with papermill in its own kernel.
-
-    The kernel's sockets and connection file go in a folder of ``scratch_dir``
-    (the run's temp folder; the temp dir when None); ``kernels`` keeps the
-    kernel while it runs. Kernel *start* failures are retried with jittered
-    back-off; a cell error is never retried and becomes a :class:`StepError`
-    naming the step and cell.
-    """
-    for attempt in range(1, KERNEL_START_TRIES + 1):
-        sock_dir = Path(tempfile.mkdtemp(prefix="k", dir=scratch_dir))
-        km = None
-        try:
-            with open(log_path, "a", encoding="utf-8") as log:
-                km = make_kernel_manager(sock_dir, log, cwd=cwd)
-                if kernels is not None:
-                    kernels.add(km)
-                pm.execute_notebook(
-                    str(source),
-                    str(target),
-                    parameters=parameters,
-                    kernel_name=check_kernel(),
-                    km=km,
-                    progress_bar=False,
-                    log_output=False,
-                    execution_timeout=CELL_TIMEOUT,
-                )
-            return
-        except PapermillExecutionError as exc:
-            first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
-            raise StepError(
-                f"Step '{source.stem}' failed in cell {exc.cell_index + 1} ({first_line.strip()[:80]}): "
-                f"{exc.ename}: {exc.evalue}"
-            ) from None
-        except StepError:
-            raise
-        except Exception as exc:
-            if kernels is not None and kernels.stopping:
-                raise StepError(f"Step '{source.stem}' was stopped") from None
-            if attempt == KERNEL_START_TRIES or not _is_kernel_start_failure(exc):
-                raise StepError(f"Step '{source.stem}' could not run: {type(exc).__name__}: {exc}") from None
-            time.sleep(random.uniform(0.5, 2.0) * attempt)
-        finally:
-            # A kernel manager handed to papermill is not shut down by it: without
-            # this, every step's kernel (and its copy of the tables) would live on.
-            if km is not None:
-                if kernels is not None:
-                    kernels.discard(km)
-                if km.has_kernel:
-                    km.shutdown_kernel(now=True)
-            shutil.rmtree(sock_dir, ignore_errors=True)
+    """Execute one step notebook with papermill in a kernel of its own, shut
+    down when the step ends (see :func:`run_in`)."""
+    with open(log_path, "a", encoding="utf-8") as log, KernelPool(scratch_dir, log, cwd, kernels, reuse=False) as pool:
+        run_in(pool, source, target, parameters)
 
 
 def reads_earlier_steps(notebook: Path) -> bool:
@@ -208,7 +330,8 @@ def execute_steps(
     """Execute the step notebooks into ``build/notebooks``, ``jobs`` at a time.
 
     A step reads the validated tables and records its own results, so steps
-    run side by side, each in its own kernel — except a step that reads what
+    run side by side, each in a warm kernel of the run's :class:`KernelPool`
+    (at most ``jobs`` kernels) — except a step that reads what
     the steps before it recorded (:func:`reads_earlier_steps`: the summary,
     the scenarios), which starts when every step before it has ended, as in a
     run one after the other. The first step that fails stops the others
@@ -218,34 +341,35 @@ def execute_steps(
     log_path = build / WORK / "kernel.log"
     kernels = Kernels()
     seconds: dict[str, float] = {}
+    with open(log_path, "a", encoding="utf-8") as log, KernelPool(scratch_dir, log, build, kernels) as warm:
 
-    def one(source: Path) -> Path:
-        if on_step:
-            on_step(source.stem)
-        started = time.perf_counter()
-        target = build / "notebooks" / source.name
-        execute_step(source, target, parameters, build, log_path, scratch_dir, kernels)
-        seconds[source.stem] = time.perf_counter() - started
-        return target
+        def one(source: Path) -> Path:
+            if on_step:
+                on_step(source.stem)
+            started = time.perf_counter()
+            target = build / "notebooks" / source.name
+            run_in(warm, source, target, parameters)
+            seconds[source.stem] = time.perf_counter() - started
+            return target
 
-    if jobs <= 1:
-        return [one(source) for source in notebooks], seconds
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step") as pool:
-        futures: list[Future] = []
-        try:
-            for source in notebooks:
-                if reads_earlier_steps(source):
-                    for future in as_completed(futures):
-                        future.result()
-                futures.append(pool.submit(one, source))
-            for future in as_completed(futures):
-                future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            kernels.stop()
-            raise
-    return [f.result() for f in futures], {s.stem: seconds[s.stem] for s in notebooks}
+        if jobs <= 1:
+            return [one(source) for source in notebooks], seconds
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step") as threads:
+            futures: list[Future] = []
+            try:
+                for source in notebooks:
+                    if reads_earlier_steps(source):
+                        for future in as_completed(futures):
+                            future.result()
+                    futures.append(threads.submit(one, source))
+                for future in as_completed(futures):
+                    future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                kernels.stop()
+                raise
+        return [f.result() for f in futures], {s.stem: seconds[s.stem] for s in notebooks}
 
 
 def check_jobs(jobs: int | None) -> int:
