@@ -232,3 +232,46 @@ METRIC_NAMES: tuple[str, ...] = (
     "quality_pipeline_coverage_median",
     "potential_bookings_rank_corr",
 )
+
+#: Which way each SPEC §4 metric is better, for saying whether a change since an
+#: earlier run is an improvement: ``higher`` or ``lower`` is better, ``band`` is better
+#: nearer the W5 band (pipeline coverage, 3–5× by default), ``neutral`` says nothing on
+#: its own (a count of accounts, a mix). Metrics not listed read as neutral. The flags
+#: that judge a metric agree with it (tests/test_changes.py checks that).
+HIGHER, LOWER, BAND, NEUTRAL = "higher", "lower", "band", "neutral"
+METRIC_SENSE: dict[str, str] = {
+    "accounts_total": NEUTRAL,
+    "rep_assigned_pct": HIGHER,
+    "partner_only_pct": NEUTRAL,
+    "unassigned_pct": LOWER,
+    "orphaned_accounts": LOWER,
+    "unassigned_potential_pct": LOWER,
+    "contacted_90d_pct": HIGHER,
+    "assigned_not_worked_pct": LOWER,
+    "attainment_max_min_ratio": LOWER,
+    "attainment_cv_max": LOWER,
+    "potential_max_min_ratio": LOWER,
+    "pipeline_coverage_median": BAND,
+    "pipeline_coverage_out_of_band_pct": LOWER,
+    "win_rate": HIGHER,
+    "channel_conflict_accounts": LOWER,
+    "multi_rep_accounts": LOWER,
+    "white_space_cells": LOWER,
+    "white_space_potential_pct": LOWER,
+    "months_since_rebalance": LOWER,
+    "attrition_driven_changes_pct": LOWER,
+    "survey_mismatch_pct": LOWER,
+    "junior_on_enterprise_pct": LOWER,
+    "headcount_shortfall_pct": LOWER,
+    "cross_crm_duplicates": LOWER,
+    "cross_crm_conflicting_owners": LOWER,
+    "reps_at_quota_pct": HIGHER,
+    "top_fifth_bookings_share": NEUTRAL,
+    "annual_attrition_observed": LOWER,
+    "months_to_first_win_median": LOWER,
+    "sales_cycle_days_median": LOWER,
+    "stale_pipeline_pct": LOWER,
+    "pushed_pipeline_pct": LOWER,
+    "quality_pipeline_coverage_median": BAND,
+    "potential_bookings_rank_corr": HIGHER,
+}
