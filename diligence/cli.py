@@ -42,6 +42,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         on_step=lambda step: err.print(f"  running {step}"),
         force=args.force,
+        previous=args.previous,
     )
     _print_done(result)
     return 0
@@ -189,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--prepared-by", dest="prepared_by", help="the 'prepared by' line of the report cover")
     run.add_argument("--formats", help=_FORMATS_HELP)
     run.add_argument("--jobs", type=int, help=_JOBS_HELP)
+    run.add_argument(
+        "--previous",
+        metavar="DIR",
+        help="an earlier run's output folder: the report, workbook and findings.json say what changed since",
+    )
     run.add_argument(
         "--force",
         action="store_true",

@@ -122,9 +122,14 @@ def metric_names(companies: Sequence[Mapping[str, Any]]) -> list[str]:
     return [m for m in METRIC_NAMES if m in found] + [m for m in found if m not in METRIC_NAMES]
 
 
+def metric_kind(name: str, value: Any) -> str:
+    """How one metric value reads (``pct``, ``ratio``, ``months``, ``int``, ...)."""
+    return _METRIC_KINDS.get(name) or value_kind(name, value)
+
+
 def format_metric(name: str, value: Any) -> str:
     """One metric value as the report shows it ("31.2%", "2.4×", "—")."""
-    return format_value(value, _METRIC_KINDS.get(name) or value_kind(name, value))
+    return format_value(value, metric_kind(name, value))
 
 
 def _as_of_range(companies: Sequence[Mapping[str, Any]]) -> str:
