@@ -131,6 +131,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             formats=args.formats,
             on_start=progress.start,
             on_result=progress.done,
+            previous=args.previous,
         )
     finally:
         progress.stop()
@@ -237,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--force", action="store_true", help="re-run companies whose outputs are up to date")
     batch.add_argument("--timeout", type=float, default=1800.0, help="seconds one company may take (default 1800)")
     batch.add_argument("--formats", help=_FORMATS_HELP)
+    batch.add_argument(
+        "--previous",
+        metavar="DIR",
+        help="an earlier batch's output folder: each company is compared with its report there (by slug) "
+        "and the roll-up shows each company's trend across the runs found",
+    )
     batch.set_defaults(func=cmd_batch)
 
     kernel = sub.add_parser("kernel", help="the Jupyter kernel the step notebooks run in")

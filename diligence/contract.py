@@ -25,7 +25,11 @@ that intake fills in: ``reps.role`` (``AE``), ``opportunities.channel``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 TEXT, DATE, NUMBER, INTEGER, BOOL = "text", "date", "number", "integer", "bool"
 
@@ -239,6 +243,8 @@ METRIC_NAMES: tuple[str, ...] = (
 #: its own (a count of accounts, a mix). Metrics not listed read as neutral. The flags
 #: that judge a metric agree with it (tests/test_changes.py checks that).
 HIGHER, LOWER, BAND, NEUTRAL = "higher", "lower", "band", "neutral"
+#: Which way a metric moved between two runs (:func:`direction`).
+BETTER, WORSE, SAME, CHANGED, NOT_COMPARED = "better", "worse", "unchanged", "changed", "not compared"
 METRIC_SENSE: dict[str, str] = {
     "accounts_total": NEUTRAL,
     "rep_assigned_pct": HIGHER,
@@ -275,3 +281,37 @@ METRIC_SENSE: dict[str, str] = {
     "quality_pipeline_coverage_median": BAND,
     "potential_bookings_rank_corr": HIGHER,
 }
+
+
+def metric_number(x: Any) -> float | None:
+    """A metric value as a finite float, None when it is not a number (blank, text, bool, NaN)."""
+    if isinstance(x, bool) or x is None:
+        return None
+    if isinstance(x, (int, float, np.integer, np.floating)) and np.isfinite(x):
+        return float(x)
+    return None
+
+
+def _distance_to_band(x: float, band: Sequence[float]) -> float:
+    lo, hi = band
+    return max(lo - x, 0.0, x - hi)
+
+
+def direction(name: str, previous: Any, current: Any, band: Sequence[float] = (3.0, 5.0)) -> str:
+    """Whether ``name`` moved the right way, by its own sense (:data:`~diligence.contract.METRIC_SENSE`).
+
+    ``better`` or ``worse``; ``unchanged`` when equal (or, for a band metric, equally
+    far from the band, e.g. both inside it); ``changed`` when a neutral metric
+    moved; ``not compared`` when either value is missing.
+    """
+    p, c = metric_number(previous), metric_number(current)
+    sense = METRIC_SENSE.get(name, NEUTRAL)
+    if p is None or c is None:
+        return NOT_COMPARED
+    if sense == NEUTRAL:
+        return SAME if np.isclose(p, c, rtol=1e-9, atol=1e-12) else CHANGED
+    if sense == BAND:
+        p, c, sense = _distance_to_band(p, band), _distance_to_band(c, band), LOWER
+    if np.isclose(p, c, rtol=1e-9, atol=1e-12):
+        return SAME
+    return BETTER if (c > p) == (sense == HIGHER) else WORSE

@@ -1721,8 +1721,9 @@ def later_quarter(
       went to): half of each book moved to a peer (``attrition``), half left orphaned;
     - hires three reps like existing ones, each with a first won deal;
     - adds about 1% new accounts (``new_account``), half of them given an owner;
-    - logs the last quarter's activities and creates its opportunities again, a
-      quarter later, and closes the deals that were due in the quarter.
+    - closes the deals that were due in the quarter (about 30% won), and repeats
+      the last quarter's activities, its closed deals and the pipeline that was due,
+      a quarter later (new ids), so the new quarter is as busy as the last.
 
     Everything else stays as it was. Returns the tables in contract order, typed,
     sorted by key; the same arguments give the same frames.
@@ -1789,7 +1790,7 @@ def later_quarter(
     like = stay.sample(n=3, random_state=int(rng.integers(1 << 31)))
     hires = like.assign(
         rep_id=[f"REP-Q{i + 1:03d}" for i in range(3)],
-        rep_name=[f"{n} (new)" for n in like["rep_name"]],
+        rep_name=[f"{a.split()[0]} {b.split()[-1]}" for a, b in zip(like["rep_name"], np.roll(like["rep_name"], 1))],
         level="junior",
         hire_date=day(5, max(6, days - 30), 3).to_numpy(),
         end_date=pd.NaT,
@@ -1835,11 +1836,16 @@ def later_quarter(
     if "opportunities" in tables:
         o = tables["opportunities"].copy()
         due = ~o["is_closed"].fillna(False).astype(bool) & (o["close_date"] <= t1)
+        fresh_open = o.loc[due & (o["close_date"] > t0)]
         won = rng.random(len(o)) < 0.3
         o.loc[due, "is_closed"] = True
         o.loc[due, "is_won"] = won[due.to_numpy()]
         o.loc[due, "stage"] = np.where(won[due.to_numpy()], STAGES[4], STAGES[5])
-        fresh = o.loc[(o["created_date"] > t0 - shift) & (o["created_date"] <= t0)]
+        # Next quarter looks like this one: its wins and its pipeline due, a quarter later.
+        closed_last = (
+            o["is_closed"].fillna(False).astype(bool) & (o["close_date"] > t0 - shift) & (o["close_date"] <= t0)
+        )
+        fresh = pd.concat([o.loc[closed_last], fresh_open])
         fresh = fresh.assign(
             opportunity_id=[f"OPP-Q{i + 1:07d}" for i in range(len(fresh))],
             created_date=fresh["created_date"] + shift,

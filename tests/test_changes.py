@@ -32,7 +32,7 @@ def test_every_spec_metric_has_a_sense_and_flags_agree_with_it():
         ("pipeline_coverage_median", 2.0, 2.5, ch.BETTER),  # nearer the 3–5× band
         ("pipeline_coverage_median", 6.0, 7.0, ch.WORSE),  # further above it
         ("pipeline_coverage_median", 3.5, 4.5, ch.SAME),  # inside it both times
-        ("accounts_total", 100, 120, ch.NOT_COMPARED),  # neutral
+        ("accounts_total", 100, 120, ch.CHANGED),  # neutral: neither better nor worse
         ("accounts_total", 100, 100, ch.SAME),
         ("win_rate", None, 0.25, ch.NOT_COMPARED),
         ("unassigned_pct", 0.2, 0.2, ch.SAME),

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diligence.contract import BAND, HIGHER, LOWER, METRIC_SENSE, NEUTRAL
+from diligence.contract import BETTER, CHANGED, NOT_COMPARED, SAME, WORSE, direction, metric_number
 from diligence.metrics.coverage import active_rep_ids, column_or_blank, quota_carrying_mask
 from diligence.metrics.pipeline import outcomes_known, won_mask
 
-BETTER, WORSE, SAME, NOT_COMPARED = "better", "worse", "unchanged", "not compared"
+__all__ = ["BETTER", "CHANGED", "NOT_COMPARED", "SAME", "WORSE", "direction"]  # directions: diligence.contract
 #: How an account's owner changed between the two runs.
 NEW_ACCOUNT, OWNER_CHANGED, REMOVED = "new account", "owner changed", "no longer in the CRM"
 #: Reason of a change the assignment history does not explain.
@@ -26,39 +26,6 @@ NOT_RECORDED = "not recorded"
 MADE, ELSEWHERE, NOT_MADE, GONE = "made", "moved elsewhere", "not made", "account gone"
 JOINED, LEFT = "joined", "left"
 YEAR_DAYS = 365
-
-
-def _number(x: Any) -> float | None:
-    if isinstance(x, bool) or x is None:
-        return None
-    if isinstance(x, (int, float, np.integer, np.floating)) and np.isfinite(x):
-        return float(x)
-    return None
-
-
-def _distance_to_band(x: float, band: Sequence[float]) -> float:
-    lo, hi = band
-    return max(lo - x, 0.0, x - hi)
-
-
-def direction(name: str, previous: Any, current: Any, band: Sequence[float] = (3.0, 5.0)) -> str:
-    """Whether ``name`` moved the right way, by its own sense (:data:`~diligence.contract.METRIC_SENSE`).
-
-    ``better`` or ``worse``; ``unchanged`` when equal (or, for a band metric, equally
-    far from the band, e.g. both inside it); ``not compared`` when either value is
-    missing or the metric is neutral.
-    """
-    p, c = _number(previous), _number(current)
-    sense = METRIC_SENSE.get(name, NEUTRAL)
-    if p is None or c is None:
-        return NOT_COMPARED
-    if sense == NEUTRAL:
-        return SAME if np.isclose(p, c, rtol=1e-9, atol=1e-12) else NOT_COMPARED
-    if sense == BAND:
-        p, c, sense = _distance_to_band(p, band), _distance_to_band(c, band), LOWER
-    if np.isclose(p, c, rtol=1e-9, atol=1e-12):
-        return SAME
-    return BETTER if (c > p) == (sense == HIGHER) else WORSE
 
 
 def metric_changes(
@@ -75,7 +42,7 @@ def metric_changes(
     rows = []
     for name in names:
         p, c = previous.get(name), current.get(name)
-        pn, cn = _number(p), _number(c)
+        pn, cn = metric_number(p), metric_number(c)
         rows.append(
             {
                 "metric": name,

@@ -31,7 +31,7 @@ TABLE_TITLES: dict[str, str] = {
     "hires": "Reps hired since: attainment so far",
 }
 #: Direction → the tone of its pill.
-DIRECTION_TONES = {"better": "green", "worse": "red", "unchanged": "grey", "not compared": "grey"}
+DIRECTION_TONES = {"better": "green", "worse": "red"}  # unchanged, changed (a neutral metric), not compared: grey
 _MINUS = "\u2212"
 
 
