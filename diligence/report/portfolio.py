@@ -215,8 +215,13 @@ def portfolio_context(companies: Sequence[Mapping[str, Any]], *, title: str = "P
     ]
     n_ok = len(reported)
     trends = trend_rows(companies) if any("trend" in c for c in companies) else None
+    trend_dates = sorted({r["as_of"] for row in trends or [] for r in row["runs"]})
+    for row in trends or []:
+        by_date = {r["as_of"]: r for r in row["runs"]}
+        row["by_date"] = [by_date.get(d) for d in trend_dates]
     return {
         "trends": trends,
+        "trend_dates": trend_dates,
         "trend_metrics": [{"name": m, "label": humanize(m)} for m in TREND_METRICS],
         "title": _title(title),
         "counts": {"total": len(companies), "ok": n_ok, "failed": len(companies) - n_ok},
