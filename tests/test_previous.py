@@ -211,3 +211,16 @@ def test_the_report_and_workbook_show_what_changed(two_quarters):
     assert wb.sheetnames[:2] == ["Summary", "What changed"]
     values = [c.value for row in wb["What changed"].iter_rows() for c in row]
     assert "Metrics then and now" in values and "Moves of the earlier plan" in values
+
+
+def test_same_inputs_and_previous_give_the_same_findings_bytes(two_quarters, tmp_path):
+    result, first, second, *_ = two_quarters
+    assert result.returncode == 0, result.stderr
+    data = second.parent / "data"
+    again = tmp_path / "again"
+    rerun = run_cli(
+        "run", data, "--company", "Small Co", "--as-of", LATER, "--out", again,
+        "--previous", first, "--formats", "html", "--jobs", "2",
+    )  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    assert (again / "findings.json").read_bytes() == (second / "findings.json").read_bytes()

@@ -334,6 +334,7 @@ def run_company(
     if as_of:
         params["as_of"] = parse_date(as_of, "--as-of")
     resolved = Params.resolve(params, source="--params")  # scenario assumptions too, before any notebook
+    earlier = load_previous(previous, before=resolved["as_of"]) if previous is not None else None
     intake = load_company(data, mapping=mapping, as_of=resolved["as_of"])
     intake.raise_for_errors()
     problems = parameter_columns(intake.tables, resolved)
@@ -342,7 +343,6 @@ def run_company(
     if problems:
         raise InputError(" ".join(problems))
     potential.check(intake.tables, resolved)
-    earlier = load_previous(previous, before=resolved["as_of"]) if previous is not None else None
     timings["intake"] = time.perf_counter() - started
     notebooks = step_notebooks()
     check_kernel()
