@@ -80,8 +80,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from diligence.synth import make_company, write_company
+    from diligence.synth import later_quarter, make_company, write_company
 
+    if args.after:
+        from diligence.execution.previous import load_previous
+
+        if args.days < 1:
+            raise InputError(f"--days: give a positive number of days, got {args.days!r}.")
+        earlier = load_previous(args.after, option="--after")
+        if not earlier.tables:
+            raise InputError(f"--after {args.after}: its work/tables folder is missing; give a run's output folder.")
+        if not 0 <= args.carried <= 1:
+            raise InputError(f"--carried: give a share between 0 and 1, got {args.carried!r}.")
+        tables = later_quarter(
+            earlier.tables, earlier.as_of, moves=earlier.plan, carried=args.carried, days=args.days, seed=args.seed
+        )
+        path = write_company(tables, args.out, fmt=args.format)
+        out.print(f"The company of {args.after}, {args.days} days after {earlier.as_of}, written to {path}")
+        return 0
     try:
         tables = make_company(n_accounts=args.accounts, seed=args.seed, profile=args.profile)
     except ValueError as exc:  # the generator checks its arguments: say so as bad arguments
@@ -216,6 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--seed", type=int, default=7)
     syn.add_argument("--profile", choices=("demo", "healthy"), default="demo")
     syn.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv")
+    syn.add_argument(
+        "--after",
+        metavar="RUN",
+        help="write the company of an earlier run's output folder a quarter later instead, part of its "
+        "rebalanced plan carried out",
+    )
+    syn.add_argument("--carried", type=float, default=0.6, help="with --after: share of the plan's moves made")
+    syn.add_argument("--days", type=int, default=91, help="with --after: days after the run's as-of date")
     syn.set_defaults(func=cmd_synth)
 
     demo = sub.add_parser("demo", help="make the example company's data and run the report on it")

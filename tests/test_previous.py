@@ -224,3 +224,19 @@ def test_same_inputs_and_previous_give_the_same_findings_bytes(two_quarters, tmp
     )  # fmt: skip
     assert rerun.returncode == 0, rerun.stderr
     assert (again / "findings.json").read_bytes() == (second / "findings.json").read_bytes()
+
+
+def test_synth_after_a_run_writes_its_company_a_quarter_later(small_run, tmp_path):
+    from diligence.intake import load_company
+
+    first_result, first = small_run
+    assert first_result.returncode == 0, first_result.stderr
+    result = run_cli("synth", "--out", tmp_path / "later", "--after", first)
+    assert result.returncode == 0, result.stderr
+    intake = load_company(tmp_path / "later", as_of=LATER)
+    assert not intake.errors
+    assert (
+        len(intake.tables["accounts"]) > json.loads((first / "findings.json").read_text())["metrics"]["accounts_total"]
+    )
+    missing = run_cli("synth", "--out", tmp_path / "x", "--after", tmp_path / "nowhere")
+    assert missing.returncode == 2 and "--after" in missing.stderr and "Traceback" not in missing.stderr

@@ -61,11 +61,11 @@ class Comparison:
     notes: list[str]
 
 
-def _broken(folder: Path, why: str) -> InputError:
-    return InputError(f"--previous {folder}: {why}")
+def _broken(folder: Path, why: str, option: str = "--previous") -> InputError:
+    return InputError(f"{option} {folder}: {why}")
 
 
-def load_previous(folder: str | Path, *, before: str | None = None) -> Previous:
+def load_previous(folder: str | Path, *, before: str | None = None, option: str = "--previous") -> Previous:
     """Read an earlier run's output folder.
 
     Parameters
@@ -74,6 +74,8 @@ def load_previous(folder: str | Path, *, before: str | None = None) -> Previous:
         The earlier run's ``--out`` folder (``findings.json``, ``work/``).
     before
         This run's as-of date: the earlier run must be as of an earlier date.
+    option
+        The command-line option that named the folder, for the messages.
 
     Raises
     ------
@@ -84,31 +86,35 @@ def load_previous(folder: str | Path, *, before: str | None = None) -> Previous:
     """
     path = Path(folder)
     if not path.exists():
-        raise _broken(path, "no such folder; give the output folder of an earlier run of this company.")
+        raise _broken(path, "no such folder; give the output folder of an earlier run of this company.", option)
     if not path.is_dir():
-        raise _broken(path, "is not a folder; give the output folder of an earlier run of this company.")
+        raise _broken(path, "is not a folder; give the output folder of an earlier run of this company.", option)
     fpath = path / "findings.json"
     if not fpath.is_file():
-        raise _broken(path, "holds no findings.json; give the output folder of an earlier run of this company.")
+        raise _broken(path, "holds no findings.json; give the output folder of an earlier run of this company.", option)
     try:
         findings = json.loads(fpath.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise _broken(path, f"its findings.json cannot be read ({type(exc).__name__}: {exc}).") from None
+        raise _broken(path, f"its findings.json cannot be read ({type(exc).__name__}: {exc}).", option) from None
     if not isinstance(findings, dict):
-        raise _broken(path, "its findings.json is not a findings document.")
+        raise _broken(path, "its findings.json is not a findings document.", option)
     version = findings.get("schema_version")
     if version not in READABLE_SCHEMAS:
-        raise _broken(path, f"its findings.json has schema version {version!r}; this kit reads versions 1 and 2.")
+        raise _broken(
+            path, f"its findings.json has schema version {version!r}; this kit reads versions 1 and 2.", option
+        )
     if not isinstance(findings.get("metrics"), dict) or not isinstance(findings.get("flags"), list):
-        raise _broken(path, "its findings.json has no metrics or flags.")
+        raise _broken(path, "its findings.json has no metrics or flags.", option)
     if any(not isinstance(f, dict) or "id" not in f or "status" not in f for f in findings["flags"]):
-        raise _broken(path, "its findings.json has flags without an id or a status.")
+        raise _broken(path, "its findings.json has flags without an id or a status.", option)
     try:
         as_of = parse_date(findings.get("as_of"), "as_of")
     except InputError:
-        raise _broken(path, f"its findings.json has no usable as_of date ({findings.get('as_of')!r}).") from None
+        raise _broken(
+            path, f"its findings.json has no usable as_of date ({findings.get('as_of')!r}).", option
+        ) from None
     if before is not None and as_of >= before:
-        raise _broken(path, f"the earlier run is as of {as_of}, not before this run's {before}.")
+        raise _broken(path, f"the earlier run is as of {as_of}, not before this run's {before}.", option)
     findings["as_of"] = as_of
     work = path / "work"
     try:
@@ -116,9 +122,9 @@ def load_previous(folder: str | Path, *, before: str | None = None) -> Previous:
         params = store.read_json(work / store.PARAMS_FILE) if (work / store.PARAMS_FILE).is_file() else None
         plan = _plan(work)
     except Exception as exc:  # a broken parquet file or JSON: say which folder
-        raise _broken(path, f"its work folder cannot be read ({type(exc).__name__}: {exc}).") from None
+        raise _broken(path, f"its work folder cannot be read ({type(exc).__name__}: {exc}).", option) from None
     if tables and not {"accounts", "reps"} <= set(tables):
-        raise _broken(path, "its work/tables folder lacks the accounts or reps table.")
+        raise _broken(path, "its work/tables folder lacks the accounts or reps table.", option)
     return Previous(folder=path, findings=findings, tables=tables, params=params, plan=plan)
 
 
