@@ -82,9 +82,10 @@ def test_trends_are_written_escaped_and_only_with_a_previous_batch(tmp_path):
         "metrics": new["metrics"],
     }
     dirs = {"evil": now / "evil"}
-    write_rollup(now, [entry], {"evil": Q2}, company_dirs=dirs, deck=False, previous=load_previous_rollup(earlier))
+    write_rollup(now, [entry], {"evil": Q2}, company_dirs=dirs, deck=True, previous=load_previous_rollup(earlier))
     doc = json.loads((now / "portfolio.json").read_text())
     assert [p["as_of"] for p in doc["companies"][0]["trend"]] == [Q1, Q2]
+    assert (now / "portfolio.pptx").is_file()  # the deck takes entries with a trend
     html = (now / "portfolio.html").read_text()
     assert 'id="trends"' in html and "<svg" in html and "<polyline" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
