@@ -13,11 +13,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diligence.contract import BETTER, CHANGED, NOT_COMPARED, SAME, WORSE, direction, metric_number
+from diligence.contract import (  # noqa: F401 - the directions, read here by the comparison's callers
+    BETTER,
+    CHANGED,
+    NOT_COMPARED,
+    SAME,
+    WORSE,
+    direction,
+    metric_number,
+)
 from diligence.metrics.coverage import active_rep_ids, column_or_blank, quota_carrying_mask
 from diligence.metrics.pipeline import outcomes_known, won_mask
 
-__all__ = ["BETTER", "CHANGED", "NOT_COMPARED", "SAME", "WORSE", "direction"]  # directions: diligence.contract
 #: How an account's owner changed between the two runs.
 NEW_ACCOUNT, OWNER_CHANGED, REMOVED = "new account", "owner changed", "no longer in the CRM"
 #: Reason of a change the assignment history does not explain.
