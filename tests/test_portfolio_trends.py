@@ -94,6 +94,12 @@ def test_trends_are_written_escaped_and_only_with_a_previous_batch(tmp_path):
     ws = load_workbook(now / "portfolio.xlsx")["Trends"]
     cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert cells and all(c.data_type == "s" for c in cells)
+    assert len(ws._charts) == 6  # a line per trend metric
+    titles = [c.value for c in ws["A"] if isinstance(c.value, str)]
+    assert "Unassigned % by run" in titles
+    row = titles and next(c.row for c in ws["A"] if c.value == "Unassigned % by run")
+    assert [ws.cell(row + 2, 1).value, ws.cell(row + 2, 2).value] == [Q1, 0.4]
+    assert ws.cell(row + 3, 2).value == 0.3 and ws.cell(row + 3, 2).number_format == "0.0%"
     write_rollup(tmp_path / "alone", [entry], {"evil": Q2}, company_dirs=dirs, deck=False)
     assert "trend" not in json.loads((tmp_path / "alone" / "portfolio.json").read_text())["companies"][0]
     assert 'id="trends"' not in (tmp_path / "alone" / "portfolio.html").read_text()

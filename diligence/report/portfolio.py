@@ -23,6 +23,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -31,9 +32,17 @@ import diligence
 from diligence.contract import METRIC_NAMES, WORSE, direction, metric_number
 from diligence.registry import FLAGS
 from diligence.report.definitions import METRIC_DEFINITIONS
-from diligence.report.excel import TONE_COLORS, put, save_repeatably, write_tables
-from diligence.report.formats import MISSING, STATUS_LABELS, flag_tone, format_value, humanize, value_kind
-from diligence.report.safe import slugify
+from diligence.report.excel import TONE_COLORS, put, save_repeatably, write_frame, write_tables
+from diligence.report.formats import (
+    EXCEL_NUMBER_FORMATS,
+    MISSING,
+    STATUS_LABELS,
+    flag_tone,
+    format_value,
+    humanize,
+    value_kind,
+)
+from diligence.report.safe import excel_table_name, slugify
 from diligence.resources import templates_dir
 
 TEMPLATES_DIR = templates_dir()
@@ -465,12 +474,50 @@ def write_portfolio_workbook(
     if any("trend" in c for c in companies):
         ws = wb.create_sheet("Trends")
         put(ws, 1, 1, f"{_title(title)}: each company across its runs", font=Font(bold=True, size=14, color="1F3B5C"))
-        write_tables(ws, {"Runs by company": _trends_frame(companies)}, top=top, prefix="trends", taken=taken)
+        row = write_tables(ws, {"Runs by company": _trends_frame(companies)}, top=top, prefix="trends", taken=taken)
+        _write_trend_charts(ws, companies, row, taken)
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_repeatably(wb, path)
     return path
+
+
+def _write_trend_charts(ws: Any, companies: Sequence[Mapping[str, Any]], top: int, taken: set[str]) -> None:
+    """Below the runs: for each of :data:`TREND_METRICS`, the metric by as-of date
+    (rows) and company (columns), with a native line chart beside it."""
+    dates = sorted({str(p.get("as_of")) for c in companies for p in c.get("trend") or [] if p.get("as_of")})
+    named = [c for c in companies if c.get("trend")]
+    if not dates or not named:
+        return
+    widths: dict[int, int] = {}
+    row = top
+    for k, m in enumerate(TREND_METRICS, start=1):
+        names = [str(c.get("company") or "") for c in named]  # the roll-up's companies: unique names
+        series = [{str(p.get("as_of")): (p.get("metrics") or {}).get(m) for p in c["trend"]} for c in named]
+        frame = pd.DataFrame(
+            [[d, *(metric_number(s.get(d)) for s in series)] for d in dates], columns=["as_of", *names]
+        )
+        title = f"{humanize(m)} by run"
+        header, row = write_frame(
+            ws, frame, top=row, title=title, table_name=excel_table_name(title, f"trend_{k:02d}", taken), widths=widths
+        )
+        fmt = EXCEL_NUMBER_FORMATS.get(metric_kind(m, 0.5))
+        for i in range(header + 1, header + 1 + len(dates)):
+            for j in range(2, 2 + len(names)):
+                if fmt:
+                    ws.cell(i, j).number_format = fmt
+        chart = LineChart()
+        chart.title = humanize(m)
+        chart.height, chart.width = 6.5, 14
+        last = header + len(dates)
+        chart.add_data(
+            Reference(ws, min_col=2, max_col=1 + len(names), min_row=header, max_row=last), titles_from_data=True
+        )
+        chart.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last))
+        chart.legend.position = "b"
+        ws.add_chart(chart, f"{get_column_letter(len(names) + 3)}{header}")
+        row = max(row, header + 14)  # room for the chart before the next table
 
 
 def _trends_frame(companies: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
