@@ -42,6 +42,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         on_step=lambda step: err.print(f"  running {step}"),
         force=args.force,
+        previous=args.previous,
     )
     _print_done(result)
     return 0
@@ -79,8 +80,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from diligence.synth import make_company, write_company
+    from diligence.synth import later_quarter, make_company, write_company
 
+    if args.after:
+        from diligence.execution.previous import load_previous
+
+        if args.days < 1:
+            raise InputError(f"--days: give a positive number of days, got {args.days!r}.")
+        earlier = load_previous(args.after, option="--after")
+        if not earlier.tables:
+            raise InputError(f"--after {args.after}: its work/tables folder is missing; give a run's output folder.")
+        if not 0 <= args.carried <= 1:
+            raise InputError(f"--carried: give a share between 0 and 1, got {args.carried!r}.")
+        tables = later_quarter(
+            earlier.tables, earlier.as_of, moves=earlier.plan, carried=args.carried, days=args.days, seed=args.seed
+        )
+        path = write_company(tables, args.out, fmt=args.format)
+        out.print(f"The company of {args.after}, {args.days} days after {earlier.as_of}, written to {path}")
+        return 0
     try:
         tables = make_company(n_accounts=args.accounts, seed=args.seed, profile=args.profile)
     except ValueError as exc:  # the generator checks its arguments: say so as bad arguments
@@ -130,6 +147,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             formats=args.formats,
             on_start=progress.start,
             on_result=progress.done,
+            previous=args.previous,
         )
     finally:
         progress.stop()
@@ -190,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--formats", help=_FORMATS_HELP)
     run.add_argument("--jobs", type=int, help=_JOBS_HELP)
     run.add_argument(
+        "--previous",
+        metavar="DIR",
+        help="an earlier run's output folder: the report, workbook and findings.json say what changed since",
+    )
+    run.add_argument(
         "--force",
         action="store_true",
         help="write into an --out folder that is neither empty nor an earlier report (its report.*, "
@@ -209,6 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--seed", type=int, default=7)
     syn.add_argument("--profile", choices=("demo", "healthy"), default="demo")
     syn.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv")
+    syn.add_argument(
+        "--after",
+        metavar="RUN",
+        help="write the company of an earlier run's output folder a quarter later instead, part of its "
+        "rebalanced plan carried out",
+    )
+    syn.add_argument("--carried", type=float, default=0.6, help="with --after: share of the plan's moves made")
+    syn.add_argument("--days", type=int, default=91, help="with --after: days after the run's as-of date")
     syn.set_defaults(func=cmd_synth)
 
     demo = sub.add_parser("demo", help="make the example company's data and run the report on it")
@@ -231,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--force", action="store_true", help="re-run companies whose outputs are up to date")
     batch.add_argument("--timeout", type=float, default=1800.0, help="seconds one company may take (default 1800)")
     batch.add_argument("--formats", help=_FORMATS_HELP)
+    batch.add_argument(
+        "--previous",
+        metavar="DIR",
+        help="an earlier batch's output folder: each company is compared with its report there (by slug) "
+        "and the roll-up shows each company's trend across the runs found",
+    )
     batch.set_defaults(func=cmd_batch)
 
     kernel = sub.add_parser("kernel", help="the Jupyter kernel the step notebooks run in")

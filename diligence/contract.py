@@ -25,7 +25,11 @@ that intake fills in: ``reps.role`` (``AE``), ``opportunities.channel``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 TEXT, DATE, NUMBER, INTEGER, BOOL = "text", "date", "number", "integer", "bool"
 
@@ -232,3 +236,82 @@ METRIC_NAMES: tuple[str, ...] = (
     "quality_pipeline_coverage_median",
     "potential_bookings_rank_corr",
 )
+
+#: Which way each SPEC §4 metric is better, for saying whether a change since an
+#: earlier run is an improvement: ``higher`` or ``lower`` is better, ``band`` is better
+#: nearer the W5 band (pipeline coverage, 3–5× by default), ``neutral`` says nothing on
+#: its own (a count of accounts, a mix). Metrics not listed read as neutral. The flags
+#: that judge a metric agree with it (tests/test_changes.py checks that).
+HIGHER, LOWER, BAND, NEUTRAL = "higher", "lower", "band", "neutral"
+#: Which way a metric moved between two runs (:func:`direction`).
+BETTER, WORSE, SAME, CHANGED, NOT_COMPARED = "better", "worse", "unchanged", "changed", "not compared"
+METRIC_SENSE: dict[str, str] = {
+    "accounts_total": NEUTRAL,
+    "rep_assigned_pct": HIGHER,
+    "partner_only_pct": NEUTRAL,
+    "unassigned_pct": LOWER,
+    "orphaned_accounts": LOWER,
+    "unassigned_potential_pct": LOWER,
+    "contacted_90d_pct": HIGHER,
+    "assigned_not_worked_pct": LOWER,
+    "attainment_max_min_ratio": LOWER,
+    "attainment_cv_max": LOWER,
+    "potential_max_min_ratio": LOWER,
+    "pipeline_coverage_median": BAND,
+    "pipeline_coverage_out_of_band_pct": LOWER,
+    "win_rate": HIGHER,
+    "channel_conflict_accounts": LOWER,
+    "multi_rep_accounts": LOWER,
+    "white_space_cells": LOWER,
+    "white_space_potential_pct": LOWER,
+    "months_since_rebalance": LOWER,
+    "attrition_driven_changes_pct": LOWER,
+    "survey_mismatch_pct": LOWER,
+    "junior_on_enterprise_pct": LOWER,
+    "headcount_shortfall_pct": LOWER,
+    "cross_crm_duplicates": LOWER,
+    "cross_crm_conflicting_owners": LOWER,
+    "reps_at_quota_pct": HIGHER,
+    "top_fifth_bookings_share": NEUTRAL,
+    "annual_attrition_observed": LOWER,
+    "months_to_first_win_median": LOWER,
+    "sales_cycle_days_median": LOWER,
+    "stale_pipeline_pct": LOWER,
+    "pushed_pipeline_pct": LOWER,
+    "quality_pipeline_coverage_median": BAND,
+    "potential_bookings_rank_corr": HIGHER,
+}
+
+
+def metric_number(x: Any) -> float | None:
+    """A metric value as a finite float, None when it is not a number (blank, text, bool, NaN)."""
+    if isinstance(x, bool) or x is None:
+        return None
+    if isinstance(x, (int, float, np.integer, np.floating)) and np.isfinite(x):
+        return float(x)
+    return None
+
+
+def _distance_to_band(x: float, band: Sequence[float]) -> float:
+    lo, hi = band
+    return max(lo - x, 0.0, x - hi)
+
+
+def direction(name: str, previous: Any, current: Any, band: Sequence[float] = (3.0, 5.0)) -> str:
+    """Whether ``name`` moved the right way, by its own sense (:data:`~diligence.contract.METRIC_SENSE`).
+
+    ``better`` or ``worse``; ``unchanged`` when equal (or, for a band metric, equally
+    far from the band, e.g. both inside it); ``changed`` when a neutral metric
+    moved; ``not compared`` when either value is missing.
+    """
+    p, c = metric_number(previous), metric_number(current)
+    sense = METRIC_SENSE.get(name, NEUTRAL)
+    if p is None or c is None:
+        return NOT_COMPARED
+    if sense == NEUTRAL:
+        return SAME if np.isclose(p, c, rtol=1e-9, atol=1e-12) else CHANGED
+    if sense == BAND:
+        p, c, sense = _distance_to_band(p, band), _distance_to_band(c, band), LOWER
+    if np.isclose(p, c, rtol=1e-9, atol=1e-12):
+        return SAME
+    return BETTER if (c > p) == (sense == HIGHER) else WORSE

@@ -1696,3 +1696,180 @@ def _frames(
         "opportunity_history": deal_history,
     }
     return {name: _conform(name, frames[name]) for name in TABLE_ORDER if name in frames}
+
+
+# --- a later quarter ---------------------------------------------------------------------
+
+
+def later_quarter(
+    tables: dict[str, pd.DataFrame],
+    as_of: str,
+    *,
+    moves: pd.DataFrame | None = None,
+    carried: float = 0.6,
+    days: int = 91,
+    seed: int = 7,
+) -> dict[str, pd.DataFrame]:
+    """The same company's CRM exports ``days`` after ``as_of``, a quarter of operations later.
+
+    Starting from ``tables`` (as of ``as_of``), the quarter:
+
+    - makes ``carried`` of the planned ``moves`` (``account_id``, ``to_rep_id``: an
+      earlier run's rebalanced plan), each logged as a ``rebalance``; a tenth of the
+      others go to another rep of the account's segment instead (``other``);
+    - sees about 3% of the active quota-carrying reps leave (none that a made move
+      went to): half of each book moved to a peer (``attrition``), half left orphaned;
+    - hires three reps like existing ones, each with a first won deal;
+    - adds about 1% new accounts (``new_account``), half of them given an owner;
+    - closes the deals that were due in the quarter (about 30% won), and repeats
+      the last quarter's activities, its closed deals and the pipeline that was due,
+      a quarter later (new ids), so the new quarter is as busy as the last.
+
+    Everything else stays as it was. Returns the tables in contract order, typed,
+    sorted by key; the same arguments give the same frames.
+    """
+    rng = np.random.default_rng((seed, 18))
+    t0 = pd.Timestamp(as_of).normalize()
+    t1 = t0 + pd.Timedelta(days=days)
+    third = max(1, days // 3)  # plan moves, then departures, then their books handed over
+    day = lambda lo, hi, n: t0 + pd.to_timedelta(rng.integers(lo, hi, n), unit="D")  # noqa: E731
+    acc = tables["accounts"].copy()
+    reps = tables["reps"].copy()
+    hist_rows: list[pd.DataFrame] = [tables["assignment_history"]] if "assignment_history" in tables else []
+    owner = acc.set_index("account_id")["owner_rep_id"].astype("string")
+
+    def log(ids: pd.Index, new_owner: pd.Series | np.ndarray, kind: str, when: tuple[int, int]) -> None:
+        hist_rows.append(
+            pd.DataFrame(
+                {
+                    "account_id": pd.array(ids, dtype="string"),
+                    "rep_id": pd.array(np.asarray(new_owner, dtype=object), dtype="string"),
+                    "effective_date": day(*when, len(ids)),
+                    "change_type": pd.array([kind] * len(ids), dtype="string"),
+                }
+            )
+        )
+
+    active = (reps["hire_date"].isna() | (reps["hire_date"] <= t0)) & (
+        reps["end_date"].isna() | (reps["end_date"] > t0)
+    )
+    sellers = reps.loc[active & (reps["quota"].fillna(0) > 0)]
+    made_to: set[str] = set()
+    if moves is not None and len(moves):
+        plan = moves[["account_id", "to_rep_id"]].astype("string").sort_values("account_id").reset_index(drop=True)
+        plan = plan.loc[plan["account_id"].isin(owner.index)].reset_index(drop=True)
+        made = rng.random(len(plan)) < carried
+        done = plan.loc[made]
+        owner.loc[done["account_id"]] = done["to_rep_id"].to_numpy()
+        log(pd.Index(done["account_id"]), done["to_rep_id"], "rebalance", (1, third))
+        made_to = set(done["to_rep_id"].dropna())
+        rest = plan.loc[~made & (rng.random(len(plan)) < 0.1)]
+        seg = acc.set_index("account_id")["segment"].reindex(rest["account_id"]).astype("string").to_numpy()
+        other = [
+            _peer(rng, sellers, s, {owner.get(a), t}) for a, t, s in zip(rest["account_id"], rest["to_rep_id"], seg)
+        ]
+        keep = [o is not None for o in other]
+        ids = pd.Index(rest["account_id"])[keep]
+        owner.loc[ids] = [o for o in other if o is not None]
+        log(ids, [o for o in other if o is not None], "other", (1, third))
+
+    # Departures: their books half to a peer, half orphaned.
+    candidates = sellers.loc[~sellers["rep_id"].isin(made_to)]
+    leaving = candidates.sample(n=max(1, round(0.03 * len(sellers))), random_state=int(rng.integers(1 << 31)))
+    reps.loc[reps["rep_id"].isin(leaving["rep_id"]), "end_date"] = day(third, 2 * third, len(leaving)).to_numpy()
+    stay = sellers.loc[~sellers["rep_id"].isin(leaving["rep_id"])]
+    for rid, seg in zip(leaving["rep_id"], leaving["segment"]):
+        book = owner.index[(owner == rid).fillna(False).to_numpy()]
+        moved = book[rng.random(len(book)) < 0.5]
+        peers = [_peer(rng, stay, seg, {rid}) for _ in moved]
+        ids = moved[[p is not None for p in peers]]
+        owner.loc[ids] = [p for p in peers if p is not None]
+        log(ids, [p for p in peers if p is not None], "attrition", (2 * third, days))
+
+    # Three hires like existing sellers.
+    like = stay.sample(n=3, random_state=int(rng.integers(1 << 31)))
+    hires = like.assign(
+        rep_id=[f"REP-Q{i + 1:03d}" for i in range(3)],
+        rep_name=[f"{a.split()[0]} {b.split()[-1]}" for a, b in zip(like["rep_name"], np.roll(like["rep_name"], 1))],
+        level="junior",
+        hire_date=day(5, max(6, days - 30), 3).to_numpy(),
+        end_date=pd.NaT,
+        manager_id=like["manager_id"],
+    )
+    reps = pd.concat([reps, hires], ignore_index=True)
+
+    # New accounts like existing ones.
+    n_new = max(3, round(0.01 * len(acc)))
+    new = acc.sample(n=n_new, random_state=int(rng.integers(1 << 31))).reset_index(drop=True)
+    new_ids = pd.array([f"NEW-{i + 1:06d}" for i in range(n_new)], dtype="string")
+    new_owner = np.where(rng.random(n_new) < 0.5, stay["rep_id"].sample(n=n_new, replace=True, random_state=1), None)
+    new = new.assign(account_id=new_ids, account_name=new["account_name"] + " Group", owner_rep_id=new_owner)
+    if "domain" in new:
+        new["domain"] = pd.array([f"new{i + 1}.example" for i in range(n_new)], dtype="string")
+    hist_rows.append(
+        pd.DataFrame(
+            {
+                "account_id": new_ids,
+                "rep_id": pd.array(new_owner, dtype="string"),
+                "effective_date": day(1, days, n_new),
+                "change_type": pd.array(["new_account"] * n_new, dtype="string"),
+            }
+        )
+    )
+    acc["owner_rep_id"] = owner.reindex(acc["account_id"]).to_numpy()
+    acc = pd.concat([acc, new], ignore_index=True)
+
+    out = dict(tables)
+    out["accounts"], out["reps"] = acc, reps
+    if hist_rows:
+        out["assignment_history"] = pd.concat(hist_rows, ignore_index=True).sort_values(
+            ["effective_date", "account_id"], kind="stable"
+        )
+    shift = pd.Timedelta(days=days)
+    if "activities" in tables:
+        a = tables["activities"]
+        last = a.loc[(a["activity_date"] > t0 - shift) & (a["activity_date"] <= t0)]
+        last = last.assign(
+            activity_id=[f"ACT-Q{i + 1:08d}" for i in range(len(last))], activity_date=last["activity_date"] + shift
+        )
+        out["activities"] = pd.concat([a, last], ignore_index=True)
+    if "opportunities" in tables:
+        o = tables["opportunities"].copy()
+        due = ~o["is_closed"].fillna(False).astype(bool) & (o["close_date"] <= t1)
+        fresh_open = o.loc[due & (o["close_date"] > t0)]
+        won = rng.random(len(o)) < 0.3
+        o.loc[due, "is_closed"] = True
+        o.loc[due, "is_won"] = won[due.to_numpy()]
+        o.loc[due, "stage"] = np.where(won[due.to_numpy()], STAGES[4], STAGES[5])
+        # Next quarter looks like this one: its wins and its pipeline due, a quarter later.
+        closed_last = (
+            o["is_closed"].fillna(False).astype(bool) & (o["close_date"] > t0 - shift) & (o["close_date"] <= t0)
+        )
+        fresh = pd.concat([o.loc[closed_last], fresh_open])
+        fresh = fresh.assign(
+            opportunity_id=[f"OPP-Q{i + 1:07d}" for i in range(len(fresh))],
+            created_date=fresh["created_date"] + shift,
+            close_date=fresh["close_date"] + shift,
+        )
+        firsts = pd.DataFrame(
+            {
+                "opportunity_id": [f"OPP-H{i + 1:03d}" for i in range(3)],
+                "account_id": acc["account_id"].iloc[:3].to_numpy(),
+                "owner_rep_id": hires["rep_id"].to_numpy(),
+                "channel": "direct",
+                "amount": (hires["quota"].fillna(0) * 0.05).to_numpy(),
+                "stage": STAGES[4],
+                "created_date": hires["hire_date"].to_numpy(),
+                "close_date": (hires["hire_date"] + pd.Timedelta(days=20)).clip(upper=t1).to_numpy(),
+                "is_closed": True,
+                "is_won": True,
+            }
+        )
+        out["opportunities"] = pd.concat([o, fresh, firsts], ignore_index=True)
+    return {name: _conform(name, out[name]) for name in TABLE_ORDER if name in out}
+
+
+def _peer(rng: np.random.Generator, sellers: pd.DataFrame, segment: object, exclude: set) -> str | None:
+    """A random seller of ``segment`` not in ``exclude``, or None when there is none."""
+    pool = sellers.loc[(sellers["segment"] == segment).fillna(False).to_numpy() & ~sellers["rep_id"].isin(exclude)]
+    return None if pool.empty else str(pool["rep_id"].iloc[int(rng.integers(len(pool)))])

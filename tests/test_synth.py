@@ -415,3 +415,33 @@ def test_write_company_parquet_keeps_types(tmp_path):
     assert len(back) == 200
     with pytest.raises(ValueError):
         write_company(tables, tmp_path, fmt="json")
+
+
+def test_later_quarter_carries_out_part_of_a_plan_and_moves_a_quarter_on():
+    from diligence.synth import later_quarter
+
+    before = make_company(n_accounts=400, seed=11)
+    accounts = before["accounts"]
+    owned = accounts.loc[accounts["owner_rep_id"].notna()].head(40)
+    reps = before["reps"]
+    target = reps.loc[reps["quota"].fillna(0) > 0, "rep_id"].iloc[0]
+    plan = pd.DataFrame({"account_id": owned["account_id"], "to_rep_id": target})
+    after = later_quarter(before, DEMO_AS_OF, moves=plan, carried=0.5, seed=3)
+    assert later_quarter(before, DEMO_AS_OF, moves=plan, carried=0.5, seed=3)["accounts"].equals(after["accounts"])
+    for name, frame in after.items():
+        assert list(frame.columns) == list(before[name].columns) and dict(frame.dtypes) == dict(before[name].dtypes)
+        key = {"accounts": "account_id", "reps": "rep_id", "opportunities": "opportunity_id"}.get(name)
+        if key:
+            assert frame[key].is_unique, name
+    owner = after["accounts"].set_index("account_id")["owner_rep_id"]
+    made = (owner.reindex(plan["account_id"]) == target).mean()
+    assert 0.25 <= made <= 0.75
+    t0, t1 = pd.Timestamp(DEMO_AS_OF), pd.Timestamp(DEMO_AS_OF) + pd.Timedelta(days=91)
+    quarter = after["assignment_history"].loc[lambda h: h["effective_date"] > t0]
+    assert quarter["effective_date"].max() <= t1
+    assert {"rebalance", "attrition", "new_account"} <= set(quarter["change_type"])
+    assert len(after["accounts"]) > len(accounts)
+    left = after["reps"]["end_date"].between(t0, t1, inclusive="right")
+    hired = after["reps"]["hire_date"].between(t0, t1, inclusive="right")
+    assert left.sum() >= 1 and hired.sum() == 3
+    assert after["activities"]["activity_date"].max() > t0  # the new quarter was worked too

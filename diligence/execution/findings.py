@@ -56,20 +56,31 @@ def collect_extra(steps: list[StepResult], key: str) -> Any:
     return found
 
 
-def build_findings(company: str, as_of: str, steps: list[StepResult], data_quality: dict[str, Any]) -> dict[str, Any]:
-    """Assemble the SPEC §7 findings document."""
-    return _round(
-        to_jsonable(
-            {
-                "schema_version": SCHEMA_VERSION,
-                "kit_version": diligence.__version__,
-                "company": company,
-                "as_of": as_of,
-                "metrics": collect_metrics(steps),
-                "flags": collect_flags(steps),
-                "data_quality": data_quality,
-                "potential_basis": collect_extra(steps, "potential_basis"),
-                "potential_model": collect_extra(steps, "potential_model"),
-            }
-        )
-    )
+def build_findings(
+    company: str,
+    as_of: str,
+    steps: list[StepResult],
+    data_quality: dict[str, Any],
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Assemble the SPEC §7 findings document.
+
+    ``previous`` is the comparison with an earlier run (``--previous``): ``as_of``,
+    ``metrics`` (name → ``previous``, ``current``, ``change``) and ``flags`` (id →
+    ``previous``, ``current``), written last under ``previous``; without an earlier
+    run the key is left out, so such findings are what they always were.
+    """
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "kit_version": diligence.__version__,
+        "company": company,
+        "as_of": as_of,
+        "metrics": collect_metrics(steps),
+        "flags": collect_flags(steps),
+        "data_quality": data_quality,
+        "potential_basis": collect_extra(steps, "potential_basis"),
+        "potential_model": collect_extra(steps, "potential_model"),
+    }
+    if previous is not None:
+        document["previous"] = previous
+    return _round(to_jsonable(document))

@@ -34,11 +34,14 @@ from diligence.execution.findings import build_findings
 from diligence.execution.kernel import KernelManager, check_kernel, make_kernel_manager
 from diligence.execution.outdir import MARKER, check_out, clear_leftovers, marker, publish
 from diligence.execution.outputs import parse_formats
+from diligence.execution.previous import compare, load_previous
+from diligence.execution.previous import record as record_comparison
 from diligence.execution.results import load_results
 from diligence.intake import load_company
 from diligence.intake.archives import ArchiveLimits
 from diligence.intake.checks import as_of_problem, parameter_columns
 from diligence.params import Params, parse_date
+from diligence.report.changes import change_section
 from diligence.report.pdf import HOW_TO_GET_IT, PdfError, find_chromium, print_pdf
 from diligence.report.quality import data_period
 from diligence.resources import notebooks_dir
@@ -394,6 +397,7 @@ def run_company(
     on_step: Callable[[str], None] | None = None,
     force: bool = False,
     jobs: int | None = None,
+    previous: str | Path | None = None,
 ) -> RunResult:
     """Run the whole diagnostic on one company's data and write its report.
 
@@ -421,6 +425,10 @@ def run_company(
         Steps run side by side (default: the machine's cores; 1 runs them one
         after the other). Each runs in its own kernel with its own copy of
         the tables, so memory grows with ``jobs``.
+    previous
+        An earlier run's output folder (``--previous``): the report, the workbook
+        and findings.json (``previous``) say what changed since
+        (:mod:`diligence.execution.previous`).
     force
         Write into an ``out`` folder that is not empty and not an earlier report
         (:func:`~diligence.execution.outdir.check_out`); its other files are kept.
@@ -451,6 +459,7 @@ def run_company(
     if as_of:
         params["as_of"] = parse_date(as_of, "--as-of")
     resolved = Params.resolve(params, source="--params")  # scenario assumptions too, before any notebook
+    earlier = load_previous(previous, before=resolved["as_of"]) if previous is not None else None
     intake = load_company(
         data,
         mapping=mapping,
@@ -477,7 +486,8 @@ def run_company(
         with scratch.scratch("run") as tmp:
             work.mkdir(parents=True)
             (build / "notebooks").mkdir()
-            store.save_tables(potential.prepare(intake.tables, resolved, work), work)
+            prepared = potential.prepare(intake.tables, resolved, work)
+            store.save_tables(prepared, work)
             data_quality = intake.data_quality()
             store.write_json(data_quality, work / store.DATA_QUALITY_FILE)
             resolved.save(work / store.PARAMS_FILE)  # what every notebook reads
@@ -489,6 +499,14 @@ def run_company(
             rendering_started = time.perf_counter()
             steps = load_results(work)
             findings = build_findings(company, resolved["as_of"], steps, data_quality)
+            changes = None
+            if earlier is not None:
+                comparison = compare(earlier, findings, prepared, resolved)
+                record_comparison(work, comparison)
+                findings = build_findings(company, resolved["as_of"], steps, data_quality, comparison.block)
+                steps = load_results(work)  # the comparison leads the workbook's sheets
+                changes = change_section(comparison.tables, comparison.summary, comparison.notes, resolved)
+                notes.extend(f"not like for like: {n}" for n in comparison.notes)
             store.write_json(findings, build / "findings.json")
             (build / MARKER).write_text(marker(company, resolved["as_of"], diligence.__version__), encoding="utf-8")
             period = data_period(intake.tables)
@@ -500,6 +518,7 @@ def run_company(
                 data_period=period,
                 parameters=resolved,
                 potential=potential.read(work),
+                changes=changes,
             )
             if chromium is not None:
                 try:

@@ -176,10 +176,13 @@ def report_context(
     data_period: str | None = None,
     parameters: Mapping[str, Any] | None = None,
     potential: Mapping[str, Any] | None = None,
+    changes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the template's cover, summary, contents and methodology appendix
     show, all as plain text. ``potential`` is what the run recorded of its
-    potential (:func:`diligence.execution.potential.read`), for the model card.
+    potential (:func:`diligence.execution.potential.read`), for the model card;
+    ``changes`` the "What changed" section after the executive summary
+    (:func:`diligence.report.changes.change_section`), None without an earlier run.
 
     The template escapes every value; nothing here is markup.
     """
@@ -210,6 +213,7 @@ def report_context(
         "potential_basis": potential_basis_text(findings.get("potential_basis")),
         "model_card": model_card(potential),
         "key_findings": key_findings(findings.get("flags") or []),
+        "changes": dict(changes) if changes else None,
     }
 
 
@@ -326,6 +330,7 @@ def render_html(
     data_period: str | None = None,
     parameters: Mapping[str, Any] | None = None,
     potential: Mapping[str, Any] | None = None,
+    changes: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the client report: executed notebooks + findings → one self-contained HTML file.
 
@@ -344,6 +349,8 @@ def render_html(
         The run's resolved parameters, stated in the methodology appendix.
     potential
         What the run recorded of its potential model, for the appendix's model card.
+    changes
+        What changed since an earlier run, shown after the executive summary.
 
     Returns
     -------
@@ -353,7 +360,13 @@ def render_html(
     """
     merged, sections = merge_notebooks(notebooks)
     context = report_context(
-        findings, sections, prepared_by=prepared_by, data_period=data_period, parameters=parameters, potential=potential
+        findings,
+        sections,
+        prepared_by=prepared_by,
+        data_period=data_period,
+        parameters=parameters,
+        potential=potential,
+        changes=changes,
     )
     merged.metadata["title"] = f"{context['company']} — Coverage diligence"
     exporter = HTMLExporter(

@@ -43,6 +43,7 @@ from diligence.execution.batch.rollup import (
     ROLLUP_HTML,
     ROLLUP_JSON,
     ROLLUP_XLSX,
+    load_previous_rollup,
     portfolio_title,
     rollup_entry,
     write_rollup,
@@ -125,6 +126,7 @@ def run_batch(
     formats: str | Sequence[str] | None = None,
     on_start: Callable[[list[dict[str, Any]], int], None] | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    previous: str | Path | None = None,
 ) -> BatchResult:
     """Run every company of a portfolio and write the roll-up (SPEC §7).
 
@@ -148,6 +150,11 @@ def run_batch(
         Called once with the jobs and the number of slots, before any runs.
     on_result
         Called with each task's result as it arrives (progress display).
+    previous
+        An earlier batch's output folder (``--previous``): each company is compared
+        with its report there (matched by slug; a company without one is new) and
+        the roll-up adds each company's trend across the runs found
+        (:func:`~.rollup.load_previous_rollup`).
 
     Returns
     -------
@@ -177,10 +184,21 @@ def run_batch(
         wanted = tuple(f for f in wanted if f != "pdf")
         notes.append(f"report.pdf was skipped for every company: no Chromium was found ({HOW_TO_GET_IT}).")
     loaded = portfolio if isinstance(portfolio, Portfolio) else load_portfolio(portfolio)
+    earlier = load_previous_rollup(previous) if previous is not None else None
     if scheduler is None:
         check_kernel()  # installed once here, not by every worker at once on a first run
     out = check_portfolio_out(out)
-    jobs = [make_job(spec, out, timeout=timeout, force=force, formats=wanted) for spec in loaded.companies]
+    jobs = [
+        make_job(
+            spec,
+            out,
+            timeout=timeout,
+            force=force,
+            formats=wanted,
+            previous=earlier.company_folder(spec.slug) if earlier else None,
+        )
+        for spec in loaded.companies
+    ]
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     begun: list[float] = [started] * len(jobs)  # perf_counter when each company was submitted, then taken up
     interrupted = 0
@@ -247,6 +265,7 @@ def run_batch(
         title=portfolio_title(loaded.path),
         company_dirs={job["slug"]: job["out"] for job in jobs},
         deck="pptx" in wanted,
+        previous=earlier,
     )
     return BatchResult(
         out=out,

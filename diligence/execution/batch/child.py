@@ -204,6 +204,7 @@ def child_main() -> None:
             mapping=job["mapping"],
             formats=job.get("formats"),
             jobs=int(job.get("jobs") or 1),
+            previous=job.get("previous"),
         )
         outcome = {"status": "ok", "exit_code": 0, "error": None}
     except InputError as exc:

@@ -93,11 +93,11 @@ def input_fingerprint(job: Mapping[str, Any]) -> dict[str, Any]:
 
     The company's name (it is on the report), as-of date, resolved parameters,
     mapping (a preset name, or the file's path and digest), the digest of every
-    data file and the kit's fingerprint. Equal dicts mean the same report.
+    data file, the kit's fingerprint and, with ``--previous``, the earlier run's findings. Equal dicts mean the same report.
     """
     mapping = job.get("mapping")
     mapping_file = Path(mapping) if mapping and Path(mapping).is_file() else None
-    return {
+    found = {
         "kit": kit_fingerprint(),
         "company": job["company"],
         "as_of": job["as_of"],
@@ -106,6 +106,10 @@ def input_fingerprint(job: Mapping[str, Any]) -> dict[str, Any]:
         "data": {"path": job["data"], "files": data_digests(job["data"])},
         "formats": job.get("formats"),
     }
+    if job.get("previous"):  # the earlier run compared with (only then, so other fingerprints stay as they were)
+        previous = Path(job["previous"]) / "findings.json"
+        found["previous"] = {"path": str(previous), "sha256": file_digest(previous) if previous.is_file() else None}
+    return found
 
 
 def outputs_complete(out: str | Path, formats: Sequence[str] | None = None) -> bool:

@@ -30,8 +30,12 @@ def make_job(
     timeout: float = DEFAULT_TIMEOUT,
     force: bool = False,
     formats: Sequence[str] | None = None,
+    previous: str | Path | None = None,
 ) -> dict[str, Any]:
-    """The plain-dict task of one company: everything a worker needs, nothing else."""
+    """The plain-dict task of one company: everything a worker needs, nothing else.
+
+    ``previous`` is the company's folder in an earlier batch's output (``--previous``),
+    None when the company has no report there (it is new)."""
     return {
         "company": spec.name,
         "slug": spec.slug,
@@ -43,6 +47,7 @@ def make_job(
         "timeout": float(timeout),
         "force": bool(force),
         "formats": list(formats) if formats is not None else None,
+        "previous": str(Path(previous).resolve()) if previous is not None else None,
     }
 
 
