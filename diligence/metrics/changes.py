@@ -308,6 +308,10 @@ def new_hire_attainment(tables: Mapping[str, pd.DataFrame], since: pd.Timestamp,
     return out.sort_values(["hire_date", "rep_id"], kind="stable").reset_index(drop=True)[cols]
 
 
+#: Parameters that drive no metric: the date itself, and how large a zip of the data may be.
+_NOT_COMPARED = ("as_of", "archive_limits")
+
+
 def like_for_like(
     previous: Mapping[str, Any],
     current: Mapping[str, Any],
@@ -317,7 +321,7 @@ def like_for_like(
     """What is not like for like between the two runs, as plain sentences.
 
     ``previous`` and ``current`` are the two findings documents; the parameters
-    compared are every one but ``as_of`` (the earlier run's are unknown when
+    compared are every one but ``as_of`` and ``archive_limits`` (the earlier run's are unknown when
     ``previous_params`` is None). Mappings compare which client column fed each
     contract column, table by table (from ``data_quality.files``).
     """
@@ -332,7 +336,9 @@ def like_for_like(
         notes.append("The earlier run's parameters are not in its folder: they may differ from this run's.")
     else:
         differ = sorted(
-            k for k in set(previous_params) | set(params) if k != "as_of" and previous_params.get(k) != params.get(k)
+            k
+            for k in set(previous_params) | set(params)
+            if k not in _NOT_COMPARED and previous_params.get(k) != params.get(k)
         )
         if differ:
             notes.append(
