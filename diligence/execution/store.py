@@ -27,10 +27,27 @@ def save_tables(tables: dict[str, pd.DataFrame], work_dir: str | Path) -> None:
         frame.reset_index(drop=True).to_parquet(out / f"{name}.parquet", index=False)
 
 
+#: The tables last read in this process, by their files' identity: a warm kernel
+#: serves several steps of one run, and reads its tables once.
+_LAST_READ: dict[tuple, dict[str, pd.DataFrame]] = {}
+
+
 def load_tables(work_dir: str | Path) -> dict[str, pd.DataFrame]:
-    """Read the validated tables back, in contract order; absent tables stay absent."""
-    root = Path(work_dir) / TABLES_DIR
-    return {name: pd.read_parquet(root / f"{name}.parquet") for name in TABLES if (root / f"{name}.parquet").exists()}
+    """Read the validated tables back, in contract order; absent tables stay absent.
+
+    The files are read once per process while they stay the same (path, size,
+    modification time); each call gets shallow copies, which pandas'
+    copy-on-write keeps apart, so what one step does to its frames never
+    reaches the next step's.
+    """
+    root = (Path(work_dir) / TABLES_DIR).resolve()
+    files = {name: root / f"{name}.parquet" for name in TABLES if (root / f"{name}.parquet").exists()}
+    stamp = tuple((name, str(path), path.stat().st_size, path.stat().st_mtime_ns) for name, path in files.items())
+    tables = _LAST_READ.get(stamp)
+    if tables is None:
+        _LAST_READ.clear()
+        tables = _LAST_READ[stamp] = {name: pd.read_parquet(path) for name, path in files.items()}
+    return {name: frame.copy(deep=False) for name, frame in tables.items()}
 
 
 def write_json(data: Any, path: str | Path) -> None:
