@@ -56,7 +56,7 @@ def test_one_move_balances_two_books_with_both_solvers():
         assert plan.moves["to_rep_id"].tolist() == ["R2"]
         books = balance.book_potential(apply_plan(tables, plan), PARAMS)
         assert books["potential"].tolist() == [25.0, 25.0]
-    assert crm_load(plan).columns.tolist() == ["account_id", "new_owner_rep_id"]
+    assert crm_load(plan).columns.tolist() == ["account_id", "new_owner_rep_id", "reason", "move_class"]
 
 
 def test_rules_locks_seniority_region_and_capacity():
@@ -319,3 +319,103 @@ def test_books_left_outside_the_band_are_marked_and_explained():
     assert "1 stays below it because the rules let the rep receive none" in sentence
     assert "2 stay above it (at most 16.9% over its top)" in sentence
     assert _outside_band(plan.band_position().assign(band="within")) == ""
+
+
+def _with_history(accounts, reps):
+    """A1 has an open deal, A2 was won 100 days before T, A3 was worked by its
+    owner last month, A4 was worked by someone else; the others are idle."""
+    opps = typed(
+        "opportunities",
+        pd.DataFrame(
+            {
+                "opportunity_id": ["O1", "O2", "O3"],
+                "account_id": ["A1", "A2", "A9"],
+                "owner_rep_id": ["R1", "R1", "R1"],
+                "amount": [500.0, 300.0, 50.0],
+                "created_date": pd.to_datetime(["2026-01-01", "2025-12-01", "2024-01-01"]),
+                "close_date": pd.to_datetime(["2026-09-30", "2026-03-22", "2024-06-01"]),
+                "is_closed": [False, True, True],
+                "is_won": [False, True, True],
+            }
+        ),
+    )
+    acts = typed(
+        "activities",
+        pd.DataFrame(
+            {
+                "activity_id": ["X1", "X2"],
+                "account_id": ["A3", "A4"],
+                "rep_id": ["R1", "R2"],
+                "activity_date": pd.to_datetime(["2026-06-01", "2026-06-01"]),
+            }
+        ),
+    )
+    return {"accounts": accounts, "reps": reps, "opportunities": opps, "activities": acts}
+
+
+def test_disruption_classes_and_what_a_move_costs():
+    from diligence.scenarios import disruption
+
+    accounts = _accounts([(f"A{i}", "R1", "SMB", "East", 10.0) for i in range(1, 6)])
+    tables = _with_history(accounts, _reps([_rep(1), _rep(2)]))
+    classes = disruption.account_classes(tables, PARAMS)
+    assert classes["open_opportunity"].tolist() == [True, False, False, False, False]
+    assert classes["customer"].tolist() == [False, True, False, False, False]
+    assert classes["owner_activity"].tolist() == [False, False, True, False, False]
+    assert classes["open_pipeline"].tolist() == [500.0, 0.0, 0.0, 0.0, 0.0]
+    weights = {"open_opportunity": 2.0, "customer": 3.0, "owner_activity": 1.0}
+    assert disruption.move_cost(classes, weights).tolist() == [3.0, 4.0, 2.0, 1.0, 1.0]
+    assert disruption.class_label(classes).tolist() == [
+        "open opportunity",
+        "customer",
+        "worked by its owner",
+        "idle",
+        "idle",
+    ]
+    moved = disruption.summary(classes, pd.Series(["A1", "A2", "A4"]))
+    assert moved["accounts_moved"] == 3 and moved["idle_moved"] == 1
+    assert moved["open_pipeline_moved"] == 500.0 and moved["customers_moved"] == 1
+
+
+@pytest.mark.parametrize("solver", ["milp", "heuristic"])
+def test_an_idle_account_moves_before_an_active_one(solver):
+    # R1 holds four accounts of 10 and R2 two: one move balances them, and
+    # any of R1's accounts would do. Only A4 and A5 are idle; A4 sorts first.
+    reps = _reps([_rep(1), _rep(2)])
+    accounts = _accounts(
+        [(f"A{i}", "R1", "SMB", "East", 10.0) for i in range(1, 5)]
+        + [(f"B{i}", "R2", "SMB", "East", 10.0) for i in range(1, 3)]
+    )
+    tables = _with_history(accounts, reps)
+    plan = rebalance(tables, PARAMS, resolve_settings(), solver=solver)
+    assert plan.moves["account_id"].tolist() == ["A4"]
+    assert plan.moves["move_class"].tolist() == ["idle"]
+    assert plan.score.disruption == 1.0
+    # Without weights, a move is a move: the tie goes to the first account.
+    flat = resolve_settings(
+        {"disruption_weights": dict.fromkeys(("open_opportunity", "customer", "owner_activity"), 0)}
+    )
+    plan = rebalance(tables, PARAMS, flat, solver=solver)
+    assert plan.score.moves == 1 and plan.score.disruption == 1.0
+
+
+@pytest.mark.parametrize("solver", ["milp", "heuristic"])
+def test_protected_accounts_never_move(solver):
+    # The heavy book's only accounts that would balance it are a customer and
+    # an account with an open deal: protected, the plan leaves the band unmet.
+    reps = _reps([_rep(1), _rep(2)])
+    accounts = _accounts(
+        [("A1", "R1", "SMB", "East", 30.0), ("A2", "R1", "SMB", "East", 30.0), ("A3", "R1", "SMB", "East", 1.0)]
+        + [("B1", "R2", "SMB", "East", 10.0)]
+    )
+    tables = _with_history(accounts, reps)
+    free = rebalance(tables, PARAMS, resolve_settings(), solver=solver)
+    assert free.score.moves >= 1 and set(free.moves["account_id"]) & {"A1", "A2"}
+    guarded = rebalance(tables, PARAMS, resolve_settings({"protect": ["customer", "open_opportunity"]}), solver=solver)
+    assert not set(guarded.moves["account_id"]) & {"A1", "A2"}
+    owner = dict(zip(accounts["account_id"], guarded.owner))
+    assert owner["A1"] == "R1" and owner["A2"] == "R1"
+    assert guarded.disruption()["customers_moved"] == 0
+    assert guarded.disruption()["open_pipeline_moved"] == 0.0
+    with pytest.raises(InputError):
+        resolve_settings({"protect": ["customers"]})
