@@ -70,6 +70,8 @@ def build_findings(company: str, as_of: str, steps: list[StepResult], data_quali
                 "data_quality": data_quality,
                 "potential_basis": collect_extra(steps, "potential_basis"),
                 "potential_model": collect_extra(steps, "potential_model"),
+                # the scenario step's curve and named plans: {"curve": [...], "plans": [...]}
+                "scenarios": collect_extra(steps, "scenarios"),
             }
         )
     )
