@@ -419,3 +419,179 @@ def test_protected_accounts_never_move(solver):
     assert guarded.disruption()["open_pipeline_moved"] == 0.0
     with pytest.raises(InputError):
         resolve_settings({"protect": ["customers"]})
+
+
+@pytest.mark.parametrize("tolerance", [0.1, 0.2])
+def test_heuristic_matches_the_milp_with_disruption_weights(tolerance):
+    # The benchmark family with every account given a move cost of 1 to 4, as
+    # open deals, customers and owners' activity make them.
+    import dataclasses
+
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    settings = resolve_settings({"balance_tolerance": tolerance})
+    feasible = greedy_cost = best_cost = 0
+    for seed in range(100, 140):
+        inst = instance.build_instance(_random_company(seed), params, settings)
+        cost = 1 + np.random.default_rng(seed).choice([0, 0, 1, 2, 3], size=inst.n_accounts).astype(float)
+        inst = dataclasses.replace(inst, move_cost=cost)
+        exact = milp.solve(inst, 20)
+        assert exact.optimal
+        best, greedy = instance.score(inst, exact.owner), instance.score(inst, heuristic.solve(inst).owner)
+        assert greedy.objective >= best.objective - 1e-6 * max(1.0, abs(best.objective))
+        if best.within_tolerance:
+            assert greedy.within_tolerance, seed
+            feasible += 1
+            greedy_cost += greedy.disruption
+            best_cost += best.disruption
+    assert feasible >= 10
+    assert greedy_cost <= 1.02 * best_cost, (greedy_cost, best_cost)
+
+
+def test_the_curve_never_needs_more_moves_at_a_looser_tolerance():
+    import dataclasses
+
+    from diligence.scenarios import curve
+
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    settings = resolve_settings({"curve_tolerances": [0.25, 0.05, 0.1, 0.15, 0.2], "curve_milp_node_limit": 0})
+    assert settings["curve_tolerances"] == [0.05, 0.1, 0.15, 0.2, 0.25]
+    for seed in range(100, 110):
+        tables = _random_company(seed)
+        points, owners, inst = curve.tradeoff_curve(tables, params, settings)
+        assert points["tolerance"].tolist() == settings["curve_tolerances"]
+        inside = points.loc[points["books_outside"] == 0]
+        assert inside["moves"].is_monotonic_decreasing, (seed, points)
+        assert inside["disruption"].is_monotonic_decreasing
+        # each point's answer is what its row says
+        for row in points.itertuples():
+            at = dataclasses.replace(inst, tolerance=row.tolerance)
+            assert instance.score(at, owners[row.tolerance]).moves == row.moves
+            assert curve.books_outside(at, owners[row.tolerance]) == row.books_outside
+    # With the MILP, every point of a small problem is proven.
+    proven, _, _ = curve.tradeoff_curve(_random_company(100), params, resolve_settings({"curve_milp_node_limit": 500}))
+    assert proven["optimal"].all() and (proven["gap"] == 0).all()
+
+
+def test_the_knee_and_the_recommended_tolerance():
+    from diligence.scenarios import curve
+
+    def frame(moves, outside=None):
+        n = len(moves)
+        return pd.DataFrame(
+            {
+                "tolerance": [0.05, 0.10, 0.15, 0.20, 0.25][:n],
+                "moves": moves,
+                "disruption": [float(m) for m in moves],
+                "books_outside": outside or [0] * n,
+            }
+        )
+
+    # Steep, then flat: the knee is where the flattening starts.
+    bent = frame([100, 40, 30, 25, 22])
+    assert curve.knee(bent) == 1
+    tol, sentence = curve.recommendation(bent)
+    assert tol == 0.10
+    assert sentence.startswith("±10% is the recommended tolerance (40 accounts moved)")
+    assert "tightening it to ±5% costs 60 more moves" in sentence
+    assert "loosening it to ±15% saves only 10" in sentence
+    # Even steps: no knee; the configured tolerance is kept and said to be.
+    straight = frame([50, 40, 30, 20, 10])
+    assert curve.knee(straight) is None
+    tol, sentence = curve.recommendation(straight, 0.15)
+    assert tol == 0.15 and sentence.startswith("No tolerance stands out") and "±15%" in sentence
+    # Balance costs nothing: the tightest.
+    assert curve.knee(frame([5, 5, 5])) == 0
+    records = curve.curve_records(bent.assign(optimal=True, gap=pd.array([0.0, None, 0.0, 0.0, 0.0], dtype="Float64")))
+    assert records[1] == {
+        "tolerance": 0.1,
+        "moves": 40,
+        "disruption": 40.0,
+        "books_outside": 0,
+        "optimal": True,
+        "gap": None,
+    }
+
+
+def test_every_plan_is_measured_by_the_functions_that_measure_today():
+    from diligence.metrics import capacity, flags
+    from diligence.scenarios import plans
+
+    reps = _reps([_rep(1), _rep(2), _rep(3, "senior", "Enterprise"), _rep(4, "senior", "Enterprise")])
+    rows = [
+        (f"S{i:02d}", "R1" if i < 14 else ("R2" if i < 18 else None), "SMB", "East", 1.0 + i % 3) for i in range(24)
+    ]
+    rows += [(f"E{i}", "R3" if i < 4 else "R4", "Enterprise", "East", 10.0 + i) for i in range(6)]
+    tables = _with_history(_accounts(rows), reps)
+    params = resolve_params({"as_of": AS_OF, "accounts_per_rep": {"SMB": 8, "Enterprise": 5}})
+    settings = resolve_settings(
+        {
+            "annual_attrition": 0.1,
+            "ramp_months": 3,
+            "plans": [
+                {"name": "No hires", "hires_by_segment": {}},
+                {"name": "Two SMB hires, wide", "hires_by_segment": {"smb": 2}, "balance_tolerance": 0.25},
+                {"name": "Norms, slow ramp", "ramp_months": 9, "attrition": 0.3, "protect": ["customer"]},
+            ],
+        }
+    )
+    evaluated = plans.evaluate_plans(tables, params, settings)
+    assert [e["name"] for e in evaluated] == ["No hires", "Two SMB hires, wide", "Norms, slow ramp"]
+    assert [e["hires_now"] for e in evaluated] == [0, 2, 1]  # SMB need: ceil(24 / 8) = 3 for 2 reps
+    for e in evaluated:
+        again = coverage.metrics(e["tables"], params) | balance.metrics(e["tables"], params)
+        again |= capacity.metrics(e["tables"], params)
+        for name, value in again.items():
+            assert e["metrics"][name] == value, (e["name"], name)
+        assert e["flags"] == flags.evaluate(e["metrics"], params, e["tables"])
+        assert e["value_low"] <= e["value_high"]
+    assert evaluated[2]["settings"]["annual_attrition"] == 0.3
+    table = plans.side_by_side(evaluated)
+    assert table["plan"].tolist() == ["No hires", "Two SMB hires, wide", "Norms, slow ramp"]
+    assert table["balance_tolerance"].tolist() == [0.1, 0.25, 0.1]
+    records = plans.plan_records(evaluated)
+    assert set(records[0]) == {"name", "metrics", "flags", "moves", "hires", "cost", "value_low", "value_high"}
+    # without plans in the parameters, the standard three
+    assert len(plans.plans_of(resolve_settings())) == 3
+    with pytest.raises(InputError):
+        resolve_settings({"plans": [{"name": "x", "hires": 3}]})
+    with pytest.raises(InputError):
+        resolve_settings({"plans": [{"balance_tolerance": 0.2}]})
+    with pytest.raises(InputError):
+        resolve_params({"scenarios": {"plans": [{"name": "x", "attrition": 2}]}})
+
+
+def test_sensitivity_swings_each_assumption_alone():
+    from diligence.scenarios import sensitivity
+
+    reps = _reps([_rep(1), _rep(2)])
+    accounts = _accounts([(f"A{i}", "R1", "SMB", "East", 1.0) for i in range(350)])  # need 4 at 100 per rep
+    tables = _with_history(accounts, reps)
+    settings = resolve_settings(
+        {"annual_attrition": 0.0, "ramp_months": 6, "quota_per_ramped_rep": 400.0, "fully_loaded_cost_per_rep": 100.0}
+    )
+    result = sensitivity.sensitivity(tables, PARAMS, settings)
+    levels = result["levels"]
+    assert levels["ramp_months"] == (4.0, 6.0, 8.0)
+    assert levels["annual_attrition"] == (0.0, 0.0, 0.1)
+    assert levels["revenue_uplift"] == pytest.approx((0.02, 0.045, 0.07))
+    tornado = result["tornado"].set_index("driver")
+    # bookings of the year before T: the one win of 300; uplift swings 5% of it
+    assert tornado.loc["revenue_uplift", "swing"] == pytest.approx(300 * 0.05)
+    # quota ±20%: the hires' added bookings scale with it, their cost does not
+    ranges = result["ranges"].set_index("item")
+    added = ranges.loc["Bookings capacity added over the plan"]
+    assert added["drivers"].startswith("Quota per ramped rep") or "Quota per ramped rep" in added["drivers"]
+    assert ranges.loc["Bookings, the year before the as-of date", "drivers"] == ""
+    assert ranges.loc["Bookings, the year before the as-of date", "low"] == 300.0
+    value = ranges.loc[sensitivity.VALUE]
+    assert value["low"] <= value["base"] <= value["high"]
+    assert value["base"] == pytest.approx(
+        ranges.loc["Bookings capacity added over the plan", "base"]
+        - ranges.loc["Cost of hires over the plan", "base"]
+        + 300 * 0.045
+    )
+    assert result["tornado"]["swing"].is_monotonic_decreasing

@@ -447,7 +447,7 @@ def tradeoff(curve: pd.DataFrame, recommended: float | None = None, *, title: st
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"±{v * 100:g}%"))
         ax.xaxis.set_major_formatter(_axis_formatter("int"))
         ax.set_xlabel("Accounts moved")
-        ax.set_ylabel("Balance tolerance (books within ± of the group mean)")
+        ax.set_ylabel("Balance tolerance (±)")
         ax.set_xlim(left=min(0.0, float(x.min())), right=float(x.max()) * 1.2 + 1)
         if title:
             ax.set_title(title)
@@ -500,9 +500,15 @@ def tornado(df: pd.DataFrame, base: float | None, *, title: str | None = None, f
             return _no_data(fig, ax, title)
         for i, r in enumerate(df.itertuples(index=False)):
             lo, hi = float(r.value_at_low), float(r.value_at_high)
-            ax.barh(i, lo - base, left=base, color=PALETTE[1], height=0.6)
-            ax.barh(i, hi - base, left=base, color=PALETTE[2], height=0.6)
-            for value, text in ((lo, r.low_text), (hi, r.high_text)):
+            ends = sorted(
+                ((lo, r.low_text, PALETTE[1]), (hi, r.high_text, PALETTE[2])), key=lambda e: -abs(e[0] - base)
+            )
+            for value, _text, color in ends:  # the longer bar first, the shorter drawn over it
+                ax.barh(i, value - base, left=base, color=color, height=0.6)
+            labels = [(v, t) for v, t, _ in ends if abs(v - base) > 1e-9 * max(abs(base), 1.0)]
+            if len(labels) == 2 and (labels[0][0] - base) * (labels[1][0] - base) > 0:  # both ends on one side
+                labels = [(labels[0][0], f"{labels[1][1]} … {labels[0][1]}")]
+            for value, text in labels:
                 right = value >= base
                 ax.annotate(
                     text,

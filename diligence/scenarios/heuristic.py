@@ -134,15 +134,23 @@ def _fewest_covering(x: np.ndarray, need: float) -> np.ndarray:
 
 
 def _cheapest_covering(inst: Instance, acc: np.ndarray, need: float) -> np.ndarray:
-    """Of accounts ``acc``, those of the lowest move costs whose potential
-    still sums to ``need`` (all of them when none does): idle accounts are
-    shed before the ones whose move disturbs a customer or a deal."""
+    """Accounts of ``acc`` summing to at least ``need`` at the least move
+    cost: for each cost level, the fewest accounts of that cost or less that
+    cover ``need`` (:func:`_fewest_covering`); the level whose pick costs
+    least wins, the lower on a tie. Idle accounts are shed before the ones
+    whose move disturbs a customer or a deal, unless that takes more moves
+    than it saves."""
     cost = inst.move_cost[acc]
+    best = None
     for level in np.unique(cost):
         pool = acc[cost <= level]
-        if inst.potential[pool].sum() >= need:
-            return pool
-    return acc
+        pick = pool[_fewest_covering(inst.potential[pool], need)]
+        total = float(np.sort(inst.move_cost[pick]).sum())
+        covers = inst.potential[pick].sum() >= need
+        key = (not covers, total)
+        if best is None or key < best[0]:
+            best = (key, pick)
+    return best[1]
 
 
 def _shed(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
@@ -171,8 +179,7 @@ def _shed(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
             mine = mine[eligible[inst.cls[mine]][:, peers].any(axis=1)] if len(peers) else mine[:0]
             if not len(mine):
                 continue
-            mine = _cheapest_covering(inst, mine, excess)
-            pick = mine[_fewest_covering(inst.potential[mine], excess)]
+            pick = _cheapest_covering(inst, mine, excess)
             for a in pick[np.lexsort((pick, -inst.potential[pick]))]:
                 cand = peers[eligible[inst.cls[a], peers]]
                 dst = _receiver(inst.potential[a], cand, load, lo, hi)
@@ -225,24 +232,31 @@ class _Books:
 
     def best(self, rep: int, cls: int, cap: float, need: float) -> tuple[tuple[float, int] | None, float, tuple]:
         """The account to move out of ``rep`` (class ``cls``) with potential
-        ≤ ``cap``: the largest free one; else, in the cheapest tier that has
-        one, the smallest paid one ≥ ``need``, else the largest paid one.
-        Returns (item, tier, rank key: smaller is better)."""
+        ≤ ``cap``: the largest free one; else, of each tier's smallest paid
+        one ≥ ``need`` (costing its tier) or, failing that, its largest paid
+        one (costing about one move more, since the gap stays open), the
+        cheapest. Returns (item, tier, rank key: smaller is better)."""
         free = self.lists.get((rep, cls, FREE))
         if free:
             i = bisect.bisect_right(free, (cap, _INF)) - 1
             if i >= 0 and free[i][0] > 0:
                 return free[i], FREE, (0, 0.0, 0, -free[i][0])
+        best: tuple = (None, FREE, ())
         for tier in sorted(self.tiers.get((rep, cls), ())):
             paid = self.lists.get((rep, cls, tier))
             if paid:
                 hi = bisect.bisect_right(paid, (cap, _INF))
                 lo = bisect.bisect_left(paid, (need, -1))
+                # one that closes the gap costs its tier; one that does not, about one move more
                 if lo < hi:
-                    return paid[lo], tier, (1, tier, 0, paid[lo][0])
-                if hi > 0 and paid[hi - 1][0] > 0:
-                    return paid[hi - 1], tier, (1, tier, 1, -paid[hi - 1][0])
-        return None, FREE, ()
+                    cand = (paid[lo], tier, (1, tier, 0, paid[lo][0]))
+                elif hi > 0 and paid[hi - 1][0] > 0:
+                    cand = (paid[hi - 1], tier, (1, tier + 1.0, 1, -paid[hi - 1][0]))
+                else:
+                    continue
+                if best[0] is None or cand[2] < best[2]:
+                    best = cand
+        return best
 
 
 #: Partner books examined per balancing move: in a large group, the ones with

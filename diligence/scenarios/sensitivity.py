@@ -164,7 +164,7 @@ def sensitivity(tables: dict, params: dict, settings: dict, items: list[str] | N
 def setting_text(driver: str, value: float) -> str:
     """A driver's value as the tornado labels it (``4 months``, ``25%``, ``×1.2``)."""
     if driver == "ramp_months":
-        return f"{value:g} months"
+        return f"{value:.1f} months"
     if driver == "quota_per_ramped_rep":
         return f"×{value:.2g}"
     return f"{value:.0%}" if driver != "revenue_uplift" else f"{value * 100:.1f}%".replace(".0%", "%")
