@@ -317,6 +317,10 @@ SCENARIO_DEFAULTS: dict[str, Any] = {
     # Named plans evaluated side by side: [{name, balance_tolerance, hires_by_segment, attrition,
     # ramp_months, protect, ...}]; None: the three standard plans (diligence.scenarios.plans).
     "plans": None,
+    # What the books are balanced on: potential, workload (activities in the window) or a composite
+    # of potential, workload and last year's bookings, each scaled to a mean of 1, with these weights.
+    "balance_on": "potential",
+    "balance_weights": {"potential": 1.0, "workload": 1.0, "bookings": 1.0},
     # Sensitivity of the value: each assumption moved by these amounts, one at a time.
     "sensitivity": {"ramp_months": 2.0, "annual_attrition": 0.10, "quota_per_ramped_rep": 0.20},
 }
@@ -343,7 +347,7 @@ def resolve_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, An
     overrides = dict(overrides or {})
     reject_unknown(overrides, SCENARIO_DEFAULTS, "scenario settings: unknown name(s)")
     out = copy.deepcopy(SCENARIO_DEFAULTS)
-    for name in ("disruption_weights", "sensitivity"):  # merged key by key into their defaults
+    for name in ("disruption_weights", "sensitivity", "balance_weights"):  # merged key by key into their defaults
         if isinstance(overrides.get(name), Mapping):
             overrides[name] = {**SCENARIO_DEFAULTS[name], **overrides[name]}
     out.update({k: v for k, v in overrides.items() if v is not None or SCENARIO_DEFAULTS[k] is None})
@@ -385,6 +389,11 @@ def resolve_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, An
     _check_disruption(out)
     _check_curve(out)
     out["sensitivity"] = _merged_numbers(out, "sensitivity")
+    out["balance_weights"] = _merged_numbers(out, "balance_weights")
+    if out["balance_on"] not in ("potential", "workload", "composite"):
+        raise InputError(
+            f"scenario settings: balance_on must be potential, workload or composite, got {out['balance_on']!r}."
+        )
     if out["plans"] is not None:
         out["plans"] = [_check_plan(plan, i) for i, plan in enumerate(_list(out["plans"], "plans"))]
     out["plan_quarters"] = int(out["plan_quarters"])
@@ -408,6 +417,8 @@ PLAN_KEYS: tuple[str, ...] = (
     "disruption_weights",
     "region_affinity",
     "reassign_junior_enterprise",
+    "balance_on",
+    "balance_weights",
     "quota_per_ramped_rep",
     "fully_loaded_cost_per_rep",
     "revenue_uplift_range",

@@ -595,3 +595,22 @@ def test_sensitivity_swings_each_assumption_alone():
         + 300 * 0.045
     )
     assert result["tornado"]["swing"].is_monotonic_decreasing
+
+
+def test_balance_on_workload_or_a_composite_index():
+    from diligence.scenarios import disruption
+
+    accounts = _accounts([(f"A{i}", "R1", "SMB", "East", p) for i, p in zip(range(1, 5), [10.0, 30.0, 0.0, 0.0])])
+    tables = _with_history(accounts, _reps([_rep(1), _rep(2)]))
+    # potential 10, 30, 0, 0 (mean 10); activities in the window: A3 and A4 one each (mean 0.5);
+    # bookings of the last 365 days: A2 300 (mean 75)
+    assert disruption.balance_measure(tables, PARAMS, resolve_settings()).tolist() == [10.0, 30.0, 0.0, 0.0]
+    workload = resolve_settings({"balance_on": "workload"})
+    assert disruption.balance_measure(tables, PARAMS, workload).tolist() == [0.0, 0.0, 1.0, 1.0]
+    composite = resolve_settings({"balance_on": "composite", "balance_weights": {"workload": 2.0}})
+    got = disruption.balance_measure(tables, PARAMS, composite).tolist()
+    assert got == pytest.approx([(1 + 0 + 0) / 4, (3 + 0 + 4) / 4, (0 + 2 * 2 + 0) / 4, (0 + 2 * 2 + 0) / 4])
+    plan = rebalance(tables, PARAMS, workload, solver="milp")
+    assert plan.score.moves == 1 and plan.moves["account_id"].tolist()[0] in {"A3", "A4"}
+    with pytest.raises(InputError):
+        resolve_settings({"balance_on": "revenue"})

@@ -134,3 +134,53 @@ def by_class(classes: pd.DataFrame, moved_ids: pd.Series) -> pd.DataFrame:
         rows.append((CLASS_LABELS[name], int(flags[:, j].sum()), float(np.sort(pipe[flags[:, j]]).sum())))
     out = pd.DataFrame(rows, columns=["class", "accounts", "open_pipeline"])
     return out.astype({"class": "string"})
+
+
+BALANCE_MEASURES: tuple[str, ...] = ("potential", "workload", "composite")
+
+
+def balance_measure(tables: dict, params: Mapping[str, Any], settings: Mapping[str, Any]) -> pd.Series:
+    """What the rebalancer balances, per account (indexed like ``accounts``),
+    by ``settings["balance_on"]``:
+
+    - ``potential``: the potential used (:func:`diligence.metrics.coverage.account_potential`);
+    - ``workload``: the activities logged on the account in the
+      ``active_window_days`` before T (any rep);
+    - ``composite``: ``Σ w[k] × x[k] / mean(x[k]) / Σ w`` over potential,
+      workload and ``bookings`` (won amount closed in the 365 days before T),
+      with ``w = settings["balance_weights"]``: each part scaled so that the
+      mean account scores 1 (a part that is 0 everywhere adds nothing), as
+      ZS-style alignment indices combine them.
+    """
+    from diligence.metrics.coverage import account_potential
+
+    accounts = tables["accounts"]
+    how = settings.get("balance_on", "potential")
+    potential = account_potential(accounts).astype(float).fillna(0.0)
+    if how == "potential":
+        return potential
+    as_of = as_of_date(params)
+    acts = tables.get("activities")
+    workload = pd.Series(0.0, index=accounts.index)
+    if acts is not None and len(acts):
+        inside = within_days_before(acts["activity_date"], as_of, int(params["active_window_days"])).to_numpy(bool)
+        counts = acts["account_id"][inside].value_counts()
+        workload = lookup(accounts["account_id"], counts).astype(float).fillna(0.0)
+    if how == "workload":
+        return workload
+    bookings = pd.Series(0.0, index=accounts.index)
+    opps = tables.get("opportunities")
+    if opps is not None and len(opps):
+        close = column_or_blank(opps, "close_date", "datetime64[ns]")
+        won = (won_mask(opps) & within_days_before(close, as_of, LOOKBACK_DAYS)).to_numpy(bool)
+        amount = column_or_blank(opps, "amount", "Float64").astype("Float64").fillna(0.0)
+        sums = amount[won].groupby(opps["account_id"][won], sort=False).sum()
+        bookings = lookup(accounts["account_id"], sums).astype(float).fillna(0.0)
+    weights = settings["balance_weights"]
+    total = sum(float(weights[k]) for k in ("potential", "workload", "bookings")) or 1.0
+    out = pd.Series(0.0, index=accounts.index)
+    for key, part in (("potential", potential), ("workload", workload), ("bookings", bookings)):
+        mean = float(part.mean()) if len(part) else 0.0
+        if mean > 0:
+            out = out + float(weights[key]) * part / mean
+    return out / total

@@ -24,6 +24,9 @@ Who is in the problem (SPEC §3 words):
   the segment, highest potential first. Assigning them is not a move.
 
 Every other account is fixed and its potential counts in its owner's book.
+What is balanced is the potential, unless ``balance_on`` says ``workload``
+or ``composite`` (:func:`diligence.scenarios.disruption.balance_measure`);
+``potential`` in the arrays then holds that measure.
 
 A rep is **eligible** for an account when it covers the account's segment
 (case-insensitive), is not junior when the account is enterprise-segment, and,
@@ -45,7 +48,6 @@ from diligence.metrics.coverage import (
     ORPHANED,
     REP_ASSIGNED,
     UNOWNED,
-    account_potential,
     active_rep_mask,
     as_of_date,
     classify_accounts,
@@ -197,7 +199,7 @@ def build_instance(tables: dict, params: dict, settings: dict, classes: pd.DataF
     )
     has_candidate = eligible.any(axis=1)[cls_all]
 
-    potential = account_potential(accounts).to_numpy(float)
+    potential = disruption.balance_measure(tables, params, settings).to_numpy(float)
     owner = column_or_blank(accounts, "owner_rep_id")
     current = pd.Index(rep_ids).get_indexer(owner.astype(object).where(owner.notna(), None))
     locked = accounts["account_id"].isin(settings["locked_accounts"]).to_numpy(bool)

@@ -20,7 +20,14 @@ import numpy as np
 import pandas as pd
 
 from diligence.metrics import balance
-from diligence.metrics.coverage import ORPHANED, as_of_date, classify_accounts, column_or_blank, lookup
+from diligence.metrics.coverage import (
+    ORPHANED,
+    account_potential,
+    as_of_date,
+    classify_accounts,
+    column_or_blank,
+    lookup,
+)
 from diligence.scenarios import disruption, heuristic, milp
 from diligence.scenarios.instance import ASSIGNED, FORCED, NEW, Instance, Score, band, build_instance, loads, score
 
@@ -300,7 +307,7 @@ def move_list(
             "account_name": acc["account_name"].astype("string"),
             "segment": column_or_blank(acc, "segment").astype("string"),
             "region": column_or_blank(acc, "region").astype("string"),
-            "potential": inst.potential[idx],
+            "potential": account_potential(acc).to_numpy(float),
             "from_rep_id": from_id,
             "from_rep": lookup(from_id, names).astype("string"),
             "to_rep_id": to_id,
