@@ -196,7 +196,7 @@ def _quarter_productivity(quarters_since_hire: int, ramp_months: float) -> float
     return float(ramp_fraction(months, ramp_months).mean())
 
 
-def hiring_plan(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
+def hiring_plan(tables: dict, params: dict, settings: dict, need: pd.DataFrame | None = None) -> pd.DataFrame:
     """Hiring by quarter and segment, with attrition and ramp (module docstring).
 
     Columns: ``quarter`` (1 = the quarter after T), ``quarter_label`` (``Q+1``
@@ -204,10 +204,11 @@ def hiring_plan(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
     hires, closing_headcount, productive_fte, bookings_capacity`` (productive
     FTE × quota per ramped rep / 4) and ``hires_cost`` (the plan's hires to
     date × cost per rep / 4). Sorted by
-    quarter then segment.
+    quarter then segment. ``need`` is :func:`headcount_need` of the same
+    settings when already at hand.
     """
     settings = with_inputs(tables, params, settings)
-    need = headcount_need(tables, params, settings)
+    need = headcount_need(tables, params, settings) if need is None else need
     columns = [
         "quarter",
         "quarter_label",
@@ -335,6 +336,8 @@ def economics(
     settings: dict,
     plan: pd.DataFrame | None = None,
     productivity: tuple[float, float] | None = None,
+    need: pd.DataFrame | None = None,
+    attainment: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """What the plan costs and returns in its first year, as ranges.
 
@@ -345,12 +348,14 @@ def economics(
     better territory design (``revenue_uplift_range`` × those bookings); and
     the net of hires (added bookings − cost). Amounts in the data's currency.
     ``productivity`` replaces the (low, high) productivity of a ramped rep, as
-    shares of quota (the sensitivity analysis moves it).
+    shares of quota (the sensitivity analysis moves it); ``need``
+    (:func:`headcount_need` of the same settings) and ``attainment``
+    (:func:`~diligence.metrics.balance.attainment`) are taken as given when at hand.
     """
     settings = with_inputs(tables, params, settings)
-    plan = hiring_plan(tables, params, settings) if plan is None else plan
-    need = headcount_need(tables, params, settings)
-    att = balance.attainment(tables, params)
+    need = headcount_need(tables, params, settings) if need is None else need
+    plan = hiring_plan(tables, params, settings, need) if plan is None else plan
+    att = balance.attainment(tables, params) if attainment is None else attainment
     productivity_value, productivity_basis, _ = ramped_productivity(att)
     low_rate = min(productivity_value, 1.0)
     high_rate = 1.0

@@ -12,8 +12,9 @@ not run).
 **How a point is solved** (deterministic; nothing depends on a clock):
 
 - the heuristic (:mod:`~diligence.scenarios.heuristic`) at that tolerance;
-- the answer of the next tighter point, which stays inside its (wider) band:
-  work is reused from point to point, and the objective (balance slack, then
+- the answer of the next tighter point, which stays inside its (wider) band,
+  with the moves the wider band no longer needs sent home: work is reused
+  from point to point, and the objective (balance slack, then
   disruption, then potential moved) can never rise as the band loosens, so
   where the band is met the moves and the disruption never rise either;
 - the main plan's answer, when its tolerance is on the curve (with its proof);
@@ -90,7 +91,10 @@ def tradeoff_curve(
         inst = dataclasses.replace(base, tolerance=float(tol))
         cands: list[tuple[str, np.ndarray]] = [("heuristic", heuristic.solve(inst).owner)]
         if previous is not None:
-            cands.append(("a tighter point", previous))
+            # the tighter answer, with the moves the wider band no longer needs sent home
+            relaxed = previous.copy()
+            heuristic.undo_moves(inst, relaxed)
+            cands.append(("a tighter point", relaxed))
         proven = False
         bound = None
         if known is not None and abs(known.instance.tolerance - tol) < 1e-12 and known.instance.n_accounts:

@@ -69,7 +69,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from diligence.scenarios.instance import ASSIGNED, BAND_EPS, POTENTIAL_WEIGHT, Instance, band, outside, score
+from diligence.scenarios.instance import ASSIGNED, BAND_EPS, POTENTIAL_WEIGHT, Instance, band, loads, outside, score
 
 _INF = float("inf")
 
@@ -496,6 +496,14 @@ def _undo(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
             owner[a] = dst
             load[src] -= x
             load[dst] += x
+
+
+def undo_moves(inst: Instance, owner: np.ndarray) -> None:
+    """Step 4 on a finished answer, in place: moved accounts go back to their
+    owner of today where both books stay inside their bands (used to reuse
+    an answer found under a tighter band)."""
+    load = loads(inst, owner)
+    _undo(inst, owner, load)
 
 
 def _consolidate(

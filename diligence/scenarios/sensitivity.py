@@ -46,14 +46,18 @@ DRIVER_LABELS: dict[str, str] = {
 }
 
 
-def driver_levels(tables: dict, params: dict, settings: dict) -> dict[str, tuple[float, float, float]]:
+def driver_levels(
+    tables: dict, params: dict, settings: dict, attainment: pd.DataFrame | None = None
+) -> dict[str, tuple[float, float, float]]:
     """(low, base, high) of each driver (module notes). ``quota_per_ramped_rep``
-    is a factor on each segment's quota; the others are the values used."""
+    is a factor on each segment's quota; the others are the values used.
+    ``attainment`` is :func:`~diligence.metrics.balance.attainment` when at hand."""
     s = cp.with_inputs(tables, params, settings)
     spread = settings["sensitivity"]
     ramp, attrition = float(s["ramp_months"]), float(s["annual_attrition"])
     low_up, high_up = (float(x) for x in s["revenue_uplift_range"])
-    value, _basis, _n = cp.ramped_productivity(balance.attainment(tables, params))
+    att = balance.attainment(tables, params) if attainment is None else attainment
+    value, _basis, _n = cp.ramped_productivity(att)
     rate = min(float(value), 1.0)
     q = float(spread["quota_per_ramped_rep"])
     return {
@@ -69,24 +73,22 @@ def driver_levels(tables: dict, params: dict, settings: dict) -> dict[str, tuple
     }
 
 
-def _figures(tables: dict, params: dict, settings: dict, need: pd.DataFrame, levels: dict[str, float]) -> dict:
-    """Every economics figure and the value of the plan at one set of driver values."""
-    seg = need["segment"].astype(str).tolist()
+def _figures(
+    tables: dict, params: dict, settings: dict, need: pd.DataFrame, att: pd.DataFrame, levels: dict[str, float]
+) -> dict:
+    """Every economics figure and the value of the plan at one set of driver
+    values (``need`` and ``att``: the base headcount need and attainment)."""
     s = {
         **settings,
         "ramp_months": levels["ramp_months"],
         "annual_attrition": levels["annual_attrition"],
-        "quota_per_ramped_rep": dict(
-            zip(seg, need["quota_per_ramped_rep"].to_numpy(float) * levels["quota_per_ramped_rep"])
-        ),
-        "fully_loaded_cost_per_rep": dict(zip(seg, need["cost_per_rep"].to_numpy(float))),
         "revenue_uplift_range": [levels["revenue_uplift"]] * 2,
     }
-    if need.empty:
-        s["quota_per_ramped_rep"] = settings["quota_per_ramped_rep"]
-        s["fully_loaded_cost_per_rep"] = settings["fully_loaded_cost_per_rep"]
+    # quota moves, the cost per rep stays at its base
+    need = need.assign(quota_per_ramped_rep=need["quota_per_ramped_rep"] * levels["quota_per_ramped_rep"])
     rate = levels["productivity"]
-    econ = cp.economics(tables, params, s, productivity=(rate, rate))
+    plan = cp.hiring_plan(tables, params, s, need)
+    econ = cp.economics(tables, params, s, plan, productivity=(rate, rate), need=need, attainment=att)
     out = {str(k): (None if pd.isna(v) else float(v)) for k, v in zip(econ["item"], econ["low"])}
     parts = [out.get(ADDED), out.get(COST)]
     out[VALUE] = None if any(p is None for p in parts) else parts[0] - parts[1] + (out.get(UPLIFT) or 0.0)
@@ -109,9 +111,14 @@ def sensitivity(tables: dict, params: dict, settings: dict, items: list[str] | N
     """
     s = cp.with_inputs(tables, params, settings)
     need = cp.headcount_need(tables, params, s)
-    levels = driver_levels(tables, params, settings)
+    att = balance.attainment(tables, params)
+    levels = driver_levels(tables, params, settings, att)
     base_levels = {d: lv[1] for d, lv in levels.items()}
-    base = _figures(tables, params, s, need, base_levels)
+
+    def figures(lv: dict[str, float]) -> dict:
+        return _figures(tables, params, s, need, att, lv)
+
+    base = figures(base_levels)
     ends: dict[str, tuple[dict, dict]] = {}
     for d in DRIVERS:
         lo_hi = []
@@ -119,7 +126,7 @@ def sensitivity(tables: dict, params: dict, settings: dict, items: list[str] | N
             if levels[d][end] == levels[d][1]:
                 lo_hi.append(base)
             else:
-                lo_hi.append(_figures(tables, params, s, need, {**base_levels, d: levels[d][end]}))
+                lo_hi.append(figures({**base_levels, d: levels[d][end]}))
         ends[d] = (lo_hi[0], lo_hi[1])
     rows = []
     for item in items if items is not None else list(base):
@@ -133,8 +140,8 @@ def sensitivity(tables: dict, params: dict, settings: dict, items: list[str] | N
         }
         best = {d: levels[d][2 if worst[d] == levels[d][0] else 0] for d in DRIVERS}
         moving = [d for d in DRIVERS if swings[d] > 1e-9 * max(1.0, abs(b))]
-        low = _figures(tables, params, s, need, worst)[item] if moving else b
-        high = _figures(tables, params, s, need, best)[item] if moving else b
+        low = figures(worst)[item] if moving else b
+        high = figures(best)[item] if moving else b
         top = sorted(moving, key=lambda d: (-swings[d], DRIVERS.index(d)))[:3]
         rows.append((item, low, b, high, ", ".join(DRIVER_LABELS[d] for d in top)))
     ranges = pd.DataFrame(rows, columns=["item", "low", "base", "high", "drivers"])
