@@ -614,3 +614,21 @@ def test_balance_on_workload_or_a_composite_index():
     assert plan.score.moves == 1 and plan.moves["account_id"].tolist()[0] in {"A3", "A4"}
     with pytest.raises(InputError):
         resolve_settings({"balance_on": "revenue"})
+
+
+def test_assumed_inputs_say_where_they_come_from_and_observed_ones_replace_them():
+    from diligence.report.html import assumption_rows
+
+    reps = _reps([_rep(1), _rep(2)])
+    tables = {"accounts": _accounts([("A1", "R1", "SMB", "East", 1.0)]), "reps": reps}
+    inputs = cp.plan_inputs(tables, PARAMS, resolve_settings({"ramp_months": 4}))
+    by = inputs.set_index("setting")
+    assert by.loc["annual_attrition", "basis"] == "assumed"
+    assert by.loc["annual_attrition", "note"].startswith("the kit's planning default")
+    assert by.loc["ramp_months", "basis"] == "set"
+    rows = assumption_rows(inputs, PARAMS)
+    assert [r["basis"] for r in rows] == ["assumed", "set", "assumed", "set"]  # PARAMS sets accounts_per_rep
+    assert rows[-1]["item"] == "Accounts per rep (capacity need)"
+    assert assumption_rows(None, PARAMS) == []
+    default = assumption_rows(inputs, resolve_params({"as_of": AS_OF}))[-1]
+    assert default["basis"] == "assumed" and "SPEC §6" in default["source"]

@@ -45,6 +45,18 @@ from diligence.params import ASSUMED_INPUTS
 from diligence.text import fmt_months, fmt_pct
 
 PLANNED_PREFIX = "PLANNED"
+#: Where each assumed input comes from, as the report's inputs table and methodology appendix say it.
+ASSUMED_SOURCES: dict[str, str] = {
+    "annual_attrition": (
+        "the kit's planning default (diligence.params.ASSUMED_INPUTS), not a figure measured at this company "
+        "nor a published benchmark; set scenarios.annual_attrition to replace it"
+    ),
+    "ramp_months": (
+        "the kit's planning default (diligence.params.ASSUMED_INPUTS), one ramp for every segment, not a figure "
+        "measured at this company nor a published benchmark; set scenarios.ramp_months to replace it"
+    ),
+    "productivity": "the kit's default: a ramped rep sells its full quota",
+}
 OBSERVED, ASSUMED, SET = "observed", "assumed", "set"
 #: Reps needed behind an observed input before it replaces the assumption.
 MIN_OBSERVED_REPS = {"annual_attrition": 5, "ramp_months": 3, "productivity": 3}
@@ -77,7 +89,7 @@ def plan_inputs(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
                 if observed is not None
                 else "the data do not show it"
             )
-            rows.append((label, name, ASSUMED_INPUTS[name], ASSUMED, None, f"default assumption: {why}"))
+            rows.append((label, name, ASSUMED_INPUTS[name], ASSUMED, None, f"{ASSUMED_SOURCES[name]}; {why}"))
 
     choose(
         "annual_attrition",
@@ -96,7 +108,11 @@ def plan_inputs(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
         "{:.1f}",
     )
     value, basis, n = ramped_productivity(balance.attainment(tables, params))
-    note = "median attainment of the reps who carried a quota all year" if basis == OBSERVED else "full quota"
+    note = (
+        "median attainment of the reps who carried a quota all year"
+        if basis == OBSERVED
+        else ASSUMED_SOURCES["productivity"] + "; fewer than 3 reps carried a quota all year"
+    )
     rows.append(("Productivity of a ramped rep (share of quota)", "productivity", value, basis, n, note))
     out = pd.DataFrame(rows, columns=["input", "setting", "value", "basis", "reps", "note"])
     out["reps"] = out["reps"].astype(float)

@@ -209,9 +209,21 @@ class _Books:
         self.tiers: dict[tuple[int, int], set[float]] = defaultdict(set)
         self.cost = inst.move_cost
         free = (inst.kind != ASSIGNED) | (owner != inst.current)
+        tier = np.where(free, FREE, inst.move_cost)
         order = np.lexsort((np.arange(inst.n_accounts), inst.potential))
-        for a in order:
-            self.add(int(owner[a]), int(inst.cls[a]), self.tier(a, bool(free[a])), (float(inst.potential[a]), int(a)))
+        # in order of potential, so each list is built sorted by appending
+        lists, classes, tiers = self.lists, self.classes, self.tiers
+        for a, rep, cls, t, x in zip(
+            order.tolist(),
+            owner[order].tolist(),
+            inst.cls[order].tolist(),
+            tier[order].tolist(),
+            inst.potential[order].tolist(),
+        ):
+            lists[(rep, cls, t)].append((x, a))
+            classes[rep].add(cls)
+            if t != FREE:
+                tiers[(rep, cls)].add(t)
 
     def tier(self, a: int, free: bool) -> float:
         return FREE if free else float(self.cost[a])
