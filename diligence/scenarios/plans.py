@@ -39,7 +39,7 @@ from diligence.scenarios.rebalance import apply_plan, rebalance
 
 #: The plans shown when the parameters name none.
 DEFAULT_PLANS: list[dict[str, Any]] = [
-    {"name": "Rebalance, no new seats", "hires_by_segment": {}},
+    {"name": "Rebalance, today's headcount kept", "hires_by_segment": {}},  # leavers replaced, no new seats
     {"name": "Rebalance and hire to the norms", "hires_by_segment": None},
     {
         "name": "Wider band, customers kept",
