@@ -429,7 +429,10 @@ def _exchange(
     scale = inst.scale()
     member = (inst.rep_group >= 0) if group is None else (inst.rep_group == group)
     margin = 0.5 * BAND_EPS * scale[np.maximum(inst.rep_group, 0)]
-    by_rep = np.argsort(owner, kind="stable")
+    # only the books worked on (and their peers, of the same groups) are indexed: on a large
+    # instance, sorting every account for each group's pass dominated the step
+    sel = np.flatnonzero(member[owner])
+    by_rep = sel[np.argsort(owner[sel], kind="stable")]
     cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
     held = {r: by_rep[cuts[r] : cuts[r + 1]] for r in range(inst.n_reps)}
     stuck: set[int] = set()  # reps no exchange fixes until their group changes
