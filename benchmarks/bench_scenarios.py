@@ -2,15 +2,21 @@
 MILP on small ones.
 
     .venv/bin/python benchmarks/bench_scenarios.py [--sizes 10000 100000] [--reps 50 200] [--compare 30] [--tolerances 0.1 0.2]
+        [--curve-sizes 100000 1000000] [--plans 20]
 
 Companies are random: three segments, reps spread over them (a fifth junior),
-a quarter of accounts unassigned, books skewed. Target: 100k accounts and 200
-reps in under 30 s.
+a quarter of accounts unassigned, books skewed. In the solver comparison every
+account also gets a move cost of 1 to 4 (as open deals, customers and owners'
+activity give them), and the heuristic's disruption is set against the MILP's.
+Targets: 100k accounts and 200 reps in under 30 s; each point of the trade-off
+curve under 60 s at 1M accounts; twenty named plans on the demo company in
+under a minute.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 import time
@@ -23,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from diligence.contract import typed
 from diligence.params import resolve_params
-from diligence.scenarios import heuristic, instance, milp, rebalance, resolve_settings
+from diligence.scenarios import curve, heuristic, instance, milp, plans, rebalance, resolve_settings
 
 SEGMENTS = np.array(["Enterprise", "Mid-Market", "SMB"])
 
@@ -97,6 +103,8 @@ def compare_solvers(n: int, tolerance: float) -> pd.DataFrame:
         tables = company(int(rng.integers(60, 200)), int(rng.integers(6, 13)), seed)
         params = resolve_params({"as_of": "2026-06-30", "accounts_per_rep": dict.fromkeys(SEGMENTS, 40)})
         inst = instance.build_instance(tables, params, resolve_settings({"balance_tolerance": tolerance}))
+        cost = 1 + np.random.default_rng(seed).choice([0, 0, 1, 2, 3], size=inst.n_accounts).astype(float)
+        inst = dataclasses.replace(inst, move_cost=cost)
         exact = milp.solve(inst, 30)
         greedy_run = heuristic.solve(inst)
         best, greedy = instance.score(inst, exact.owner), instance.score(inst, greedy_run.owner)
@@ -109,6 +117,8 @@ def compare_solvers(n: int, tolerance: float) -> pd.DataFrame:
                 "milp_feasible_band": best.within_tolerance,
                 "milp_moves": best.moves,
                 "heuristic_moves": greedy.moves,
+                "milp_disruption": best.disruption,
+                "heuristic_disruption": greedy.disruption,
                 "heuristic_in_band": greedy.within_tolerance,
                 "milp_seconds": round(exact.seconds, 2),
                 "heuristic_seconds": round(greedy_run.seconds, 3),
@@ -117,13 +127,60 @@ def compare_solvers(n: int, tolerance: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def time_curve(n_accounts: int, n_reps: int) -> dict:
+    """The trade-off curve on a random company, the heuristic alone (above
+    ``milp_max_accounts`` the MILP does not run): seconds per point."""
+    tables = company(n_accounts, n_reps)
+    norm = math.ceil(n_accounts / n_reps * 1.1)
+    params = resolve_params({"as_of": "2026-06-30", "accounts_per_rep": dict.fromkeys(SEGMENTS, norm)})
+    settings = resolve_settings({"curve_milp_node_limit": 0})
+    t0 = time.perf_counter()
+    points, _, _ = curve.tradeoff_curve(tables, params, settings)
+    seconds = time.perf_counter() - t0
+    return {
+        "accounts": n_accounts,
+        "reps": n_reps,
+        "points": len(points),
+        "seconds": round(seconds, 1),
+        "seconds_per_point": round(seconds / len(points), 1),
+        "moves": points["moves"].tolist(),
+    }
+
+
+def time_plans(n: int) -> dict:
+    """``n`` named plans (tolerances and hires varied) on the demo company."""
+    from diligence.execution.notebook import open_run
+
+    run = open_run(None, None)
+    variants = [
+        {
+            "name": f"Plan {i + 1}",
+            "balance_tolerance": [0.05, 0.1, 0.15, 0.2, 0.25][i % 5],
+            **({"hires_by_segment": {}} if i % 4 == 0 else {}),
+            **({"protect": ["customer"]} if i % 3 == 0 else {}),
+        }
+        for i in range(n)
+    ]
+    settings = resolve_settings({**run.params["scenarios"], "plans": variants})
+    t0 = time.perf_counter()
+    evaluated = plans.evaluate_plans(run.tables, run.params, settings, run.metrics())
+    return {"plans": len(evaluated), "seconds": round(time.perf_counter() - t0, 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     ap.add_argument("--reps", type=int, nargs="*", default=[50, 200])
     ap.add_argument("--compare", type=int, default=30)
     ap.add_argument("--tolerances", type=float, nargs="*", default=[0.1, 0.2])
+    ap.add_argument("--curve-sizes", type=int, nargs="*", default=[100_000])
+    ap.add_argument("--curve-reps", type=int, default=200)
+    ap.add_argument("--plans", type=int, default=20)
     args = ap.parse_args()
+    for n in args.curve_sizes:
+        print(time_curve(n, args.curve_reps), flush=True)
+    if args.plans:
+        print(time_plans(args.plans), flush=True)
     for n in args.sizes:
         for r in args.reps:
             print(time_heuristic(n, r), flush=True)
@@ -134,7 +191,8 @@ def main() -> None:
         print(
             f"tolerance ±{tolerance:.0%}: MILP proven optimal {int(table['optimal'].sum())}/{len(table)}; "
             f"band feasible for MILP {len(ok)}, heuristic in band there {int(ok['heuristic_in_band'].sum())}; "
-            f"moves heuristic/MILP {int(ok['heuristic_moves'].sum())}/{int(ok['milp_moves'].sum())}",
+            f"moves heuristic/MILP {int(ok['heuristic_moves'].sum())}/{int(ok['milp_moves'].sum())}; "
+            f"disruption heuristic/MILP {ok['heuristic_disruption'].sum():g}/{ok['milp_disruption'].sum():g}",
             flush=True,
         )
 

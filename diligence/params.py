@@ -312,6 +312,24 @@ SCENARIO_DEFAULTS: dict[str, Any] = {
     "cost_to_quota_ratio": 0.35,  # fully loaded cost of a rep as a share of its quota, when no cost is given
     "quota_per_ramped_rep": None,  # None: median quota of the segment's active quota-carrying reps
     "revenue_uplift_range": [0.02, 0.07],  # revenue gain from better territory design (background documents)
+    # What a move costs beyond 1, per disruption class of the account (diligence.scenarios.disruption):
+    # an open opportunity, a customer (a win in the last 365 days), an activity by its owner in the window.
+    "disruption_weights": {"open_opportunity": 2.0, "customer": 3.0, "owner_activity": 1.0},
+    "protect": [],  # disruption classes whose accounts may not move at all, e.g. [customer]
+    # The trade-off curve: the rebalancer at each balance tolerance.
+    "curve_tolerances": [0.05, 0.10, 0.15, 0.20, 0.25],
+    # Branch-and-bound nodes the MILP may spend proving each curve point (a count, not a clock, so the
+    # curve is the same on any machine); 0: the heuristic alone, no proof.
+    "curve_milp_node_limit": 200,
+    # Named plans evaluated side by side: [{name, balance_tolerance, hires_by_segment, attrition,
+    # ramp_months, protect, ...}]; None: the three standard plans (diligence.scenarios.plans).
+    "plans": None,
+    # What the books are balanced on: potential, workload (activities in the window) or a composite
+    # of potential, workload and last year's bookings, each scaled to a mean of 1, with these weights.
+    "balance_on": "potential",
+    "balance_weights": {"potential": 1.0, "workload": 1.0, "bookings": 1.0},
+    # Sensitivity of the value: each assumption moved by these amounts, one at a time.
+    "sensitivity": {"ramp_months": 2.0, "annual_attrition": 0.10, "quota_per_ramped_rep": 0.20},
 }
 
 #: The capacity plan's inputs when neither the settings nor the data give them.
@@ -336,6 +354,9 @@ def resolve_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, An
     overrides = dict(overrides or {})
     reject_unknown(overrides, SCENARIO_DEFAULTS, "scenario settings: unknown name(s)")
     out = copy.deepcopy(SCENARIO_DEFAULTS)
+    for name in ("disruption_weights", "sensitivity", "balance_weights"):  # merged key by key into their defaults
+        if isinstance(overrides.get(name), Mapping):
+            overrides[name] = {**SCENARIO_DEFAULTS[name], **overrides[name]}
     out.update({k: v for k, v in overrides.items() if v is not None or SCENARIO_DEFAULTS[k] is None})
     for name in _FRACTIONS:
         if out[name] is None and name in ASSUMED_INPUTS:
@@ -372,6 +393,118 @@ def resolve_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, An
         )
         if not ok:
             raise InputError(f"scenario settings: {name} must be a number, a mapping segment -> number, or null.")
+    _check_disruption(out)
+    _check_curve(out)
+    out["sensitivity"] = _merged_numbers(out, "sensitivity")
+    out["balance_weights"] = _merged_numbers(out, "balance_weights")
+    if out["balance_on"] not in ("potential", "workload", "composite"):
+        raise InputError(
+            f"scenario settings: balance_on must be potential, workload or composite, got {out['balance_on']!r}."
+        )
+    if out["plans"] is not None:
+        out["plans"] = [_check_plan(plan, i) for i, plan in enumerate(_list(out["plans"], "plans"))]
     out["plan_quarters"] = int(out["plan_quarters"])
     out["milp_max_accounts"] = int(out["milp_max_accounts"])
     return out
+
+
+#: Disruption classes (diligence.scenarios.disruption.CLASSES), named here so that settings validate
+#: without importing the scenario engine.
+DISRUPTION_CLASSES: tuple[str, ...] = ("open_opportunity", "customer", "owner_activity")
+#: What a named plan may set: its name, hires per segment, and these scenario settings
+#: (``attrition`` is the plan's ``annual_attrition``).
+PLAN_KEYS: tuple[str, ...] = (
+    "name",
+    "balance_tolerance",
+    "hires_by_segment",
+    "attrition",
+    "ramp_months",
+    "protect",
+    "locked_accounts",
+    "disruption_weights",
+    "region_affinity",
+    "reassign_junior_enterprise",
+    "balance_on",
+    "balance_weights",
+    "quota_per_ramped_rep",
+    "fully_loaded_cost_per_rep",
+    "revenue_uplift_range",
+)
+
+
+def _list(value: Any, name: str) -> list:
+    if not isinstance(value, list):
+        raise InputError(f"scenario settings: {name} must be a list, got {value!r}.")
+    return value
+
+
+def _merged_numbers(out: dict[str, Any], name: str) -> dict[str, float]:
+    value = out[name]
+    if not isinstance(value, Mapping):
+        raise InputError(f"scenario settings: {name} must be a mapping, got {value!r}.")
+    reject_unknown(value, SCENARIO_DEFAULTS[name], f"scenario settings: {name}: unknown name(s)")
+    for key, x in value.items():
+        if not _number(x) or x < 0:
+            raise InputError(f"scenario settings: {name}.{key} must be a number ≥ 0, got {x!r}.")
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def _check_disruption(out: dict[str, Any]) -> None:
+    """Validate ``disruption_weights`` (a number ≥ 0 per class) and ``protect`` (class names), in place."""
+    out["disruption_weights"] = _merged_numbers(out, "disruption_weights")
+    protect = [out["protect"]] if isinstance(out["protect"], str) else out["protect"]
+    protect = _list(protect, "protect")
+    bad = [p for p in protect if p not in DISRUPTION_CLASSES]
+    if bad:
+        raise InputError(
+            f"scenario settings: protect names unknown class(es) {', '.join(map(str, bad))}; "
+            f"classes are {', '.join(DISRUPTION_CLASSES)}."
+        )
+    out["protect"] = list(protect)
+
+
+def _check_curve(out: dict[str, Any]) -> None:
+    """Validate the trade-off curve's settings, in place (tolerances sorted, unique)."""
+    tolerances = _list(out["curve_tolerances"], "curve_tolerances")
+    if not tolerances or not all(_number(t) and 0 <= t < 1 for t in tolerances):
+        raise InputError("scenario settings: curve_tolerances must be fractions in [0, 1), at least one.")
+    out["curve_tolerances"] = sorted({float(t) for t in tolerances})
+    nodes = out["curve_milp_node_limit"]
+    if not _number(nodes) or nodes < 0 or int(nodes) != nodes:
+        raise InputError(f"scenario settings: curve_milp_node_limit must be a whole number ≥ 0, got {nodes!r}.")
+    out["curve_milp_node_limit"] = int(nodes)
+
+
+def _check_plan(plan: Any, i: int) -> dict[str, Any]:
+    """One named plan, validated: its name, ``hires_by_segment`` (a mapping
+    segment -> whole number ≥ 0, or None for the hires the norms call for) and
+    the scenario settings it overrides (each validated as the settings are)."""
+    if not isinstance(plan, Mapping):
+        raise InputError(f"scenario settings: plans[{i}] must be a mapping, got {plan!r}.")
+    reject_unknown(plan, dict.fromkeys(PLAN_KEYS), f"scenario settings: plans[{i}]: unknown name(s)")
+    name = plan.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"scenario settings: plans[{i}] needs a name.")
+    hires = plan.get("hires_by_segment")
+    if hires is not None and not (
+        isinstance(hires, Mapping) and all(_number(v) and v >= 0 and int(v) == v for v in hires.values())
+    ):
+        raise InputError(
+            f"scenario settings: plans[{i}] ({name}): hires_by_segment must map segments to whole numbers ≥ 0."
+        )
+    overrides = {("annual_attrition" if k == "attrition" else k): v for k, v in plan.items()}
+    overrides.pop("name")
+    overrides.pop("hires_by_segment", None)
+    try:
+        checked = resolve_settings(overrides)
+    except InputError as exc:
+        raise InputError(f"plans[{i}] ({name}): {exc}") from None
+    return {
+        "name": name.strip(),
+        "hires_by_segment": None if hires is None else {str(k): int(v) for k, v in hires.items()},
+        **{
+            k: checked["annual_attrition" if k == "attrition" else k]
+            for k in plan
+            if k not in ("name", "hires_by_segment")
+        },
+    }

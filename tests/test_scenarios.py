@@ -56,7 +56,7 @@ def test_one_move_balances_two_books_with_both_solvers():
         assert plan.moves["to_rep_id"].tolist() == ["R2"]
         books = balance.book_potential(apply_plan(tables, plan), PARAMS)
         assert books["potential"].tolist() == [25.0, 25.0]
-    assert crm_load(plan).columns.tolist() == ["account_id", "new_owner_rep_id"]
+    assert crm_load(plan).columns.tolist() == ["account_id", "new_owner_rep_id", "reason", "move_class"]
 
 
 def test_rules_locks_seniority_region_and_capacity():
@@ -319,3 +319,316 @@ def test_books_left_outside_the_band_are_marked_and_explained():
     assert "1 stays below it because the rules let the rep receive none" in sentence
     assert "2 stay above it (at most 16.9% over its top)" in sentence
     assert _outside_band(plan.band_position().assign(band="within")) == ""
+
+
+def _with_history(accounts, reps):
+    """A1 has an open deal, A2 was won 100 days before T, A3 was worked by its
+    owner last month, A4 was worked by someone else; the others are idle."""
+    opps = typed(
+        "opportunities",
+        pd.DataFrame(
+            {
+                "opportunity_id": ["O1", "O2", "O3"],
+                "account_id": ["A1", "A2", "A9"],
+                "owner_rep_id": ["R1", "R1", "R1"],
+                "amount": [500.0, 300.0, 50.0],
+                "created_date": pd.to_datetime(["2026-01-01", "2025-12-01", "2024-01-01"]),
+                "close_date": pd.to_datetime(["2026-09-30", "2026-03-22", "2024-06-01"]),
+                "is_closed": [False, True, True],
+                "is_won": [False, True, True],
+            }
+        ),
+    )
+    acts = typed(
+        "activities",
+        pd.DataFrame(
+            {
+                "activity_id": ["X1", "X2"],
+                "account_id": ["A3", "A4"],
+                "rep_id": ["R1", "R2"],
+                "activity_date": pd.to_datetime(["2026-06-01", "2026-06-01"]),
+            }
+        ),
+    )
+    return {"accounts": accounts, "reps": reps, "opportunities": opps, "activities": acts}
+
+
+def test_disruption_classes_and_what_a_move_costs():
+    from diligence.scenarios import disruption
+
+    accounts = _accounts([(f"A{i}", "R1", "SMB", "East", 10.0) for i in range(1, 6)])
+    tables = _with_history(accounts, _reps([_rep(1), _rep(2)]))
+    classes = disruption.account_classes(tables, PARAMS)
+    assert classes["open_opportunity"].tolist() == [True, False, False, False, False]
+    assert classes["customer"].tolist() == [False, True, False, False, False]
+    assert classes["owner_activity"].tolist() == [False, False, True, False, False]
+    assert classes["open_pipeline"].tolist() == [500.0, 0.0, 0.0, 0.0, 0.0]
+    weights = {"open_opportunity": 2.0, "customer": 3.0, "owner_activity": 1.0}
+    assert disruption.move_cost(classes, weights).tolist() == [3.0, 4.0, 2.0, 1.0, 1.0]
+    assert disruption.class_label(classes).tolist() == [
+        "open opportunity",
+        "customer",
+        "worked by its owner",
+        "idle",
+        "idle",
+    ]
+    moved = disruption.summary(classes, pd.Series(["A1", "A2", "A4"]))
+    assert moved["accounts_moved"] == 3 and moved["idle_moved"] == 1
+    assert moved["open_pipeline_moved"] == 500.0 and moved["customers_moved"] == 1
+
+
+@pytest.mark.parametrize("solver", ["milp", "heuristic"])
+def test_an_idle_account_moves_before_an_active_one(solver):
+    # R1 holds four accounts of 10 and R2 two: one move balances them, and
+    # any of R1's accounts would do. Only A4 and A5 are idle; A4 sorts first.
+    reps = _reps([_rep(1), _rep(2)])
+    accounts = _accounts(
+        [(f"A{i}", "R1", "SMB", "East", 10.0) for i in range(1, 5)]
+        + [(f"B{i}", "R2", "SMB", "East", 10.0) for i in range(1, 3)]
+    )
+    tables = _with_history(accounts, reps)
+    plan = rebalance(tables, PARAMS, resolve_settings(), solver=solver)
+    assert plan.moves["account_id"].tolist() == ["A4"]
+    assert plan.moves["move_class"].tolist() == ["idle"]
+    assert plan.score.disruption == 1.0
+    # Without weights, a move is a move: the tie goes to the first account.
+    flat = resolve_settings(
+        {"disruption_weights": dict.fromkeys(("open_opportunity", "customer", "owner_activity"), 0)}
+    )
+    plan = rebalance(tables, PARAMS, flat, solver=solver)
+    assert plan.score.moves == 1 and plan.score.disruption == 1.0
+
+
+@pytest.mark.parametrize("solver", ["milp", "heuristic"])
+def test_protected_accounts_never_move(solver):
+    # The heavy book's only accounts that would balance it are a customer and
+    # an account with an open deal: protected, the plan leaves the band unmet.
+    reps = _reps([_rep(1), _rep(2)])
+    accounts = _accounts(
+        [("A1", "R1", "SMB", "East", 30.0), ("A2", "R1", "SMB", "East", 30.0), ("A3", "R1", "SMB", "East", 1.0)]
+        + [("B1", "R2", "SMB", "East", 10.0)]
+    )
+    tables = _with_history(accounts, reps)
+    free = rebalance(tables, PARAMS, resolve_settings(), solver=solver)
+    assert free.score.moves >= 1 and set(free.moves["account_id"]) & {"A1", "A2"}
+    guarded = rebalance(tables, PARAMS, resolve_settings({"protect": ["customer", "open_opportunity"]}), solver=solver)
+    assert not set(guarded.moves["account_id"]) & {"A1", "A2"}
+    owner = dict(zip(accounts["account_id"], guarded.owner))
+    assert owner["A1"] == "R1" and owner["A2"] == "R1"
+    assert guarded.disruption()["customers_moved"] == 0
+    assert guarded.disruption()["open_pipeline_moved"] == 0.0
+    with pytest.raises(InputError):
+        resolve_settings({"protect": ["customers"]})
+
+
+@pytest.mark.parametrize("tolerance", [0.1, 0.2])
+def test_heuristic_matches_the_milp_with_disruption_weights(tolerance):
+    # The benchmark family with every account given a move cost of 1 to 4, as
+    # open deals, customers and owners' activity make them.
+    import dataclasses
+
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    settings = resolve_settings({"balance_tolerance": tolerance})
+    feasible = greedy_cost = best_cost = 0
+    for seed in range(100, 140):
+        inst = instance.build_instance(_random_company(seed), params, settings)
+        cost = 1 + np.random.default_rng(seed).choice([0, 0, 1, 2, 3], size=inst.n_accounts).astype(float)
+        inst = dataclasses.replace(inst, move_cost=cost)
+        exact = milp.solve(inst, 20)
+        assert exact.optimal
+        best, greedy = instance.score(inst, exact.owner), instance.score(inst, heuristic.solve(inst).owner)
+        assert greedy.objective >= best.objective - 1e-6 * max(1.0, abs(best.objective))
+        if best.within_tolerance:
+            assert greedy.within_tolerance, seed
+            feasible += 1
+            greedy_cost += greedy.disruption
+            best_cost += best.disruption
+    assert feasible >= 10
+    assert greedy_cost <= 1.02 * best_cost, (greedy_cost, best_cost)
+
+
+def test_the_curve_never_needs_more_moves_at_a_looser_tolerance():
+    import dataclasses
+
+    from diligence.scenarios import curve
+
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    settings = resolve_settings({"curve_tolerances": [0.25, 0.05, 0.1, 0.15, 0.2], "curve_milp_node_limit": 0})
+    assert settings["curve_tolerances"] == [0.05, 0.1, 0.15, 0.2, 0.25]
+    for seed in range(100, 110):
+        tables = _random_company(seed)
+        points, owners, inst = curve.tradeoff_curve(tables, params, settings)
+        assert points["tolerance"].tolist() == settings["curve_tolerances"]
+        inside = points.loc[points["books_outside"] == 0]
+        assert inside["moves"].is_monotonic_decreasing, (seed, points)
+        assert inside["disruption"].is_monotonic_decreasing
+        # each point's answer is what its row says
+        for row in points.itertuples():
+            at = dataclasses.replace(inst, tolerance=row.tolerance)
+            assert instance.score(at, owners[row.tolerance]).moves == row.moves
+            assert curve.books_outside(at, owners[row.tolerance]) == row.books_outside
+    # With the MILP, every point of a small problem is proven.
+    proven, _, _ = curve.tradeoff_curve(_random_company(100), params, resolve_settings({"curve_milp_node_limit": 500}))
+    assert proven["optimal"].all() and (proven["gap"] == 0).all()
+
+
+def test_the_knee_and_the_recommended_tolerance():
+    from diligence.scenarios import curve
+
+    def frame(moves, outside=None):
+        n = len(moves)
+        return pd.DataFrame(
+            {
+                "tolerance": [0.05, 0.10, 0.15, 0.20, 0.25][:n],
+                "moves": moves,
+                "disruption": [float(m) for m in moves],
+                "books_outside": outside or [0] * n,
+            }
+        )
+
+    # Steep, then flat: the knee is where the flattening starts.
+    bent = frame([100, 40, 30, 25, 22])
+    assert curve.knee(bent) == 1
+    tol, sentence = curve.recommendation(bent)
+    assert tol == 0.10
+    assert sentence.startswith("±10% is the recommended tolerance (40 accounts moved)")
+    assert "tightening it to ±5% costs 60 more moves" in sentence
+    assert "loosening it to ±15% saves only 10" in sentence
+    # Even steps: no knee; the configured tolerance is kept and said to be.
+    straight = frame([50, 40, 30, 20, 10])
+    assert curve.knee(straight) is None
+    tol, sentence = curve.recommendation(straight, 0.15)
+    assert tol == 0.15 and sentence.startswith("No tolerance stands out") and "±15%" in sentence
+    # Balance costs nothing: the tightest.
+    assert curve.knee(frame([5, 5, 5])) == 0
+    records = curve.curve_records(bent.assign(optimal=True, gap=pd.array([0.0, None, 0.0, 0.0, 0.0], dtype="Float64")))
+    assert records[1] == {
+        "tolerance": 0.1,
+        "moves": 40,
+        "disruption": 40.0,
+        "books_outside": 0,
+        "optimal": True,
+        "gap": None,
+    }
+
+
+def test_every_plan_is_measured_by_the_functions_that_measure_today():
+    from diligence.metrics import capacity, flags
+    from diligence.scenarios import plans
+
+    reps = _reps([_rep(1), _rep(2), _rep(3, "senior", "Enterprise"), _rep(4, "senior", "Enterprise")])
+    rows = [
+        (f"S{i:02d}", "R1" if i < 14 else ("R2" if i < 18 else None), "SMB", "East", 1.0 + i % 3) for i in range(24)
+    ]
+    rows += [(f"E{i}", "R3" if i < 4 else "R4", "Enterprise", "East", 10.0 + i) for i in range(6)]
+    tables = _with_history(_accounts(rows), reps)
+    params = resolve_params({"as_of": AS_OF, "accounts_per_rep": {"SMB": 8, "Enterprise": 5}})
+    settings = resolve_settings(
+        {
+            "annual_attrition": 0.1,
+            "ramp_months": 3,
+            "plans": [
+                {"name": "No hires", "hires_by_segment": {}},
+                {"name": "Two SMB hires, wide", "hires_by_segment": {"smb": 2}, "balance_tolerance": 0.25},
+                {"name": "Norms, slow ramp", "ramp_months": 9, "attrition": 0.3, "protect": ["customer"]},
+            ],
+        }
+    )
+    evaluated = plans.evaluate_plans(tables, params, settings)
+    assert [e["name"] for e in evaluated] == ["No hires", "Two SMB hires, wide", "Norms, slow ramp"]
+    assert [e["hires_now"] for e in evaluated] == [0, 2, 1]  # SMB need: ceil(24 / 8) = 3 for 2 reps
+    for e in evaluated:
+        again = coverage.metrics(e["tables"], params) | balance.metrics(e["tables"], params)
+        again |= capacity.metrics(e["tables"], params)
+        for name, value in again.items():
+            assert e["metrics"][name] == value, (e["name"], name)
+        assert e["flags"] == flags.evaluate(e["metrics"], params, e["tables"])
+        assert e["value_low"] <= e["value_high"]
+    assert evaluated[2]["settings"]["annual_attrition"] == 0.3
+    table = plans.side_by_side(evaluated)
+    assert table["plan"].tolist() == ["No hires", "Two SMB hires, wide", "Norms, slow ramp"]
+    assert table["balance_tolerance"].tolist() == [0.1, 0.25, 0.1]
+    records = plans.plan_records(evaluated)
+    assert set(records[0]) == {"name", "metrics", "flags", "moves", "hires", "cost", "value_low", "value_high"}
+    # without plans in the parameters, the standard three
+    assert len(plans.plans_of(resolve_settings())) == 3
+    with pytest.raises(InputError):
+        resolve_settings({"plans": [{"name": "x", "hires": 3}]})
+    with pytest.raises(InputError):
+        resolve_settings({"plans": [{"balance_tolerance": 0.2}]})
+    with pytest.raises(InputError):
+        resolve_params({"scenarios": {"plans": [{"name": "x", "attrition": 2}]}})
+
+
+def test_sensitivity_swings_each_assumption_alone():
+    from diligence.scenarios import sensitivity
+
+    reps = _reps([_rep(1), _rep(2)])
+    accounts = _accounts([(f"A{i}", "R1", "SMB", "East", 1.0) for i in range(350)])  # need 4 at 100 per rep
+    tables = _with_history(accounts, reps)
+    settings = resolve_settings(
+        {"annual_attrition": 0.0, "ramp_months": 6, "quota_per_ramped_rep": 400.0, "fully_loaded_cost_per_rep": 100.0}
+    )
+    result = sensitivity.sensitivity(tables, PARAMS, settings)
+    levels = result["levels"]
+    assert levels["ramp_months"] == (4.0, 6.0, 8.0)
+    assert levels["annual_attrition"] == (0.0, 0.0, 0.1)
+    assert levels["revenue_uplift"] == pytest.approx((0.02, 0.045, 0.07))
+    tornado = result["tornado"].set_index("driver")
+    # bookings of the year before T: the one win of 300; uplift swings 5% of it
+    assert tornado.loc["revenue_uplift", "swing"] == pytest.approx(300 * 0.05)
+    # quota ±20%: the hires' added bookings scale with it, their cost does not
+    ranges = result["ranges"].set_index("item")
+    added = ranges.loc["Bookings capacity added over the plan"]
+    assert added["drivers"].startswith("Quota per ramped rep") or "Quota per ramped rep" in added["drivers"]
+    assert ranges.loc["Bookings, the year before the as-of date", "drivers"] == ""
+    assert ranges.loc["Bookings, the year before the as-of date", "low"] == 300.0
+    value = ranges.loc[sensitivity.VALUE]
+    assert value["low"] <= value["base"] <= value["high"]
+    assert value["base"] == pytest.approx(
+        ranges.loc["Bookings capacity added over the plan", "base"]
+        - ranges.loc["Cost of hires over the plan", "base"]
+        + 300 * 0.045
+    )
+    assert result["tornado"]["swing"].is_monotonic_decreasing
+
+
+def test_balance_on_workload_or_a_composite_index():
+    from diligence.scenarios import disruption
+
+    accounts = _accounts([(f"A{i}", "R1", "SMB", "East", p) for i, p in zip(range(1, 5), [10.0, 30.0, 0.0, 0.0])])
+    tables = _with_history(accounts, _reps([_rep(1), _rep(2)]))
+    # potential 10, 30, 0, 0 (mean 10); activities in the window: A3 and A4 one each (mean 0.5);
+    # bookings of the last 365 days: A2 300 (mean 75)
+    assert disruption.balance_measure(tables, PARAMS, resolve_settings()).tolist() == [10.0, 30.0, 0.0, 0.0]
+    workload = resolve_settings({"balance_on": "workload"})
+    assert disruption.balance_measure(tables, PARAMS, workload).tolist() == [0.0, 0.0, 1.0, 1.0]
+    composite = resolve_settings({"balance_on": "composite", "balance_weights": {"workload": 2.0}})
+    got = disruption.balance_measure(tables, PARAMS, composite).tolist()
+    assert got == pytest.approx([(1 + 0 + 0) / 4, (3 + 0 + 4) / 4, (0 + 2 * 2 + 0) / 4, (0 + 2 * 2 + 0) / 4])
+    plan = rebalance(tables, PARAMS, workload, solver="milp")
+    assert plan.score.moves == 1 and plan.moves["account_id"].tolist()[0] in {"A3", "A4"}
+    with pytest.raises(InputError):
+        resolve_settings({"balance_on": "revenue"})
+
+
+def test_assumed_inputs_say_where_they_come_from_and_observed_ones_replace_them():
+    from diligence.report.html import assumption_rows
+
+    reps = _reps([_rep(1), _rep(2)])
+    tables = {"accounts": _accounts([("A1", "R1", "SMB", "East", 1.0)]), "reps": reps}
+    inputs = cp.plan_inputs(tables, PARAMS, resolve_settings({"ramp_months": 4}))
+    by = inputs.set_index("setting")
+    assert by.loc["annual_attrition", "basis"] == "assumed"
+    assert by.loc["annual_attrition", "note"].startswith("the kit's planning default")
+    assert by.loc["ramp_months", "basis"] == "set"
+    rows = assumption_rows(inputs, PARAMS)
+    assert [r["basis"] for r in rows] == ["assumed", "set", "assumed", "set"]  # PARAMS sets accounts_per_rep
+    assert rows[-1]["item"] == "Accounts per rep (capacity need)"
+    assert assumption_rows(None, PARAMS) == []
+    default = assumption_rows(inputs, resolve_params({"as_of": AS_OF}))[-1]
+    assert default["basis"] == "assumed" and "SPEC §6" in default["source"]

@@ -80,6 +80,8 @@ def build_findings(
         "data_quality": data_quality,
         "potential_basis": collect_extra(steps, "potential_basis"),
         "potential_model": collect_extra(steps, "potential_model"),
+        # the scenario step's curve and named plans: {"curve": [...], "plans": [...]}
+        "scenarios": collect_extra(steps, "scenarios"),
     }
     if previous is not None:
         document["previous"] = previous

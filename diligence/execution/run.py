@@ -47,6 +47,8 @@ from diligence.report.quality import data_period
 from diligence.resources import notebooks_dir
 
 WORK = "work"  # the run's work folder, relative to the output folder
+#: The scenario step's table of capacity-plan inputs, whose sources the methodology appendix states.
+INPUTS_TABLE = "Capacity plan inputs"
 OUTPUTS = ("report.html", "report.xlsx", "report.pptx", "report.pdf", "findings.json", "notebooks", WORK, MARKER)
 CELL_TIMEOUT = int(os.environ.get("DILIGENCE_CELL_TIMEOUT", "1800"))
 KERNEL_START_TRIES = 4
@@ -519,6 +521,7 @@ def run_company(
                 parameters=resolved,
                 potential=potential.read(work),
                 changes=changes,
+                assumptions=next((s.tables[INPUTS_TABLE] for s in steps if INPUTS_TABLE in s.tables), None),
             )
             if chromium is not None:
                 try:

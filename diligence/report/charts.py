@@ -416,3 +416,124 @@ def lines(
         if title:
             ax.set_title(title)
         return fig
+
+
+def tradeoff(curve: pd.DataFrame, recommended: float | None = None, *, title: str | None = None) -> Figure:
+    """The balance-vs-moves trade-off: balance tolerance (±%) against accounts
+    moved, one point per tolerance of ``curve`` (:mod:`diligence.scenarios.curve`),
+    the recommended tolerance ringed and labelled."""
+    with mpl.rc_context(HOUSE_RC):
+        fig, ax = _figure(WIDTH, 3.6)
+        if curve.empty:
+            return _no_data(fig, ax, title)
+        x = curve["moves"].to_numpy(float)
+        y = curve["tolerance"].to_numpy(float)
+        ax.plot(x, y, color=PALETTE[0], linewidth=1.6, marker="o", markersize=5)
+        for xi, yi, out in zip(x, y, curve["books_outside"].to_numpy(int)):
+            note = f"±{yi * 100:g}%" + (f" · {out} outside" if out else "")
+            ax.annotate(note, (xi, yi), textcoords="offset points", xytext=(7, 4), fontsize=8, color=MUTED)
+        if recommended is not None and np.isclose(y, recommended).any():
+            k = int(np.flatnonzero(np.isclose(y, recommended))[0])
+            ax.scatter([x[k]], [y[k]], s=180, facecolors="none", edgecolors=PALETTE[1], linewidths=2, zorder=3)
+            ax.annotate(
+                "recommended",
+                (x[k], y[k]),
+                textcoords="offset points",
+                xytext=(7, -12),
+                fontsize=8.5,
+                color=PALETTE[1],
+                fontweight="bold",
+            )
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"±{v * 100:g}%"))
+        ax.xaxis.set_major_formatter(_axis_formatter("int"))
+        ax.set_xlabel("Accounts moved")
+        ax.set_ylabel("Balance tolerance (±)")
+        ax.set_xlim(left=min(0.0, float(x.min())), right=float(x.max()) * 1.2 + 1)
+        if title:
+            ax.set_title(title)
+        return fig
+
+
+def small_multiples(
+    df: pd.DataFrame, label: str, panels: Sequence[tuple[str, str, str]], *, title: str | None = None
+) -> Figure:
+    """One small bar chart per ``(column, panel title, kind)`` of ``panels``,
+    a bar per row of ``df`` named by ``label``, all panels sharing the rows'
+    order and colours: plans side by side."""
+    with mpl.rc_context(HOUSE_RC):
+        n = len(panels)
+        cols = 3 if n > 4 else max(n, 1)
+        rows = int(np.ceil(n / cols)) if n else 1
+        fig = ReportFigure(figsize=(WIDTH, min(2.3 * rows + 0.9, MAX_HEIGHT)), layout="constrained")
+        axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+        names = _labels(df[label]).tolist() if len(df) else []
+        colors = _colors(len(names))
+        for ax, (column, panel, kind) in zip(axes, panels):
+            values = pd.to_numeric(df[column], errors="coerce").astype(float).to_numpy() if len(df) else np.zeros(0)
+            ax.barh(np.arange(len(names)), np.nan_to_num(values), color=colors)
+            ax.set_yticks(np.arange(len(names)), [str(i + 1) for i in range(len(names))])
+            ax.invert_yaxis()
+            ax.xaxis.set_major_formatter(_axis_formatter(kind))
+            ax.xaxis.set_major_locator(MaxNLocator(3))
+            ax.set_title(panel, fontsize=9)
+            ax.tick_params(labelsize=8)
+        for ax in axes[n:]:
+            ax.set_axis_off()
+        if names:
+            handles = [
+                mpl.patches.Patch(color=c, label=f"{i + 1}  {name}") for i, (c, name) in enumerate(zip(colors, names))
+            ]
+            fig.legend(handles=handles, loc="outside lower center", ncols=min(len(names), 3), fontsize=8)
+        if title:
+            fig.suptitle(title, x=0.0, ha="left", fontweight="bold", fontsize=11)
+        return fig
+
+
+def tornado(df: pd.DataFrame, base: float | None, *, title: str | None = None, fmt: str = "money") -> Figure:
+    """A tornado chart: for each row of ``df`` (``label, value_at_low,
+    value_at_high, low_text, high_text``), a bar from the value at one end of
+    the assumption to the other, around the ``base`` value, widest on top."""
+    with mpl.rc_context(HOUSE_RC):
+        check_kind(fmt)
+        fig, ax = _figure(WIDTH, 0.55 * len(df) + 1.4)
+        if df.empty or base is None:
+            return _no_data(fig, ax, title)
+        for i, r in enumerate(df.itertuples(index=False)):
+            lo, hi = float(r.value_at_low), float(r.value_at_high)
+            ends = sorted(
+                ((lo, r.low_text, PALETTE[1]), (hi, r.high_text, PALETTE[2])), key=lambda e: -abs(e[0] - base)
+            )
+            for value, _text, color in ends:  # the longer bar first, the shorter drawn over it
+                ax.barh(i, value - base, left=base, color=color, height=0.6)
+            labels = [(v, t) for v, t, _ in ends if abs(v - base) > 1e-9 * max(abs(base), 1.0)]
+            if len(labels) == 2 and (labels[0][0] - base) * (labels[1][0] - base) > 0:  # both ends on one side
+                labels = [(labels[0][0], f"{labels[1][1]} … {labels[0][1]}")]
+            for value, text in labels:
+                right = value >= base
+                ax.annotate(
+                    text,
+                    (value, i),
+                    textcoords="offset points",
+                    xytext=(4 if right else -4, 0),
+                    ha="left" if right else "right",
+                    va="center",
+                    fontsize=8,
+                    color=MUTED,
+                )
+        ax.axvline(base, color=INK, linewidth=1)
+        ax.set_yticks(np.arange(len(df)), df["label"].astype(str).tolist())
+        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        ax.xaxis.set_major_formatter(_axis_formatter(fmt))
+        span = max(
+            float(df[["value_at_low", "value_at_high"]].max().max()) - base,
+            base - float(df[["value_at_low", "value_at_high"]].min().min()),
+            1.0,
+        )
+        ax.set_xlim(base - 1.35 * span, base + 1.35 * span)
+        ax.set_xlabel(
+            f"Value of the plan (base {FORMATTERS[fmt](base)}): low end of the assumption orange, high end blue"
+        )
+        if title:
+            ax.set_title(title)
+        return fig

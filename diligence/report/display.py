@@ -238,13 +238,12 @@ COUNT_ITEMS = ("Hires in the plan",)
 
 
 def readable_economics(economics: pd.DataFrame) -> pd.DataFrame:
-    """The plan's economics as a reader sees them: ``low`` and ``high`` in
-    money, except the rows of :data:`COUNT_ITEMS`, which are head counts."""
+    """The plan's economics as a reader sees them: ``low``, ``base`` (when
+    there is one) and ``high`` in money, except the rows of
+    :data:`COUNT_ITEMS`, which are head counts."""
 
     def fmt(item: str, value: Any) -> str:
         return format_value(_number(value), "int" if item in COUNT_ITEMS else "money")
 
-    return economics.assign(
-        low=[fmt(i, v) for i, v in zip(economics["item"], economics["low"])],
-        high=[fmt(i, v) for i, v in zip(economics["item"], economics["high"])],
-    )
+    columns = [c for c in ("low", "base", "high") if c in economics.columns]
+    return economics.assign(**{c: [fmt(i, v) for i, v in zip(economics["item"], economics[c])] for c in columns})

@@ -270,6 +270,14 @@ NATIVE_CHARTS: dict[str, tuple[str, tuple[str, ...], str, str]] = {
         "clustered",
         "Backtest: predicted and actual bookings",
     ),
+    "Trade-off curve": ("tolerance", ("moves", "books_outside"), "clustered", "Accounts moved by balance tolerance"),
+    "Plans side by side": ("plan", ("moves", "hires"), "clustered", "Plans: accounts moved and hires"),
+    "Sensitivity of the value": (
+        "label",
+        ("value_at_low", "value_at_high"),
+        "clustered",
+        "Value of the plan at each end of an assumption",
+    ),
 }
 
 

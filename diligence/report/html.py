@@ -177,12 +177,15 @@ def report_context(
     parameters: Mapping[str, Any] | None = None,
     potential: Mapping[str, Any] | None = None,
     changes: Mapping[str, Any] | None = None,
+    assumptions: Any = None,
 ) -> dict[str, Any]:
     """What the template's cover, summary, contents and methodology appendix
     show, all as plain text. ``potential`` is what the run recorded of its
     potential (:func:`diligence.execution.potential.read`), for the model card;
     ``changes`` the "What changed" section after the executive summary
     (:func:`diligence.report.changes.change_section`), None without an earlier run.
+    ``assumptions`` the scenario step's "Capacity plan inputs" table, for the
+    appendix's scenario assumptions.
 
     The template escapes every value; nothing here is markup.
     """
@@ -212,9 +215,43 @@ def report_context(
         "methodology": methodology(findings, parameters),
         "potential_basis": potential_basis_text(findings.get("potential_basis")),
         "model_card": model_card(potential),
+        "assumptions": assumption_rows(assumptions, parameters),
         "key_findings": key_findings(findings.get("flags") or []),
         "changes": dict(changes) if changes else None,
     }
+
+
+def assumption_rows(inputs: Any, parameters: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """The scenario assumptions for the methodology appendix, as text: each
+    capacity-plan input with its value, its basis (observed in the company's
+    history, set in the parameters, or assumed) and where it comes from, then
+    the accounts-per-rep norms (set in the parameters, or the specification's
+    defaults). Empty when the run recorded no scenario inputs."""
+    if inputs is None or len(inputs) == 0:
+        return []
+    rows = [
+        {
+            "item": str(r["input"]),
+            "value": str(r["figure"]),
+            "basis": str(r["basis"]),
+            "source": "" if is_missing(r["note"]) else str(r["note"]),
+        }
+        for r in inputs.to_dict("records")
+    ]
+    norms = (parameters or {}).get("accounts_per_rep") or DEFAULTS["accounts_per_rep"]
+    default = norms == DEFAULTS["accounts_per_rep"]
+    rows.append(
+        {
+            "item": "Accounts per rep (capacity need)",
+            "value": ", ".join(f"{k} {fmt_int(v)}" for k, v in norms.items()),
+            "basis": "assumed" if default else "set",
+            "source": "the specification's default norms (SPEC §6), not measured at this company; set "
+            "accounts_per_rep to replace them"
+            if default
+            else "given in the parameters (accounts_per_rep)",
+        }
+    )
+    return rows
 
 
 def model_card(potential: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -331,6 +368,7 @@ def render_html(
     parameters: Mapping[str, Any] | None = None,
     potential: Mapping[str, Any] | None = None,
     changes: Mapping[str, Any] | None = None,
+    assumptions: Any = None,
 ) -> Path:
     """Write the client report: executed notebooks + findings → one self-contained HTML file.
 
@@ -351,6 +389,9 @@ def render_html(
         What the run recorded of its potential model, for the appendix's model card.
     changes
         What changed since an earlier run, shown after the executive summary.
+    assumptions
+        The scenario step's "Capacity plan inputs" table, for the appendix's
+        scenario assumptions (where each assumed figure comes from).
 
     Returns
     -------
@@ -367,6 +408,7 @@ def render_html(
         parameters=parameters,
         potential=potential,
         changes=changes,
+        assumptions=assumptions,
     )
     merged.metadata["title"] = f"{context['company']} — Coverage diligence"
     exporter = HTMLExporter(

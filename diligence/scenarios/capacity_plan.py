@@ -45,6 +45,18 @@ from diligence.params import ASSUMED_INPUTS
 from diligence.text import fmt_months, fmt_pct
 
 PLANNED_PREFIX = "PLANNED"
+#: Where each assumed input comes from, as the report's inputs table and methodology appendix say it.
+ASSUMED_SOURCES: dict[str, str] = {
+    "annual_attrition": (
+        "the kit's planning default (diligence.params.ASSUMED_INPUTS), not a figure measured at this company "
+        "nor a published benchmark; set scenarios.annual_attrition to replace it"
+    ),
+    "ramp_months": (
+        "the kit's planning default (diligence.params.ASSUMED_INPUTS), one ramp for every segment, not a figure "
+        "measured at this company nor a published benchmark; set scenarios.ramp_months to replace it"
+    ),
+    "productivity": "the kit's default: a ramped rep sells its full quota",
+}
 OBSERVED, ASSUMED, SET = "observed", "assumed", "set"
 #: Reps needed behind an observed input before it replaces the assumption.
 MIN_OBSERVED_REPS = {"annual_attrition": 5, "ramp_months": 3, "productivity": 3}
@@ -77,7 +89,7 @@ def plan_inputs(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
                 if observed is not None
                 else "the data do not show it"
             )
-            rows.append((label, name, ASSUMED_INPUTS[name], ASSUMED, None, f"default assumption: {why}"))
+            rows.append((label, name, ASSUMED_INPUTS[name], ASSUMED, None, f"{ASSUMED_SOURCES[name]}; {why}"))
 
     choose(
         "annual_attrition",
@@ -96,7 +108,11 @@ def plan_inputs(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
         "{:.1f}",
     )
     value, basis, n = ramped_productivity(balance.attainment(tables, params))
-    note = "median attainment of the reps who carried a quota all year" if basis == OBSERVED else "full quota"
+    note = (
+        "median attainment of the reps who carried a quota all year"
+        if basis == OBSERVED
+        else ASSUMED_SOURCES["productivity"] + "; fewer than 3 reps carried a quota all year"
+    )
     rows.append(("Productivity of a ramped rep (share of quota)", "productivity", value, basis, n, note))
     out = pd.DataFrame(rows, columns=["input", "setting", "value", "basis", "reps", "note"])
     out["reps"] = out["reps"].astype(float)
@@ -147,7 +163,8 @@ def headcount_need(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
     """Headcount needed per segment to cover the market at the ``accounts_per_rep`` norms.
 
     Columns: ``segment, accounts, accounts_per_rep, capacity_need, headcount,
-    hires_now`` (need − headcount, at least 0), ``quota_per_ramped_rep,
+    hires_now`` (need − headcount, at least 0; a named plan's
+    ``hires_by_segment`` when the settings carry one), ``quota_per_ramped_rep,
     cost_per_rep``. Sorted by segment; empty when capacity cannot be assessed.
     """
     columns = [
@@ -171,8 +188,12 @@ def headcount_need(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
     cost = _per_segment(
         settings["fully_loaded_cost_per_rep"], table["segment"], quota * settings["cost_to_quota_ratio"]
     )
+    hires = table["shortfall"].clip(lower=0).astype(int)
+    if settings.get("hires_by_segment") is not None:  # a named plan's own hires
+        given = {str(k).strip().casefold(): int(v) for k, v in settings["hires_by_segment"].items()}
+        hires = _key(table["segment"]).map(given).fillna(0).astype(int)
     return table.assign(
-        hires_now=table["shortfall"].clip(lower=0).astype(int),
+        hires_now=hires.to_numpy(int),
         quota_per_ramped_rep=quota.to_numpy(float),
         cost_per_rep=cost.to_numpy(float),
     )[columns]
@@ -191,7 +212,7 @@ def _quarter_productivity(quarters_since_hire: int, ramp_months: float) -> float
     return float(ramp_fraction(months, ramp_months).mean())
 
 
-def hiring_plan(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
+def hiring_plan(tables: dict, params: dict, settings: dict, need: pd.DataFrame | None = None) -> pd.DataFrame:
     """Hiring by quarter and segment, with attrition and ramp (module docstring).
 
     Columns: ``quarter`` (1 = the quarter after T), ``quarter_label`` (``Q+1``
@@ -199,10 +220,11 @@ def hiring_plan(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
     hires, closing_headcount, productive_fte, bookings_capacity`` (productive
     FTE × quota per ramped rep / 4) and ``hires_cost`` (the plan's hires to
     date × cost per rep / 4). Sorted by
-    quarter then segment.
+    quarter then segment. ``need`` is :func:`headcount_need` of the same
+    settings when already at hand.
     """
     settings = with_inputs(tables, params, settings)
-    need = headcount_need(tables, params, settings)
+    need = headcount_need(tables, params, settings) if need is None else need
     columns = [
         "quarter",
         "quarter_label",
@@ -220,7 +242,12 @@ def hiring_plan(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     n_q = int(settings["plan_quarters"])
     leave = 1 - (1 - float(settings["annual_attrition"])) ** 0.25
-    target = need["capacity_need"].to_numpy(float)
+    # the need; for a named plan with its own hires, today's headcount plus those hires
+    target = (
+        need["capacity_need"].to_numpy(float)
+        if settings.get("hires_by_segment") is None
+        else (need["headcount"] + need["hires_now"]).to_numpy(float)
+    )
     headcount = need["headcount"].to_numpy(float)
     hires = np.zeros((n_q, len(need)))
     rows = []
@@ -319,7 +346,15 @@ def with_hires(tables: dict, hires: pd.DataFrame) -> dict:
     return out
 
 
-def economics(tables: dict, params: dict, settings: dict, plan: pd.DataFrame | None = None) -> pd.DataFrame:
+def economics(
+    tables: dict,
+    params: dict,
+    settings: dict,
+    plan: pd.DataFrame | None = None,
+    productivity: tuple[float, float] | None = None,
+    need: pd.DataFrame | None = None,
+    attainment: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """What the plan costs and returns in its first year, as ranges.
 
     Rows (``item, low, high, basis``): hires in the plan; their cost over the
@@ -328,13 +363,20 @@ def economics(tables: dict, params: dict, settings: dict, plan: pd.DataFrame | N
     rate once ramped; bookings of the year before T; the revenue uplift from
     better territory design (``revenue_uplift_range`` × those bookings); and
     the net of hires (added bookings − cost). Amounts in the data's currency.
+    ``productivity`` replaces the (low, high) productivity of a ramped rep, as
+    shares of quota (the sensitivity analysis moves it); ``need``
+    (:func:`headcount_need` of the same settings) and ``attainment``
+    (:func:`~diligence.metrics.balance.attainment`) are taken as given when at hand.
     """
     settings = with_inputs(tables, params, settings)
-    plan = hiring_plan(tables, params, settings) if plan is None else plan
-    need = headcount_need(tables, params, settings)
-    att = balance.attainment(tables, params)
+    need = headcount_need(tables, params, settings) if need is None else need
+    plan = hiring_plan(tables, params, settings, need) if plan is None else plan
+    att = balance.attainment(tables, params) if attainment is None else attainment
     productivity_value, productivity_basis, _ = ramped_productivity(att)
     low_rate = min(productivity_value, 1.0)
+    high_rate = 1.0
+    if productivity is not None:
+        low_rate, high_rate = (float(x) for x in productivity)
     bookings = float(np.sort(att["bookings"].dropna().to_numpy(float)).sum()) if att["bookings"].notna().any() else None
     low_up, high_up = settings["revenue_uplift_range"]
     hires_total = int(plan["hires"].sum()) if len(plan) else 0
@@ -373,13 +415,13 @@ def economics(tables: dict, params: dict, settings: dict, plan: pd.DataFrame | N
         (
             "Bookings capacity added over the plan",
             added * low_rate,
-            added,
+            added * high_rate,
             f"ramp over {settings['ramp_months']:g} months; low at {att_note}, high at full quota",
         ),
         (
             "Bookings capacity of the hires once ramped, a year",
             run_rate * low_rate,
-            run_rate,
+            run_rate * high_rate,
             "hires × quota per ramped rep",
         ),
         ("Bookings, the year before the as-of date", bookings, bookings, "won opportunities of quota-carrying reps"),
@@ -392,7 +434,7 @@ def economics(tables: dict, params: dict, settings: dict, plan: pd.DataFrame | N
         (
             "Net of hires over the plan (added bookings − cost)",
             added * low_rate - cost,
-            added - cost,
+            added * high_rate - cost,
             "before the territory-design uplift",
         ),
     ]

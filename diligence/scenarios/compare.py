@@ -87,19 +87,34 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     rebalanced + hires), ``books`` (:func:`~diligence.scenarios.rebalance.book_changes`),
     ``need``, ``hiring``, ``hiring_by_quarter``, ``economics``
     (:mod:`~diligence.scenarios.capacity_plan`), ``solvers`` (both solvers'
-    figures) and ``summary`` (the ``scenario_*`` metrics to record).
+    figures), ``summary`` (the ``scenario_*`` metrics to record), and for the
+    decision: ``disruption`` and ``disruption_by_class`` (what the plan
+    disturbs, :mod:`~diligence.scenarios.disruption`), ``curve``,
+    ``recommended_tolerance`` and ``curve_sentence``
+    (:mod:`~diligence.scenarios.curve`), ``plans`` (the named plans
+    evaluated, :mod:`~diligence.scenarios.plans`) and ``plans_table``, and
+    ``sensitivity`` (:mod:`~diligence.scenarios.sensitivity`); ``findings``
+    is the ``scenarios`` object of ``findings.json``.
     """
     from diligence.scenarios import capacity_plan as cp
+    from diligence.scenarios import curve as tradeoff
+    from diligence.scenarios import disruption, sensitivity
+    from diligence.scenarios import plans as named
     from diligence.scenarios.backtest import backtest
     from diligence.scenarios.rebalance import apply_plan, book_changes, rebalance
 
     inputs = cp.plan_inputs(tables, params, settings)
     tested = backtest(tables, params, settings)
     settings = cp.with_inputs(tables, params, settings)
-    plan = rebalance(tables, params, settings)
+    classes = disruption.account_classes(tables, params)  # hires own nothing: the same for the hired tables
+    plan = rebalance(tables, params, settings, classes=classes)
     hires = cp.planned_hires(tables, params, settings)
     hired = cp.with_hires(tables, hires)
-    plan_hires = rebalance(hired, params, settings) if len(hires) else plan
+    plan_hires = rebalance(hired, params, settings, classes=classes) if len(hires) else plan
+    curve, _owners, _inst = tradeoff.tradeoff_curve(tables, params, settings, classes=classes, known=plan)
+    recommended, curve_sentence = tradeoff.recommendation(curve, settings["balance_tolerance"])
+    evaluated = named.evaluate_plans(tables, params, settings, recorded)
+    sens = sensitivity.sensitivity(tables, params, settings)
     scenarios = {TODAY: tables, REBALANCED: apply_plan(tables, plan), WITH_HIRES: apply_plan(hired, plan_hires)}
     metrics, status, every = compare(scenarios, params, recorded)
     need = cp.headcount_need(tables, params, settings)
@@ -127,7 +142,17 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     summary["scenario_hires_accounts_moved"] = plan_hires.score.moves
     summary["scenario_backtest_error_pct"] = tested["error_pct"]
     summary["scenario_inputs_observed"] = int((inputs["basis"] == cp.OBSERVED).sum())
+    summary["scenario_recommended_tolerance"] = recommended
     return {
+        "disruption": plan.disruption(),
+        "disruption_by_class": plan.disruption_by_class(),
+        "curve": curve,
+        "recommended_tolerance": recommended,
+        "curve_sentence": curve_sentence,
+        "plans": evaluated,
+        "plans_table": named.side_by_side(evaluated),
+        "sensitivity": sens,
+        "findings": {"curve": tradeoff.curve_records(curve), "plans": named.plan_records(evaluated)},
         "plan": plan,
         "plan_hires": plan_hires,
         "hires": hires,
@@ -192,8 +217,30 @@ def findings(result: dict[str, Any]) -> list[str]:
             f"Better territory design is worth {fmt_money(uplift['low'])} to {fmt_money(uplift['high'])} a year "
             f"({low}–{high}% of last year's bookings), a range rather than a forecast."
         )
+    if "disruption" in result:
+        out.append(disruption_sentence(result["disruption"]))
+    if result.get("curve_sentence"):
+        out.append(result["curve_sentence"])
+    if "sensitivity" in result:
+        from diligence.scenarios.sensitivity import value_sentence
+
+        said = value_sentence(result["sensitivity"])
+        if said:
+            out.append(said)
     out.extend(input_findings(result["inputs"], result["backtest"]))
     return out
+
+
+def disruption_sentence(d: dict[str, Any]) -> str:
+    """What the plan disturbs, in one sentence (:meth:`Plan.disruption`)."""
+    active = d["accounts_moved"] - d["idle_moved"]
+    return (
+        f"Of the {d['accounts_moved']:,} accounts the plan moves, {d['idle_moved']:,} are idle and {active:,} "
+        f"are active ({d['open_opportunity_moved']:,} with an open opportunity, {d['owner_activity_moved']:,} "
+        f"worked by their owner in the window); {fmt_money(d['open_pipeline_moved'])} of open pipeline and "
+        f"{d['customers_moved']:,} {'customer' if d['customers_moved'] == 1 else 'customers'} (a win in the last "
+        "365 days) change owner."
+    )
 
 
 def _input_phrase(row: pd.Series) -> str:

@@ -46,6 +46,12 @@ Last, on the better of the two answers:
    placed in it in step 1 go to another group that takes them with less
    harm, and steps 2–7 run again; kept when the objective improves.
 
+A move is priced as the MILP prices it: the account's move cost (1 plus
+its disruption weights). Wherever the steps count moves they count that
+cost, so an idle account goes before a customer or an account with an open
+deal whenever either would do (step 2 and the shed start take the cheapest
+tier of accounts that does the job).
+
 Only (account, rep) pairs the MILP allows are ever used: eligible reps of the
 group, or the account's owner of today. Moves in steps 2–7 stay inside a
 group, so a group's mean is fixed there. Everything is deterministic:
@@ -63,7 +69,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from diligence.scenarios.instance import ASSIGNED, BAND_EPS, POTENTIAL_WEIGHT, Instance, band, outside, score
+from diligence.scenarios.instance import ASSIGNED, BAND_EPS, POTENTIAL_WEIGHT, Instance, band, loads, outside, score
 
 _INF = float("inf")
 
@@ -127,6 +133,26 @@ def _fewest_covering(x: np.ndarray, need: float) -> np.ndarray:
     return np.concatenate([top, ok[[int(np.argmin(x[ok]))]] if len(ok) else rest[:1]])
 
 
+def _cheapest_covering(inst: Instance, acc: np.ndarray, need: float) -> np.ndarray:
+    """Accounts of ``acc`` summing to at least ``need`` at the least move
+    cost: for each cost level, the fewest accounts of that cost or less that
+    cover ``need`` (:func:`_fewest_covering`); the level whose pick costs
+    least wins, the lower on a tie. Idle accounts are shed before the ones
+    whose move disturbs a customer or a deal, unless that takes more moves
+    than it saves."""
+    cost = inst.move_cost[acc]
+    best = None
+    for level in np.unique(cost):
+        pool = acc[cost <= level]
+        pick = pool[_fewest_covering(inst.potential[pool], need)]
+        total = float(np.sort(inst.move_cost[pick]).sum())
+        covers = inst.potential[pick].sum() >= need
+        key = (not covers, total)
+        if best is None or key < best[0]:
+            best = (key, pick)
+    return best[1]
+
+
 def _shed(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
     """The *shed first* start, in place: in each comparable group the
     accounts step 1 placed are taken back out; every book above its band then
@@ -153,7 +179,7 @@ def _shed(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
             mine = mine[eligible[inst.cls[mine]][:, peers].any(axis=1)] if len(peers) else mine[:0]
             if not len(mine):
                 continue
-            pick = mine[_fewest_covering(inst.potential[mine], excess)]
+            pick = _cheapest_covering(inst, mine, excess)
             for a in pick[np.lexsort((pick, -inst.potential[pick]))]:
                 cand = peers[eligible[inst.cls[a], peers]]
                 dst = _receiver(inst.potential[a], cand, load, lo, hi)
@@ -167,54 +193,82 @@ def _shed(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
             load[dst] += inst.potential[a]
 
 
+#: The tier of accounts free to move (already moved or newly placed); a paid
+#: account's tier is its move cost (≥ 1).
+FREE = -1.0
+
+
 class _Books:
-    """Each rep's movable accounts by class, in two sorted lists: free to move
-    (already moved or newly placed) and paid (still with today's owner)."""
+    """Each rep's movable accounts by class, in sorted lists by tier: free to
+    move (already moved or newly placed), and paid (still with today's
+    owner) at each move cost."""
 
     def __init__(self, inst: Instance, owner: np.ndarray) -> None:
-        self.lists: dict[tuple[int, int, bool], list[tuple[float, int]]] = defaultdict(list)
+        self.lists: dict[tuple[int, int, float], list[tuple[float, int]]] = defaultdict(list)
         self.classes: dict[int, set[int]] = defaultdict(set)
+        self.tiers: dict[tuple[int, int], set[float]] = defaultdict(set)
+        self.cost = inst.move_cost
         free = (inst.kind != ASSIGNED) | (owner != inst.current)
+        tier = np.where(free, FREE, inst.move_cost)
         order = np.lexsort((np.arange(inst.n_accounts), inst.potential))
-        for a in order:
-            key = (int(owner[a]), int(inst.cls[a]), bool(free[a]))
-            self.lists[key].append((float(inst.potential[a]), int(a)))
-            self.classes[int(owner[a])].add(int(inst.cls[a]))
+        # in order of potential, so each list is built sorted by appending
+        lists, classes, tiers = self.lists, self.classes, self.tiers
+        for a, rep, cls, t, x in zip(
+            order.tolist(),
+            owner[order].tolist(),
+            inst.cls[order].tolist(),
+            tier[order].tolist(),
+            inst.potential[order].tolist(),
+        ):
+            lists[(rep, cls, t)].append((x, a))
+            classes[rep].add(cls)
+            if t != FREE:
+                tiers[(rep, cls)].add(t)
 
-    def remove(self, rep: int, cls: int, free: bool, item: tuple[float, int]) -> None:
-        lst = self.lists[(rep, cls, free)]
+    def tier(self, a: int, free: bool) -> float:
+        return FREE if free else float(self.cost[a])
+
+    def remove(self, rep: int, cls: int, tier: float, item: tuple[float, int]) -> None:
+        lst = self.lists[(rep, cls, tier)]
         del lst[bisect.bisect_left(lst, item)]
 
-    def add(self, rep: int, cls: int, free: bool, item: tuple[float, int]) -> None:
-        bisect.insort(self.lists[(rep, cls, free)], item)
+    def add(self, rep: int, cls: int, tier: float, item: tuple[float, int]) -> None:
+        lst = self.lists[(rep, cls, tier)]
+        if lst:
+            bisect.insort(lst, item)
+        else:
+            lst.append(item)
         self.classes[rep].add(cls)
+        if tier != FREE:
+            self.tiers[(rep, cls)].add(tier)
 
-    def best(self, rep: int, cls: int, cap: float, need: float) -> tuple[tuple[float, int] | None, bool]:
+    def best(self, rep: int, cls: int, cap: float, need: float) -> tuple[tuple[float, int] | None, float, tuple]:
         """The account to move out of ``rep`` (class ``cls``) with potential
-        ≤ ``cap``: the largest free one; else the smallest paid one ≥ ``need``;
-        else the largest paid one. Returns (item, free)."""
-        free = self.lists.get((rep, cls, True))
+        ≤ ``cap``: the largest free one; else, of each tier's smallest paid
+        one ≥ ``need`` (costing its tier) or, failing that, its largest paid
+        one (costing about one move more, since the gap stays open), the
+        cheapest. Returns (item, tier, rank key: smaller is better)."""
+        free = self.lists.get((rep, cls, FREE))
         if free:
             i = bisect.bisect_right(free, (cap, _INF)) - 1
             if i >= 0 and free[i][0] > 0:
-                return free[i], True
-        paid = self.lists.get((rep, cls, False))
-        if paid:
-            hi = bisect.bisect_right(paid, (cap, _INF))
-            lo = bisect.bisect_left(paid, (need, -1))
-            if lo < hi:
-                return paid[lo], False
-            if hi > 0 and paid[hi - 1][0] > 0:
-                return paid[hi - 1], False
-        return None, False
-
-
-def _rank(item: tuple[float, int] | None, free: bool, need: float) -> tuple:
-    """Sort key of a candidate move (smaller is better)."""
-    x = item[0]
-    if free:
-        return (0, -x)
-    return (1, x) if x >= need else (2, -x)
+                return free[i], FREE, (0, 0.0, 0, -free[i][0])
+        best: tuple = (None, FREE, ())
+        for tier in sorted(self.tiers.get((rep, cls), ())):
+            paid = self.lists.get((rep, cls, tier))
+            if paid:
+                hi = bisect.bisect_right(paid, (cap, _INF))
+                lo = bisect.bisect_left(paid, (need, -1))
+                # one that closes the gap costs its tier; one that does not, about one move more
+                if lo < hi:
+                    cand = (paid[lo], tier, (1, tier, 0, paid[lo][0]))
+                elif hi > 0 and paid[hi - 1][0] > 0:
+                    cand = (paid[hi - 1], tier, (1, tier + 1.0, 1, -paid[hi - 1][0]))
+                else:
+                    continue
+                if best[0] is None or cand[2] < best[2]:
+                    best = cand
+        return best
 
 
 #: Partner books examined per balancing move: in a large group, the ones with
@@ -261,11 +315,9 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
                         room = hi[r] - load[r]
                         if r == rep or room <= eps or not eligible[cls, r]:
                             continue
-                        item, free = books.best(rep, cls, min(most, room), need)
-                        if item is not None:
-                            key = _rank(item, free, need)
-                            if best is None or key < best[0]:
-                                best = (key, item, free, rep, int(r), cls)
+                        item, tier, key = books.best(rep, cls, min(most, room), need)
+                        if item is not None and (best is None or key < best[0]):
+                            best = (key, item, tier, rep, int(r), cls)
             else:  # move one account into rep
                 need, most = lo[rep] - load[rep], hi[rep] - load[rep]
                 for r in _widest(members, load[members] - lo[members]):
@@ -275,33 +327,32 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
                     for cls in sorted(books.classes[int(r)]):
                         if not eligible[cls, rep]:
                             continue
-                        item, free = books.best(int(r), cls, min(most, surplus), need)
-                        if item is not None:
-                            key = _rank(item, free, need)
-                            if best is None or key < best[0]:
-                                best = (key, item, free, int(r), rep, cls)
+                        item, tier, key = books.best(int(r), cls, min(most, surplus), need)
+                        if item is not None and (best is None or key < best[0]):
+                            best = (key, item, tier, int(r), rep, cls)
             if best is None:
                 stuck.add(rep)
                 continue
-            _, item, free, src, dst, cls = best
+            _, item, tier, src, dst, cls = best
             x, a = item
-            books.remove(src, cls, free, item)
+            books.remove(src, cls, tier, item)
             owner[a] = dst
             now_free = not (inst.kind[a] == ASSIGNED and dst == inst.current[a])
-            books.add(dst, cls, now_free, item)
+            books.add(dst, cls, books.tier(a, now_free), item)
             load[src] -= x
             load[dst] += x
             stuck.clear()
 
 
 def _move_cost(inst: Instance, owner: np.ndarray, acc: np.ndarray, dst: int | np.ndarray) -> np.ndarray:
-    """Change in the move count when accounts ``acc`` go to ``dst`` (one rep,
-    or one per account): −1 for an account going back to today's owner, +1
-    for one leaving it, else 0."""
+    """Change in the disruption when accounts ``acc`` go to ``dst`` (one rep,
+    or one per account): minus its move cost for an account going back to
+    today's owner, plus it for one leaving it, else 0 (without disruption
+    weights, the change in the move count)."""
     paid = inst.kind[acc] == ASSIGNED
     was = paid & (owner[acc] != inst.current[acc])
     now = paid & (inst.current[acc] != dst)
-    return now.astype(np.int64) - was.astype(np.int64)
+    return (now.astype(float) - was.astype(float)) * inst.move_cost[acc]
 
 
 def _receivable(inst: Instance, acc: np.ndarray, dst: int) -> np.ndarray:
@@ -322,13 +373,13 @@ def _best_exchange(
     out = held[rep][_receivable(inst, held[rep], peer)]
     back = held[peer][_receivable(inst, held[peer], rep)]
     xa = np.concatenate([[0.0], inst.potential[out]])
-    ca = np.concatenate([[0], _move_cost(inst, owner, out, peer)])
+    ca = np.concatenate([[0.0], _move_cost(inst, owner, out, peer)])
     ia = np.concatenate([[-1], out])
     xb_all = np.concatenate([[0.0], inst.potential[back]])
-    cb_all = np.concatenate([[0], _move_cost(inst, owner, back, rep)])
+    cb_all = np.concatenate([[0.0], _move_cost(inst, owner, back, rep)])
     ib_all = np.concatenate([[-1], back])
     best = None
-    for tier in (-1, 0, 1):
+    for tier in np.unique(cb_all):
         sel = cb_all == tier
         if not sel.any():
             continue
@@ -344,7 +395,7 @@ def _best_exchange(
         cost = ca[ok] + tier
         moved = np.where(ca[ok] > 0, xa[ok], 0.0) + np.where(tier > 0, xb[pick], 0.0)
         j = int(np.lexsort((ia[ok], moved, cost))[0])
-        cand = (int(cost[j]), float(moved[j]), int(ia[ok][j]), int(ib[pick][j]))
+        cand = (float(cost[j]), float(moved[j]), int(ia[ok][j]), int(ib[pick][j]))
         if best is None or cand[:2] < best[:2]:
             best = cand
     return best
@@ -378,7 +429,10 @@ def _exchange(
     scale = inst.scale()
     member = (inst.rep_group >= 0) if group is None else (inst.rep_group == group)
     margin = 0.5 * BAND_EPS * scale[np.maximum(inst.rep_group, 0)]
-    by_rep = np.argsort(owner, kind="stable")
+    # only the books worked on (and their peers, of the same groups) are indexed: on a large
+    # instance, sorting every account for each group's pass dominated the step
+    sel = np.flatnonzero(member[owner])
+    by_rep = sel[np.argsort(owner[sel], kind="stable")]
     cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
     held = {r: by_rep[cuts[r] : cuts[r + 1]] for r in range(inst.n_reps)}
     stuck: set[int] = set()  # reps no exchange fixes until their group changes
@@ -459,6 +513,14 @@ def _undo(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
             load[dst] += x
 
 
+def undo_moves(inst: Instance, owner: np.ndarray) -> None:
+    """Step 4 on a finished answer, in place: moved accounts go back to their
+    owner of today where both books stay inside their bands (used to reuse
+    an answer found under a tighter band)."""
+    load = loads(inst, owner)
+    _undo(inst, owner, load)
+
+
 def _consolidate(
     inst: Instance, owner: np.ndarray, load: np.ndarray, max_trials: int = 64, budget: list[int] | None = None
 ) -> None:
@@ -490,7 +552,7 @@ def _consolidate(
         _exchange(inst, trial, trial_load, inst.n_accounts, int(inst.rep_group[inst.current[back[0]]]), budget)
         _undo(inst, trial, trial_load)
         after = score(inst, trial)
-        if after.violation <= before.violation + 1e-12 and after.moves < before.moves:
+        if after.violation <= before.violation + 1e-12 and after.disruption < before.disruption - 1e-9:
             owner[:] = trial
             load[:] = trial_load
             before = after
@@ -525,7 +587,7 @@ def _resplit(
     paid = inst.kind[acc] == ASSIGNED
     home_r = paid & (inst.current[acc] == r)
     home_s = paid & (inst.current[acc] == s)
-    weight = 1.0 + POTENTIAL_WEIGHT * inst.potential[acc] / (float(inst.potential.sum()) or 1.0)
+    weight = inst.move_cost[acc] + POTENTIAL_WEIGHT * inst.potential[acc] / (float(inst.potential.sum()) or 1.0)
     # y = 1 puts the account with r: a move when its home is s, none when r
     cost = np.where(home_s, weight, 0.0) - np.where(home_r, weight, 0.0)
     total = float(p.sum())
@@ -568,7 +630,7 @@ def _pair_repair(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs:
                 split = _resplit(inst, owner, load, lo, hi, int(rep), int(peer))
                 if split is None:
                     continue
-                added = int(_move_cost(inst, owner, *split).sum())
+                added = float(_move_cost(inst, owner, *split).sum())
                 if best is None or added < best[0]:
                     best = (added, split)
             if best is not None:
@@ -592,7 +654,7 @@ def _pair_improve(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs
         split = _resplit(inst, owner, load, lo, hi, r, s_)
         if split is None:
             continue
-        if _move_cost(inst, owner, *split).sum() < 0:
+        if _move_cost(inst, owner, *split).sum() < -1e-9:
             _reassign(inst, owner, load, *split)
 
 

@@ -9,8 +9,10 @@ Who is in the problem (SPEC §3 words):
 
 - **reps**: active, quota-carrying reps; their comparable group is the one
   :func:`diligence.metrics.balance.book_potential` gives (groups of ≥ 2 reps);
-- **assigned** accounts: owned by one of those reps, not locked; they may stay
-  (free) or move to an eligible rep (one move each);
+- **assigned** accounts: owned by one of those reps, not locked and not of a
+  protected disruption class (``protect``, :mod:`~diligence.scenarios.disruption`);
+  they may stay (free) or move to an eligible rep (one move each, costing
+  ``move_cost``: 1 plus the ``disruption_weights`` of the account's classes);
 - **forced** accounts (only with ``reassign_junior_enterprise``): owned by an
   active rep who breaks the seniority rule (an enterprise-segment account with
   a junior owner); they must move, and each counts as a move. Without the
@@ -22,6 +24,9 @@ Who is in the problem (SPEC §3 words):
   the segment, highest potential first. Assigning them is not a move.
 
 Every other account is fixed and its potential counts in its owner's book.
+What is balanced is the potential, unless ``balance_on`` says ``workload``
+or ``composite`` (:func:`diligence.scenarios.disruption.balance_measure`);
+``potential`` in the arrays then holds that measure.
 
 A rep is **eligible** for an account when it covers the account's segment
 (case-insensitive), is not junior when the account is enterprise-segment, and,
@@ -43,12 +48,12 @@ from diligence.metrics.coverage import (
     ORPHANED,
     REP_ASSIGNED,
     UNOWNED,
-    account_potential,
     active_rep_mask,
     as_of_date,
     classify_accounts,
     column_or_blank,
 )
+from diligence.scenarios import disruption
 
 ASSIGNED, FORCED, NEW = 0, 1, 2
 KIND_LABELS = {ASSIGNED: "assigned", FORCED: "forced", NEW: "new"}
@@ -82,6 +87,11 @@ class Instance:
     cls: np.ndarray
     eligible: np.ndarray  # bool, classes x reps
     tolerance: float
+    move_cost: np.ndarray | None = None  # cost of moving each account (≥ 1); None: 1 each
+
+    def __post_init__(self) -> None:
+        if self.move_cost is None:
+            self.move_cost = np.ones(len(self.account_ids))
 
     @property
     def n_accounts(self) -> int:
@@ -137,9 +147,14 @@ def _norm(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip().str.casefold().fillna("")
 
 
-def build_instance(tables: dict, params: dict, settings: dict) -> Instance:
-    """The rebalancing problem of ``tables`` (see the module docstring)."""
+def build_instance(tables: dict, params: dict, settings: dict, classes: pd.DataFrame | None = None) -> Instance:
+    """The rebalancing problem of ``tables`` (see the module docstring).
+
+    ``classes`` is :func:`diligence.scenarios.disruption.account_classes` of
+    ``tables`` (computed when not given): it prices each move and says which
+    accounts ``protect`` keeps where they are."""
     accounts, reps = tables["accounts"], tables["reps"]
+    disrupt = disruption.account_classes(tables, params) if classes is None else classes
     as_of = as_of_date(params)
     books = balance.book_potential(tables, params)  # active quota reps, sorted, with group
     rep_ids = books["rep_id"].to_numpy(dtype=object)
@@ -184,10 +199,12 @@ def build_instance(tables: dict, params: dict, settings: dict) -> Instance:
     )
     has_candidate = eligible.any(axis=1)[cls_all]
 
-    potential = account_potential(accounts).to_numpy(float)
+    potential = disruption.balance_measure(tables, params, settings).to_numpy(float)
     owner = column_or_blank(accounts, "owner_rep_id")
     current = pd.Index(rep_ids).get_indexer(owner.astype(object).where(owner.notna(), None))
     locked = accounts["account_id"].isin(settings["locked_accounts"]).to_numpy(bool)
+    locked = locked | disruption.protected(disrupt, settings["protect"])
+    cost = disruption.move_cost(disrupt, settings["disruption_weights"])
     cls_state = classify_accounts(accounts, reps, as_of).to_numpy(dtype=object)
 
     # Forced: an active owner (quota-carrying or not) who is junior on an enterprise account.
@@ -232,6 +249,7 @@ def build_instance(tables: dict, params: dict, settings: dict) -> Instance:
         cls=cls_all[scope][sort],
         eligible=eligible,
         tolerance=float(settings["balance_tolerance"]),
+        move_cost=cost[scope][sort],
     )
 
 
@@ -255,6 +273,7 @@ class Score:
     """How good one answer is: moves, potential moved, and balance."""
 
     moves: int
+    disruption: float  # sum of the moved accounts' move costs (= moves without disruption weights)
     potential_moved: float
     newly_assigned: int
     violation: float  # sum over reps of distance outside the band, relative to the group scale
@@ -293,13 +312,15 @@ def outside(load: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 def slack_weight(inst: Instance) -> float:
     """Objective weight of one group-scale of balance slack: large enough that
     any balance gain outweighs every possible move."""
-    return 1000.0 * (inst.n_accounts + 1)
+    return 1000.0 * (float(np.sort(inst.move_cost).sum()) + 1)
 
 
 def score(inst: Instance, owner: np.ndarray) -> Score:
     """Judge an answer: moves (assigned accounts whose owner changes, plus
-    forced ones), potential moved, newly assigned accounts, balance violation,
-    and the objective the MILP minimises for it."""
+    forced ones), their disruption (sum of their move costs), potential
+    moved, newly assigned accounts, balance violation, and the objective the
+    MILP minimises for it: disruption, plus the potential moved as a share of
+    the total (weighted below one move), plus the weighted balance slack."""
     moved = ((inst.kind == ASSIGNED) & (owner != inst.current)) | (inst.kind == FORCED)
     pot_moved = float(np.sort(inst.potential[moved]).sum())
     total = float(inst.potential.sum()) or 1.0
@@ -310,9 +331,11 @@ def score(inst: Instance, owner: np.ndarray) -> Score:
     out = outside(load, lo, hi)
     rel = np.where(member, out / scale[np.maximum(inst.rep_group, 0)], 0.0)
     violation = float(rel.sum())
-    objective = float(moved.sum()) + POTENTIAL_WEIGHT * pot_moved / total + slack_weight(inst) * violation
+    cost = float(np.sort(inst.move_cost[moved]).sum())
+    objective = cost + POTENTIAL_WEIGHT * pot_moved / total + slack_weight(inst) * violation
     return Score(
         moves=int(moved.sum()),
+        disruption=cost,
         potential_moved=pot_moved,
         newly_assigned=int((inst.kind == NEW).sum()),
         violation=violation,

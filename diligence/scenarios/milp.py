@@ -12,10 +12,11 @@ rep's band.
   ``L[r] ≤ (1 + tol) T[g] / n[g] + s⁺[r]`` and
   ``L[r] ≥ (1 − tol) T[g] / n[g] − s⁻[r]`` (the group mean is linear in x,
   so the band follows the plan's own mean);
-- minimise ``Σ moves × (1 + ½ p[a] / Σp) + W Σ (s⁺ + s⁻) / scale[g]``: the
-  balance slack first (``W`` outweighs every move), then the number of
-  accounts moved, then the potential moved (its weight totals less than one
-  move).
+- minimise ``Σ moves × (c[a] + ½ p[a] / Σp) + W Σ (s⁺ + s⁻) / scale[g]``: the
+  balance slack first (``W`` outweighs every move), then the disruption
+  (``c[a]``, the account's move cost: 1 plus its disruption weights, so the
+  number of accounts moved when there are none), then the potential moved
+  (its weight totals less than one move).
 
 Potentials are divided by their mean so that the coefficients are near 1.
 """
@@ -49,8 +50,10 @@ class MilpResult:
     seconds: float
 
 
-def solve(inst: Instance, time_limit: float = 120.0) -> MilpResult:
-    """Solve ``inst`` exactly (within ``time_limit`` seconds)."""
+def solve(inst: Instance, time_limit: float = 120.0, node_limit: int | None = None) -> MilpResult:
+    """Solve ``inst`` exactly (within ``time_limit`` seconds and, when given,
+    ``node_limit`` branch-and-bound nodes: a count, so that a bounded solve
+    gives the same answer and gap on any machine)."""
     start = time.perf_counter()
     if inst.n_accounts == 0:
         return MilpResult(np.zeros(0, np.int64), True, 0.0, 0.0, 0.0, "nothing to move", 0.0)
@@ -70,7 +73,7 @@ def solve(inst: Instance, time_limit: float = 120.0) -> MilpResult:
     moves = ((inst.kind[pa] == ASSIGNED) & (pr != inst.current[pa])) | (inst.kind[pa] == FORCED)
     total = float(inst.potential.sum()) or 1.0
     cost = np.zeros(n_var)
-    cost[:n_x] = moves * (1.0 + POTENTIAL_WEIGHT * inst.potential[pa] / total)
+    cost[:n_x] = moves * (inst.move_cost[pa] + POTENTIAL_WEIGHT * inst.potential[pa] / total)
     w = slack_weight(inst) / scale[inst.rep_group[grouped]] if n_s else np.zeros(0)
     cost[col_sp:col_sm] = w
     cost[col_sm:] = w
@@ -112,7 +115,12 @@ def solve(inst: Instance, time_limit: float = 120.0) -> MilpResult:
         constraints=LinearConstraint(a_mat, lb, ub),
         integrality=integrality,
         bounds=Bounds(np.zeros(n_var), upper),
-        options={"time_limit": float(time_limit), "disp": False, "mip_rel_gap": MIP_REL_GAP},
+        options={
+            "time_limit": float(time_limit),
+            "disp": False,
+            "mip_rel_gap": MIP_REL_GAP,
+            **({"node_limit": int(node_limit)} if node_limit is not None else {}),
+        },
     )
     seconds = time.perf_counter() - start
     if res.x is None:

@@ -20,8 +20,15 @@ import numpy as np
 import pandas as pd
 
 from diligence.metrics import balance
-from diligence.metrics.coverage import ORPHANED, as_of_date, classify_accounts, column_or_blank, lookup
-from diligence.scenarios import heuristic, milp
+from diligence.metrics.coverage import (
+    ORPHANED,
+    account_potential,
+    as_of_date,
+    classify_accounts,
+    column_or_blank,
+    lookup,
+)
+from diligence.scenarios import disruption, heuristic, milp
 from diligence.scenarios.instance import ASSIGNED, FORCED, NEW, Instance, Score, band, build_instance, loads, score
 
 MILP, HEURISTIC = "MILP (HiGHS)", "heuristic"
@@ -47,6 +54,22 @@ class Plan:
     seconds: float
     instance: Instance = field(repr=False)
     comparison: dict[str, Any] = field(default_factory=dict)
+    classes: pd.DataFrame | None = field(default=None, repr=False)  # disruption classes of every account
+
+    def moved_ids(self) -> pd.Series:
+        """Ids of the accounts the plan moves from one rep to another (the
+        newly assigned ones excluded)."""
+        moves = self.moves
+        return moves.loc[~moves["reason"].isin(list(NEW_REASONS)), "account_id"]
+
+    def disruption(self) -> dict[str, Any]:
+        """What the plan disturbs (:func:`diligence.scenarios.disruption.summary`)
+        and its disruption cost (``score.disruption``)."""
+        return {**disruption.summary(self.classes, self.moved_ids()), "disruption": self.score.disruption}
+
+    def disruption_by_class(self) -> pd.DataFrame:
+        """Accounts moved per disruption class (:func:`diligence.scenarios.disruption.by_class`)."""
+        return disruption.by_class(self.classes, self.moved_ids())
 
     def band_position(self) -> pd.DataFrame:
         """Where each quota rep's planned book sits against its group's band.
@@ -88,11 +111,15 @@ class Plan:
 
     def summary(self) -> dict[str, Any]:
         """Headline figures, named as the scenario step records them."""
+        disrupted = self.disruption()
         return {
             "scenario_solver_milp": int(self.solver == MILP),
             "scenario_optimality_gap": self.gap,
             "scenario_proven_optimal": int(self.optimal),
             "scenario_accounts_moved": self.score.moves,
+            "scenario_disruption": self.score.disruption,
+            "scenario_open_pipeline_moved": disrupted["open_pipeline_moved"],
+            "scenario_customers_moved": disrupted["customers_moved"],
             "scenario_potential_moved": self.score.potential_moved,
             "scenario_accounts_newly_assigned": self.score.newly_assigned,
             "scenario_potential_newly_assigned": float(
@@ -109,7 +136,9 @@ def _relative_gap(objective: float, bound: float | None) -> float | None:
     return max(0.0, objective - bound) / max(abs(objective), 1e-9)
 
 
-def rebalance(tables: dict, params: dict, settings: dict, *, solver: str = "auto") -> Plan:
+def rebalance(
+    tables: dict, params: dict, settings: dict, *, solver: str = "auto", classes: pd.DataFrame | None = None
+) -> Plan:
     """Propose a rebalanced assignment of ``tables``.
 
     Parameters
@@ -121,12 +150,16 @@ def rebalance(tables: dict, params: dict, settings: dict, *, solver: str = "auto
     solver
         ``"auto"`` (heuristic always, MILP too when small enough; the better
         kept), ``"milp"`` or ``"heuristic"`` to force one.
+    classes
+        :func:`diligence.scenarios.disruption.account_classes` of ``tables``
+        (computed when not given).
 
     Returns
     -------
     Plan
     """
-    inst = build_instance(tables, params, settings)
+    classes = disruption.account_classes(tables, params) if classes is None else classes
+    inst = build_instance(tables, params, settings, classes)
     runs: dict[str, tuple[np.ndarray, float, bool, float | None]] = {}
     bound = None
     if solver in ("auto", "heuristic"):
@@ -158,17 +191,36 @@ def rebalance(tables: dict, params: dict, settings: dict, *, solver: str = "auto
         }
         for k, s in scores.items()
     }
+    return plan_of(tables, params, inst, owner, classes, scores[name], name, gap, bool(optimal), runs, comparison)
+
+
+def plan_of(
+    tables: dict,
+    params: dict,
+    inst: Instance,
+    owner: np.ndarray,
+    classes: pd.DataFrame,
+    judged: Score,
+    name: str,
+    gap: float | None,
+    optimal: bool,
+    runs: dict[str, tuple] | None = None,
+    comparison: dict[str, Any] | None = None,
+) -> Plan:
+    """A :class:`Plan` from a solver's answer ``owner`` on ``inst``."""
     new_owner = apply_owner(tables["accounts"], inst, owner)
+    runs = runs or {}
     return Plan(
         owner=new_owner,
-        moves=move_list(tables, params, inst, owner),
-        score=scores[name],
+        moves=move_list(tables, params, inst, owner, classes),
+        score=judged,
         solver=name,
         gap=gap,
         optimal=bool(optimal),
         seconds=float(sum(r[1] for r in runs.values())),
         instance=inst,
-        comparison=comparison,
+        comparison=comparison or {},
+        classes=classes,
     )
 
 
@@ -198,12 +250,19 @@ MOVE_COLUMNS = [
     "to_rep_id",
     "to_rep",
     "reason",
+    "move_class",
 ]
+#: Reasons of accounts that get an owner without being moved from one.
+NEW_REASONS = ("owner departed or unknown", "no owner")
 
 
-def move_list(tables: dict, params: dict, inst: Instance, owner: np.ndarray) -> pd.DataFrame:
+def move_list(
+    tables: dict, params: dict, inst: Instance, owner: np.ndarray, classes: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Every account whose owner changes: ``account_id, account_name, segment,
-    region, potential, from_rep_id, from_rep, to_rep_id, to_rep, reason``.
+    region, potential, from_rep_id, from_rep, to_rep_id, to_rep, reason,
+    move_class`` (its disruption classes in words, ``idle`` for none:
+    :func:`diligence.scenarios.disruption.class_label`).
 
     Reasons: ``owner departed or unknown`` / ``no owner`` (newly assigned),
     ``enterprise account held by a junior rep`` (a rule), ``rebalance: from a
@@ -248,12 +307,18 @@ def move_list(tables: dict, params: dict, inst: Instance, owner: np.ndarray) -> 
             "account_name": acc["account_name"].astype("string"),
             "segment": column_or_blank(acc, "segment").astype("string"),
             "region": column_or_blank(acc, "region").astype("string"),
-            "potential": inst.potential[idx],
+            "potential": account_potential(acc).to_numpy(float),
             "from_rep_id": from_id,
             "from_rep": lookup(from_id, names).astype("string"),
             "to_rep_id": to_id,
             "to_rep": lookup(to_id, names).astype("string"),
             "reason": pd.array(reason, dtype="string"),
+            "move_class": pd.array(
+                disruption.class_label(
+                    (disruption.account_classes(tables, params) if classes is None else classes).iloc[pos]
+                ).to_numpy(),
+                dtype="string",
+            ),
         }
     )
     return out.sort_values(["potential", "account_id"], ascending=[False, True], kind="stable")[
@@ -262,9 +327,12 @@ def move_list(tables: dict, params: dict, inst: Instance, owner: np.ndarray) -> 
 
 
 def crm_load(plan: Plan) -> pd.DataFrame:
-    """The move list as a CRM load file: ``account_id, new_owner_rep_id``, by account_id."""
+    """The move list as a CRM load file: ``account_id, new_owner_rep_id``, and
+    why each account moves and what it disturbs (``reason, move_class``), by account_id."""
     return (
-        plan.moves.rename(columns={"to_rep_id": "new_owner_rep_id"})[["account_id", "new_owner_rep_id"]]
+        plan.moves.rename(columns={"to_rep_id": "new_owner_rep_id"})[
+            ["account_id", "new_owner_rep_id", "reason", "move_class"]
+        ]
         .sort_values("account_id", kind="stable")
         .reset_index(drop=True)
     )

@@ -1,0 +1,172 @@
+"""Named plans side by side: each a set of assumptions, evaluated the same way.
+
+A plan (``scenarios.plans`` in the parameters, validated by
+:func:`diligence.params.resolve_settings`) is a ``name``, the hires it makes
+per segment now (``hires_by_segment``: the plan then keeps each segment at
+today's headcount plus those hires, replacing leavers; absent: the hires the
+``accounts_per_rep`` norms call for, the plan keeping each segment at its
+need, :func:`~diligence.scenarios.capacity_plan.headcount_need`)
+and any scenario settings it changes (``balance_tolerance``, ``attrition``,
+``ramp_months``, ``protect``, ``disruption_weights``, ...). Without plans in
+the parameters, :data:`DEFAULT_PLANS` are shown.
+
+Each plan is evaluated by :func:`evaluate_plan`:
+
+1. its hires are added to the reps as planned reps
+   (:func:`~diligence.scenarios.capacity_plan.planned_hires`);
+2. the accounts are rebalanced under its settings by the heuristic (every
+   plan the same solver, so plans differ only by their assumptions, and
+   twenty plans take seconds);
+3. its metrics are those of :func:`diligence.scenarios.compare.scenario_metrics`
+   on the plan's tables and its flags those of
+   :func:`diligence.metrics.flags.evaluate`: the functions that measure today;
+4. its cost is the cost of its hires over the plan and its value range the
+   value of the plan with every assumption at its worst and best end
+   (:mod:`~diligence.scenarios.sensitivity`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from diligence.metrics import flags
+from diligence.scenarios import capacity_plan as cp
+from diligence.scenarios import sensitivity
+from diligence.scenarios.compare import KEY_METRICS, SCENARIO_FLAGS, scenario_metrics
+from diligence.scenarios.rebalance import apply_plan, rebalance
+
+#: The plans shown when the parameters name none.
+DEFAULT_PLANS: list[dict[str, Any]] = [
+    {"name": "Rebalance, today's headcount kept", "hires_by_segment": {}},  # leavers replaced, no new seats
+    {"name": "Rebalance and hire to the norms", "hires_by_segment": None},
+    {
+        "name": "Wider band, customers kept",
+        "hires_by_segment": None,
+        "balance_tolerance": 0.20,
+        "protect": ["customer"],
+    },
+]
+
+
+def plan_settings(settings: dict, plan: dict) -> dict:
+    """The scenario settings of ``plan``: ``settings`` with the plan's own
+    values (``attrition`` is ``annual_attrition``; ``hires_by_segment`` travels
+    to :func:`~diligence.scenarios.capacity_plan.headcount_need`)."""
+    out = dict(settings)
+    for key, value in plan.items():
+        if key == "name":
+            continue
+        out["annual_attrition" if key == "attrition" else key] = value
+    return out
+
+
+def plans_of(settings: dict) -> list[dict]:
+    """The plans to evaluate: the settings' own, else :data:`DEFAULT_PLANS`."""
+    return [dict(p) for p in (settings["plans"] if settings.get("plans") is not None else DEFAULT_PLANS)]
+
+
+def evaluate_plan(
+    tables: dict, params: dict, settings: dict, plan: dict, recorded: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One named plan, evaluated (module notes).
+
+    Returns ``name, tables`` (the plan's accounts and reps), ``rebalanced``
+    (the :class:`~diligence.scenarios.rebalance.Plan`), ``metrics`` (every
+    metric computed on the plan's tables), ``flags`` (every flag, evaluated),
+    ``moves``, ``disruption``, ``hires_now`` (seats added now), ``hires``
+    (hires over the plan, leavers replaced included), ``cost``, ``value_low``,
+    ``value_high`` and ``settings`` (the plan's, with observed inputs filled in).
+    """
+    s = cp.with_inputs(tables, params, plan_settings(settings, plan))
+    hires = cp.planned_hires(tables, params, s)
+    hired = cp.with_hires(tables, hires) if len(hires) else tables
+    moved = rebalance(hired, params, s, solver="heuristic")
+    planned = apply_plan(hired, moved)
+    metrics = scenario_metrics(planned, params, recorded)
+    judged = flags.evaluate(metrics, params, planned)
+    value = sensitivity.sensitivity(tables, params, s, items=[sensitivity.VALUE])
+    row = value["ranges"].set_index("item").loc[sensitivity.VALUE]
+    econ = cp.economics(tables, params, s).set_index("item")
+    return {
+        "name": plan["name"],
+        "tables": planned,
+        "rebalanced": moved,
+        "metrics": metrics,
+        "flags": judged,
+        "moves": moved.score.moves,
+        "disruption": moved.score.disruption,
+        "hires_now": len(hires),
+        "hires": int(econ.loc["Hires in the plan", "low"]),
+        "cost": float(econ.loc["Cost of hires over the plan", "low"]),
+        "value_low": None if pd.isna(row["low"]) else float(row["low"]),
+        "value_high": None if pd.isna(row["high"]) else float(row["high"]),
+        "settings": s,
+    }
+
+
+def evaluate_plans(
+    tables: dict, params: dict, settings: dict, recorded: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Every plan of :func:`plans_of`, in order (:func:`evaluate_plan`)."""
+    return [evaluate_plan(tables, params, settings, plan, recorded) for plan in plans_of(settings)]
+
+
+def side_by_side(evaluated: list[dict[str, Any]]) -> pd.DataFrame:
+    """The plans as one table: a row per plan with ``plan, balance_tolerance,
+    hires_now, hires, moves, disruption, customers_moved, open_pipeline_moved, cost,
+    value_low, value_high``, the :data:`~diligence.scenarios.compare.KEY_METRICS`
+    and the status of each :data:`~diligence.scenarios.compare.SCENARIO_FLAGS` flag."""
+    rows = []
+    for e in evaluated:
+        by_id = {f["id"]: f["status"] for f in e["flags"]}
+        disrupted = e["rebalanced"].disruption()
+        rows.append(
+            {
+                "plan": e["name"],
+                "balance_tolerance": e["settings"]["balance_tolerance"],
+                "hires_now": e["hires_now"],
+                "hires": e["hires"],
+                "moves": e["moves"],
+                "disruption": e["disruption"],
+                "customers_moved": disrupted["customers_moved"],
+                "open_pipeline_moved": disrupted["open_pipeline_moved"],
+                "cost": e["cost"],
+                "value_low": e["value_low"],
+                "value_high": e["value_high"],
+                **{k: e["metrics"].get(k) for k in KEY_METRICS},
+                **{f: by_id.get(f) for f in SCENARIO_FLAGS},
+            }
+        )
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out["plan"] = out["plan"].astype("string")
+    for f in SCENARIO_FLAGS:
+        out[f] = out[f].astype("string")
+    for k in KEY_METRICS:
+        out[k] = pd.array(out[k], dtype="Float64")
+    return out
+
+
+def plan_records(evaluated: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The plans as ``findings.json`` holds them: ``name, metrics`` (the key
+    metrics), ``flags`` (id -> status of the flags a plan can change),
+    ``moves, hires, cost, value_low, value_high``."""
+    out = []
+    for e in evaluated:
+        by_id = {f["id"]: f["status"] for f in e["flags"]}
+        out.append(
+            {
+                "name": e["name"],
+                "metrics": {k: e["metrics"].get(k) for k in KEY_METRICS},
+                "flags": {f: by_id.get(f) for f in SCENARIO_FLAGS},
+                "moves": e["moves"],
+                "hires": e["hires"],
+                "cost": e["cost"],
+                "value_low": e["value_low"],
+                "value_high": e["value_high"],
+            }
+        )
+    return out
