@@ -125,12 +125,17 @@ class Kernels:
         with self._lock:
             live = list(self._live)
         for km in live:
-            pid = getattr(km.provisioner, "pid", None) if km.provisioner is not None else None
-            if pid:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+            _kill(km)
+
+
+def _kill(km: KernelManager) -> None:
+    """Kill a kernel's process outright (a kernel that would not let go, or shut down)."""
+    pid = getattr(km.provisioner, "pid", None) if km.provisioner is not None else None
+    if pid:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 #: Run in a warm kernel between two steps: the next step starts from an empty
@@ -237,12 +242,7 @@ class KernelPool:
             if km.has_kernel:
                 km.shutdown_kernel(now=True)
         except Exception:
-            pid = getattr(km.provisioner, "pid", None) if km.provisioner is not None else None
-            if pid:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+            _kill(km)
         if sock_dir is not None:
             shutil.rmtree(sock_dir, ignore_errors=True)
 
