@@ -348,3 +348,20 @@ def test_a_flag_in_months_reads_with_its_unit(tmp_path):
     assert ws.cell(row=row, column=4).value == 19.4
     assert ws.cell(row=row, column=4).number_format == '0.0" months"'
     assert ws.cell(row=row, column=5).number_format == '0.0" months"'
+
+
+def test_charts_of_tables_close_together_never_cover_each_other():
+    """Short tables stacked a few rows apart each get a chart; each chart starts below the last."""
+    from openpyxl import Workbook
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    from diligence.report.excel import _ROW_CM, write_tables
+
+    ws = Workbook().active
+    curve = pd.DataFrame({"tolerance": [0.05, 0.1, 0.15], "moves": [100, 90, 70], "books_outside": [7, 7, 2]})
+    plans = pd.DataFrame({"plan": ["a", "b"], "moves": [114, 169], "hires": [5, 4]})
+    write_tables(ws, {"Trade-off curve": curve, "Plans side by side": plans}, top=1, prefix="t", taken=set())
+    rows = [coordinate_to_tuple(c.anchor)[0] for c in ws._charts]  # anchored by cell, as written
+    spans = sorted((row, row + c.height / _ROW_CM) for row, c in zip(rows, ws._charts))
+    assert len(spans) == 2
+    assert spans[1][0] >= spans[0][1], f"the second chart starts inside the first: {spans}"

@@ -223,13 +223,13 @@ def write_tables(
     the workbook through ``taken``.
     """
     widths: dict[int, int] = {}
-    row, first_header = top, None
+    row, first_header, charts_end = top, None, 0
     for k, (title, df) in enumerate(tables.items(), start=1):
         name = excel_table_name(title, f"{prefix}_{k:02d}", taken)
         header_row, row = write_frame(ws, df, top=row, title=title, table_name=name, widths=widths)
         first_header = first_header or header_row
         if title in NATIVE_CHARTS and len(df):
-            _add_chart(ws, header_row, len(df), NATIVE_CHARTS[title])
+            charts_end = _add_chart(ws, max(header_row, charts_end + 1), header_row, len(df), NATIVE_CHARTS[title])
     if first_header is not None:
         ws.freeze_panes = f"A{first_header + 1}"
     _apply_widths(ws, widths)
@@ -281,17 +281,25 @@ NATIVE_CHARTS: dict[str, tuple[str, tuple[str, ...], str, str]] = {
 }
 
 
-def _add_chart(ws: Worksheet, header_row: int, n_rows: int, spec: tuple[str, tuple[str, ...], str, str]) -> None:
-    """A native bar chart over a table just written, anchored to its right.
+#: The height of a sheet row at the default 15 points, in the centimetres charts are sized in.
+_ROW_CM = 15 / 72 * 2.54
+
+
+def _add_chart(
+    ws: Worksheet, at_row: int, header_row: int, n_rows: int, spec: tuple[str, tuple[str, ...], str, str]
+) -> int:
+    """A native bar chart over a table just written, anchored to its right from row ``at_row``
+    (below the chart before it, when tables close together would put one chart over another).
 
     Columns are found by their header text (raw or humanized), so the chart follows the table
-    whatever its column order; a missing column means no chart.
+    whatever its column order; a missing column means no chart. Returns the last row the
+    chart covers (``at_row - 1`` when there is none).
     """
     category, values, grouping, title = spec
     headers = {ws.cell(header_row, j).value: j for j in range(1, ws.max_column + 1)}
     headers = {name: headers.get(name, headers.get(humanize(name))) for name in (category, *values)}
     if None in headers.values():
-        return
+        return at_row - 1
     chart = BarChart()
     chart.type = "bar" if n_rows > 8 else "col"
     chart.grouping = grouping
@@ -308,7 +316,8 @@ def _add_chart(ws: Worksheet, header_row: int, n_rows: int, spec: tuple[str, tup
         chart.legend = None  # one series: the title says what it is
     else:
         chart.legend.position = "b"
-    ws.add_chart(chart, f"{get_column_letter(ws.max_column + 2)}{header_row}")
+    ws.add_chart(chart, f"{get_column_letter(ws.max_column + 2)}{at_row}")
+    return at_row + math.ceil(chart.height / _ROW_CM)
 
 
 def _write_summary(ws: Worksheet, findings: Mapping[str, Any], parameters: Mapping[str, Any] | None) -> None:
