@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -215,6 +214,29 @@ def _csv_header_line(text_head: str) -> tuple[int, str]:
     return line, lines[line]
 
 
+@dataclass(frozen=True)
+class _CsvHead:
+    head: bytes  # the file's first bytes
+    encoding: str
+    text: str  # ``head`` decoded, without a byte-order mark
+    skip: int  # lines above the header (a report's title block)
+    delimiter: str
+    header: list[str]  # the header's cells, as written
+
+
+def _csv_head(path: Path) -> _CsvHead:
+    """What a CSV file's first bytes say: encoding, title block, delimiter and header.
+    Raises :class:`ReadProblem` for a file that is no CSV text."""
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    _check_text(path, head)
+    encoding = _encoding(head)
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    skip, line = _csv_header_line(text)
+    delimiter = _delimiter(line)
+    return _CsvHead(head, encoding, text, skip, delimiter, next(csv.reader([line], delimiter=delimiter), []))
+
+
 def peek_headers(path: Path) -> list[str] | None:
     """The header of a CSV or parquet file, read cheaply (None: another kind, or unreadable)."""
     try:
@@ -225,11 +247,7 @@ def peek_headers(path: Path) -> list[str] | None:
             return _unique_headers(list(pq.read_schema(path).names))
         if suffix not in CSV_SUFFIXES:
             return None
-        with open(path, "rb") as fh:
-            head = fh.read(_SNIFF_BYTES)
-        _check_text(path, head)
-        _, line = _csv_header_line(head.decode(_encoding(head), errors="replace").lstrip("\ufeff"))
-        return _unique_headers(next(csv.reader([line], delimiter=_delimiter(line)), []))
+        return _unique_headers(_csv_head(path).header)
     except (OSError, ReadProblem, ValueError):
         return None
     except Exception:  # a parquet file pyarrow cannot read: reported when it is read, if ever
@@ -298,15 +316,9 @@ def read_csv(path: Path, select: Selector | None = None) -> RawFile:
     """
     import pyarrow as pa
 
-    with open(path, "rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
-    _check_text(path, head)
-    encoding = _encoding(head)
-    text_head = head.decode(encoding, errors="replace").lstrip("\ufeff")
-    skip, header_line = _csv_header_line(text_head)
-    delimiter = _delimiter(header_line)
-    header = next(csv.reader(io.StringIO(header_line), delimiter=delimiter), [])
-    headers = _unique_headers(header)
+    sniffed = _csv_head(path)
+    encoding, skip, delimiter = sniffed.encoding, sniffed.skip, sniffed.delimiter
+    headers = _unique_headers(sniffed.header)
     wanted = set(select(headers)) if select is not None else set(headers)
     # At least one column, to count the rows (pyarrow reads all when given none).
     keep = [i for i, h in enumerate(headers) if h in wanted] or [0]
@@ -326,17 +338,17 @@ def read_csv(path: Path, select: Selector | None = None) -> RawFile:
         frame = _pandas_csv(path, encoding, delimiter, len(headers), keep, skip)
     body = frame.iloc[1:].reset_index(drop=True)
     body.columns = [headers[i] for i in keep]
-    notes = header_notes(header)
+    notes = header_notes(sniffed.header)
     if skip:
-        first = next(line for line in text_head.splitlines() if line.strip())
+        first = next(line for line in sniffed.text.splitlines() if line.strip())
         notes.append(_title_note(next(csv.reader([first], delimiter=_delimiter(first)), []), skip + 1))
     nul = [c for c in body.columns if body[c].str.contains("\x00", regex=False).any()]
     if nul:  # a NUL past the sniffed head: never part of an id or a name
         n = int(sum(body[c].str.contains("\x00", regex=False).sum() for c in nul))
         body[nul] = body[nul].apply(lambda col: col.str.replace("\x00", "", regex=False))
         notes.append((f"{n} value(s) held NUL bytes, removed (columns {', '.join(nul)})", "export the file again"))
-    utf8_in_head = re.search(rb"[\xc2-\xf4][\x80-\xbf]+", head) is not None
-    if encoding != "utf-8-sig" and (_encoding(head) == "utf-8-sig" or utf8_in_head):
+    utf8_in_head = re.search(rb"[\xc2-\xf4][\x80-\xbf]+", sniffed.head) is not None
+    if encoding != "utf-8-sig" and (_encoding(sniffed.head) == "utf-8-sig" or utf8_in_head):
         notes.append(
             (
                 f"the file starts as UTF-8 but later lines are not: it was read as {encoding}, so accented "
