@@ -365,3 +365,24 @@ def test_charts_of_tables_close_together_never_cover_each_other():
     spans = sorted((row, row + c.height / _ROW_CM) for row, c in zip(rows, ws._charts))
     assert len(spans) == 2
     assert spans[1][0] >= spans[0][1], f"the second chart starts inside the first: {spans}"
+
+
+def test_a_chart_sits_beside_its_own_table_not_beyond_a_wide_table_far_below():
+    """A chart clears the tables it lies beside; a wide list further down the sheet does not push it right,
+    while a wide table it would cover does."""
+    from openpyxl import Workbook
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    from diligence.report.excel import write_tables
+
+    curve = pd.DataFrame({"tolerance": [0.05, 0.1, 0.15], "moves": [100, 90, 70], "books_outside": [7, 7, 2]})
+    filler = pd.DataFrame({"x": range(40)})
+    wide = pd.DataFrame({f"c{j}": [1, 2] for j in range(25)})
+
+    ws = Workbook().active
+    write_tables(ws, {"Trade-off curve": curve, "Filler": filler, "Move list": wide}, top=1, prefix="t", taken=set())
+    assert coordinate_to_tuple(ws._charts[0].anchor)[1] == 3 + 2  # three columns, then a gap
+
+    ws = Workbook().active
+    write_tables(ws, {"Trade-off curve": curve, "Move list": wide}, top=1, prefix="u", taken=set())
+    assert coordinate_to_tuple(ws._charts[0].anchor)[1] == 25 + 2  # the wide table right below it

@@ -224,12 +224,21 @@ def write_tables(
     """
     widths: dict[int, int] = {}
     row, first_header, charts_end = top, None, 0
+    spans = []  # (first row, last row, columns) of each title and table
     for k, (title, df) in enumerate(tables.items(), start=1):
         name = excel_table_name(title, f"{prefix}_{k:02d}", taken)
+        start = row
         header_row, row = write_frame(ws, df, top=row, title=title, table_name=name, widths=widths)
         first_header = first_header or header_row
+        spans.append((start, row - 1, max(df.shape[1], 1), title, df, header_row))
+    # Charts go in once every table is down: each sits right of the widest table beside it,
+    # not of the widest on the sheet, so a wide move list far below does not push it away.
+    for _start, _end, _width, title, df, header_row in spans:
         if title in NATIVE_CHARTS and len(df):
-            charts_end = _add_chart(ws, max(header_row, charts_end + 1), header_row, len(df), NATIVE_CHARTS[title])
+            at_row = max(header_row, charts_end + 1)
+            last = at_row + _chart_rows(len(df))
+            beside = max((w for a, b, w, *_ in spans if a <= last and b >= at_row), default=1)
+            charts_end = _add_chart(ws, at_row, header_row, len(df), NATIVE_CHARTS[title], column=beside + 2)
     if first_header is not None:
         ws.freeze_panes = f"A{first_header + 1}"
     _apply_widths(ws, widths)
@@ -285,10 +294,26 @@ NATIVE_CHARTS: dict[str, tuple[str, tuple[str, ...], str, str]] = {
 _ROW_CM = 15 / 72 * 2.54
 
 
+def _chart_height(n_rows: int) -> float:
+    """A bar chart's height in centimetres for a table of ``n_rows`` rows."""
+    return max(7.5, min(0.5 * n_rows + 3, 20))
+
+
+def _chart_rows(n_rows: int) -> int:
+    """The sheet rows a chart of a table of ``n_rows`` rows covers."""
+    return math.ceil(_chart_height(n_rows) / _ROW_CM)
+
+
 def _add_chart(
-    ws: Worksheet, at_row: int, header_row: int, n_rows: int, spec: tuple[str, tuple[str, ...], str, str]
+    ws: Worksheet,
+    at_row: int,
+    header_row: int,
+    n_rows: int,
+    spec: tuple[str, tuple[str, ...], str, str],
+    *,
+    column: int,
 ) -> int:
-    """A native bar chart over a table just written, anchored to its right from row ``at_row``
+    """A native bar chart over a table, anchored at sheet column ``column`` from row ``at_row``
     (below the chart before it, when tables close together would put one chart over another).
 
     Columns are found by their header text (raw or humanized), so the chart follows the table
@@ -306,7 +331,7 @@ def _add_chart(
     if grouping in ("percentStacked", "stacked"):
         chart.overlap = 100
     chart.title = title
-    chart.height, chart.width = max(7.5, min(0.5 * n_rows + 3, 20)), 16
+    chart.height, chart.width = _chart_height(n_rows), 16
     last = header_row + n_rows
     for v in values:
         col = headers[v]
@@ -316,8 +341,8 @@ def _add_chart(
         chart.legend = None  # one series: the title says what it is
     else:
         chart.legend.position = "b"
-    ws.add_chart(chart, f"{get_column_letter(ws.max_column + 2)}{at_row}")
-    return at_row + math.ceil(chart.height / _ROW_CM)
+    ws.add_chart(chart, f"{get_column_letter(column)}{at_row}")
+    return at_row + _chart_rows(n_rows)
 
 
 def _write_summary(ws: Worksheet, findings: Mapping[str, Any], parameters: Mapping[str, Any] | None) -> None:
