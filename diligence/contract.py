@@ -292,6 +292,13 @@ def metric_number(x: Any) -> float | None:
     return None
 
 
+def _number_or_infinite(x: Any) -> float | None:
+    """:func:`metric_number`, but keeping ``±inf``."""
+    if isinstance(x, float) and np.isinf(x):
+        return x
+    return metric_number(x)
+
+
 def _distance_to_band(x: float, band: Sequence[float]) -> float:
     lo, hi = band
     return max(lo - x, 0.0, x - hi)
@@ -302,9 +309,11 @@ def direction(name: str, previous: Any, current: Any, band: Sequence[float] = (3
 
     ``better`` or ``worse``; ``unchanged`` when equal (or, for a band metric, equally
     far from the band, e.g. both inside it); ``changed`` when a neutral metric
-    moved; ``not compared`` when either value is missing.
+    moved; ``not compared`` when either value is missing. A value of ``±inf``
+    stands for a metric past any bound (a max/min ratio whose min is 0): it
+    compares as the extreme it is (:func:`diligence.metrics.changes.unbounded`).
     """
-    p, c = metric_number(previous), metric_number(current)
+    p, c = _number_or_infinite(previous), _number_or_infinite(current)
     sense = METRIC_SENSE.get(name, NEUTRAL)
     if p is None or c is None:
         return NOT_COMPARED

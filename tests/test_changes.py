@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -51,6 +52,25 @@ def test_metric_changes_rows_values_and_changes():
     assert first["direction"] == ch.BETTER
     assert pd.isna(out.iloc[1]["previous"]) and pd.isna(out.iloc[1]["change"])
     assert pd.isna(out.iloc[2]["current"])
+
+
+def test_a_ratio_that_became_unbounded_moved_the_wrong_way():
+    # W3 judges potential_max_min_ratio: blank while W3 is raised means a book with no potential
+    now_flags = [{"id": "W3", "status": "triggered"}, {"id": "RF2", "status": "not_assessed"}]
+    now = {"potential_max_min_ratio": None, "attainment_max_min_ratio": None, "win_rate": None}
+    assert ch.unbounded(now, now_flags) == {"potential_max_min_ratio": np.inf}
+    before = {"potential_max_min_ratio": 2.5, "attainment_max_min_ratio": 1.5, "win_rate": 0.3}
+    out = ch.metric_changes(before, now, unbounded_metrics=({}, ch.unbounded(now, now_flags))).set_index("metric")
+    assert out.loc["potential_max_min_ratio", "direction"] == ch.WORSE
+    assert pd.isna(out.loc["potential_max_min_ratio", "current"]) and pd.isna(out.loc["potential_max_min_ratio", "change"])
+    # blank for want of data (its flag not assessed) is still not compared
+    assert out.loc["attainment_max_min_ratio", "direction"] == ch.NOT_COMPARED
+    # and back within bounds is better; unbounded both times is unchanged
+    back = ch.metric_changes(now, before, unbounded_metrics=(ch.unbounded(now, now_flags), {})).set_index("metric")
+    assert back.loc["potential_max_min_ratio", "direction"] == ch.BETTER
+    both = ch.unbounded(now, now_flags)
+    same = ch.metric_changes(now, now, unbounded_metrics=(both, both)).set_index("metric")
+    assert same.loc["potential_max_min_ratio", "direction"] == ch.SAME
 
 
 def test_flag_changes_raised_cleared_and_not_comparable():

@@ -159,7 +159,9 @@ def compare(
     """
     since, as_of = pd.Timestamp(previous.as_of), pd.Timestamp(params["as_of"])
     band = (params.get("thresholds") or {}).get("W5") or (3.0, 5.0)
-    metrics = ch.metric_changes(previous.findings["metrics"], findings.get("metrics") or {}, band)
+    before, now = previous.findings["metrics"], findings.get("metrics") or {}
+    unbounded = (ch.unbounded(before, previous.findings["flags"]), ch.unbounded(now, findings.get("flags") or []))
+    metrics = ch.metric_changes(before, now, band, unbounded)
     flags = ch.flag_changes(_statuses(previous.findings["flags"]), _statuses(findings.get("flags") or []))
     block = {
         "as_of": previous.as_of,

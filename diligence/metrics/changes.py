@@ -22,6 +22,7 @@ from diligence.contract import (  # noqa: F401 - the directions, read here by th
     direction,
     metric_number,
 )
+from diligence import registry
 from diligence.metrics.coverage import active_rep_ids, column_or_blank, quota_carrying_mask
 from diligence.metrics.pipeline import outcomes_known, won_mask
 
@@ -35,20 +36,45 @@ JOINED, LEFT = "joined", "left"
 YEAR_DAYS = 365
 
 
+def unbounded(metrics: Mapping[str, Any], flags: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """The metrics of one run that are blank because they are past any bound.
+
+    A metric is ``null`` both when its data do not allow it and when it is
+    unbounded (SPEC §4: a max/min ratio whose min is 0). The flag that judges it
+    tells the two apart: blank while that flag is triggered means past every
+    threshold, i.e. ``+inf`` for a flag raised above its threshold and ``-inf``
+    for one raised below it. Returns metric → ``±inf`` for those metrics only.
+    """
+    out = {}
+    for flag in flags:
+        spec = registry.BY_ID.get(flag.get("id"))
+        if spec is None or flag.get("status") != "triggered" or spec.test == registry.OUTSIDE:
+            continue
+        if spec.metric in metrics and metric_number(metrics[spec.metric]) is None:
+            out[spec.metric] = np.inf if spec.test == registry.ABOVE else -np.inf
+    return out
+
+
 def metric_changes(
-    previous: Mapping[str, Any], current: Mapping[str, Any], band: Sequence[float] = (3.0, 5.0)
+    previous: Mapping[str, Any],
+    current: Mapping[str, Any],
+    band: Sequence[float] = (3.0, 5.0),
+    unbounded_metrics: tuple[Mapping[str, float], Mapping[str, float]] = ({}, {}),
 ) -> pd.DataFrame:
     """Every metric of either run with its previous value, current value, change and direction.
 
     Columns: ``metric``, ``previous``, ``current``, ``change`` (current − previous,
     blank unless both are numbers), ``direction`` (:func:`direction`; ``band`` is the
-    W5 band of this run). Rows in this run's order of metrics, then metrics only the
-    earlier run had.
+    W5 band of this run). ``unbounded_metrics`` gives, for the earlier run and this
+    one, the blank metrics that are past any bound (:func:`unbounded`): they compare
+    as ``±inf`` (a ratio that became unbounded moved the wrong way) but stay blank in
+    the table. Rows in this run's order of metrics, then metrics only the earlier run had.
     """
     names = list(current) + [m for m in previous if m not in current]
     rows = []
+    before_inf, now_inf = unbounded_metrics
     for name in names:
-        p, c = previous.get(name), current.get(name)
+        p, c = before_inf.get(name, previous.get(name)), now_inf.get(name, current.get(name))
         pn, cn = metric_number(p), metric_number(c)
         rows.append(
             {
