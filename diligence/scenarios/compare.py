@@ -247,7 +247,7 @@ def _input_phrase(row: pd.Series) -> str:
     value = (
         f"{row['value']:.0%} a year"
         if row["setting"] == "annual_attrition"
-        else f"{row['value']:.1f} months"
+        else str(row["figure"])
         if row["setting"] == "ramp_months"
         else f"{row['value']:.0%} of quota"
     )
