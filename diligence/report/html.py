@@ -22,7 +22,7 @@ from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
 import diligence
-from diligence.params import DEFAULTS
+from diligence.params import ASSUMED_SOURCES, DEFAULTS
 from diligence.registry import BY_ID
 from diligence.report.definitions import metric_definitions, metric_label, potential_basis_text
 from diligence.report.formats import (
@@ -245,10 +245,7 @@ def assumption_rows(inputs: Any, parameters: Mapping[str, Any] | None) -> list[d
             "item": "Accounts per rep (capacity need)",
             "value": ", ".join(f"{k} {fmt_int(v)}" for k, v in norms.items()),
             "basis": "assumed" if default else "set",
-            "source": "the specification's default norms (SPEC §6), not measured at this company; set "
-            "accounts_per_rep to replace them"
-            if default
-            else "given in the parameters (accounts_per_rep)",
+            "source": ASSUMED_SOURCES["accounts_per_rep"] if default else "given in the parameters (accounts_per_rep)",
         }
     )
     return rows

@@ -171,6 +171,20 @@ def side_by_side(evaluated: list[dict[str, Any]]) -> pd.DataFrame:
     return out
 
 
+def plans_note(evaluated: list[dict[str, Any]]) -> str:
+    """The note under the plans table: the baseline every plan is measured against."""
+    if not evaluated:
+        return ""
+    ends = sorted({round(e["baseline_headcount_end"], 1) for e in evaluated})
+    quarters = int(evaluated[0]["settings"]["plan_quarters"])
+    end = f"{ends[0]:,.1f}" if len(ends) == 1 else f"{ends[0]:,.1f} to {ends[-1]:,.1f} (each plan's attrition)"
+    return (
+        "Cost and value are against the baseline: today's team with attrition not replaced, "
+        f"{end} quota-carrying reps after {quarters} quarters. Capacity beyond a segment's need adds no value. "
+        "Net hires: hires − expected leavers; headcount at the plan's end, expected."
+    )
+
+
 def plan_records(evaluated: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The plans as ``findings.json`` holds them: ``name, metrics`` (the key
     metrics), ``flags`` (id -> status of the flags a plan can change),
