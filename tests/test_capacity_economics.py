@@ -125,6 +125,9 @@ def test_the_standard_plans_side_by_side_against_one_baseline():
     for column in ("net_hires", "headcount_end", "value_base", "cost"):
         assert column in table.columns
     assert "attrition not replaced" in plans.plans_note(list(evaluated.values()))
+    assert norms["value_base"] > kept["value_base"]
+    sentence = plans.plans_sentence(list(evaluated.values()))
+    assert f"worth most at the base assumptions is “{NORMS}”" in sentence and f"“{KEPT}” is worth least" in sentence
 
 
 def test_ramp_by_segment_matches_the_usual_spellings_and_falls_back():
@@ -180,3 +183,18 @@ def test_the_appendix_cites_where_each_default_comes_from():
     assert "CSO Insights" in rows["Annual attrition"]["source"]
     norms = rows["Accounts per rep (capacity need)"]
     assert "Winning By Design" in norms["source"] and "No published figure" in norms["source"]
+
+
+def test_an_observed_or_set_input_says_which_default_it_replaced():
+    from diligence.report.html import assumption_rows
+
+    tables = company({"SMB": 2}, {"SMB": 10})
+    inputs = cp.plan_inputs(tables, PARAMS, resolve_settings({"ramp_months": {"SMB": 3}}))
+    # as the company's history would give it: an observed attrition
+    inputs.loc[inputs["setting"] == "annual_attrition", ["basis", "note"]] = ["observed", "reps who left / headcount"]
+    rows = {r["item"]: r for r in assumption_rows(inputs, PARAMS)}
+    ramp, attrition = rows["Ramp to full productivity (months)"], rows["Annual attrition"]
+    assert ramp["basis"] == "set" and ramp["value"] == "SMB 3.0 months"
+    assert "This set value replaced the default" in ramp["source"] and "Bridge Group" in ramp["source"]
+    assert attrition["source"].startswith("reps who left / headcount. This observed value replaced the default")
+    assert "CSO Insights" in attrition["source"] and "Set scenarios" not in attrition["source"]

@@ -234,7 +234,7 @@ def assumption_rows(inputs: Any, parameters: Mapping[str, Any] | None) -> list[d
             "item": str(r["input"]),
             "value": str(r["figure"]),
             "basis": str(r["basis"]),
-            "source": "" if is_missing(r["note"]) else str(r["note"]),
+            "source": _source_text(r),
         }
         for r in inputs.to_dict("records")
     ]
@@ -249,6 +249,16 @@ def assumption_rows(inputs: Any, parameters: Mapping[str, Any] | None) -> list[d
         }
     )
     return rows
+
+
+def _source_text(row: Mapping[str, Any]) -> str:
+    """Where a capacity-plan input comes from; an observed or set value says
+    which default it replaced, and where that default comes from."""
+    note = "" if is_missing(row["note"]) else str(row["note"])
+    if str(row["basis"]) == "assumed" or str(row["setting"]) not in ASSUMED_SOURCES:
+        return note
+    default = ASSUMED_SOURCES[str(row["setting"])].split(". Set scenarios.")[0].split("; set ")[0]
+    return f"{note}. This {row['basis']!s} value replaced the default: {default}"
 
 
 def model_card(potential: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -221,6 +221,12 @@ def findings(result: dict[str, Any]) -> list[str]:
         out.append(disruption_sentence(result["disruption"]))
     if result.get("curve_sentence"):
         out.append(result["curve_sentence"])
+    if result.get("plans"):
+        from diligence.scenarios.plans import plans_sentence
+
+        said = plans_sentence(result["plans"])
+        if said:
+            out.append(said)
     if "sensitivity" in result:
         from diligence.scenarios.sensitivity import value_sentence
 

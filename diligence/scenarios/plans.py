@@ -42,6 +42,7 @@ from diligence.scenarios import capacity_plan as cp
 from diligence.scenarios import sensitivity
 from diligence.scenarios.compare import KEY_METRICS, SCENARIO_FLAGS, scenario_metrics
 from diligence.scenarios.rebalance import apply_plan, rebalance
+from diligence.text import fmt_money
 
 #: The plans shown when the parameters name none.
 DEFAULT_PLANS: list[dict[str, Any]] = [
@@ -180,8 +181,31 @@ def plans_note(evaluated: list[dict[str, Any]]) -> str:
     end = f"{ends[0]:,.1f}" if len(ends) == 1 else f"{ends[0]:,.1f} to {ends[-1]:,.1f} (each plan's attrition)"
     return (
         "Cost and value are against the baseline: today's team with attrition not replaced, "
-        f"{end} quota-carrying reps after {quarters} quarters. Capacity beyond a segment's need adds no value. "
+        f"{end} quota-carrying reps after {quarters} quarters. Capacity beyond a segment's need adds no value; "
+        "a plan's balance band changes the accounts it moves, not its value. "
         "Net hires: hires − expected leavers; headcount at the plan's end, expected."
+    )
+
+
+def plans_sentence(evaluated: list[dict[str, Any]]) -> str:
+    """One sentence setting the plans' values side by side: the plan worth most
+    at the base assumptions, and the one worth least (empty with fewer than two
+    plans, or without values)."""
+    valued = [e for e in evaluated if e.get("value_base") is not None]
+    if len(valued) < 2:
+        return ""
+    order = sorted(valued, key=lambda e: (-e["value_base"], e["name"]))
+    best, worst = order[0], order[-1]
+    if best["value_base"] == worst["value_base"]:
+        return ""
+
+    def said(e: dict[str, Any]) -> str:
+        hires = f"{e['hires']:,} {'hire' if e['hires'] == 1 else 'hires'}"
+        return f"{fmt_money(e['value_base'])}, with {hires} costing {fmt_money(e['cost'])}"
+
+    return (
+        "Against one baseline, today's team with attrition not replaced, the plan worth most at the base "
+        f"assumptions is “{best['name']}” ({said(best)}); “{worst['name']}” is worth least ({said(worst)})."
     )
 
 
