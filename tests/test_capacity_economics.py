@@ -198,3 +198,22 @@ def test_an_observed_or_set_input_says_which_default_it_replaced():
     assert "This set value replaced the default" in ramp["source"] and "Bridge Group" in ramp["source"]
     assert attrition["source"].startswith("reps who left / headcount. This observed value replaced the default")
     assert "CSO Insights" in attrition["source"] and "Set scenarios" not in attrition["source"]
+
+
+def test_a_named_plan_may_set_its_ramp_by_segment():
+    tables = company({"SMB": 2, "Enterprise": 1}, {"SMB": 350, "Enterprise": 60})
+    s = resolve_settings(
+        {
+            "annual_attrition": 0.0,
+            "quota_per_ramped_rep": 400.0,
+            "fully_loaded_cost_per_rep": 100.0,
+            "plans": [
+                {"name": "Fast", "ramp_months": 1},
+                {"name": "Slow enterprise", "ramp_months": {"enterprise": 12, "other": 1}},
+            ],
+        }
+    )
+    fast, slow = plans.evaluate_plans(tables, PARAMS, s)
+    assert slow["settings"]["ramp_months"] == {"enterprise": 12.0, "other": 1.0}
+    assert fast["hires"] == slow["hires"] and fast["cost"] == slow["cost"]
+    assert fast["value_base"] > slow["value_base"]
