@@ -86,8 +86,10 @@ def evaluate_plan(
     (hires over the plan, leavers replaced included), ``expected_leavers``,
     ``net_hires`` (hires − expected leavers), ``headcount_end`` and
     ``baseline_headcount_end`` (the plan's and the baseline's headcount at the
-    plan's end), ``cost``, ``value_low``, ``value_base``, ``value_high`` and
-    ``settings`` (the plan's, with observed inputs filled in).
+    plan's end), ``cost``, ``value_low``, ``value_base``, ``value_high``,
+    ``over_need`` ((segment, headcount, need) of the segments whose headcount
+    today is above their need) and ``settings`` (the plan's, with observed
+    inputs filled in).
     """
     s = cp.with_inputs(tables, params, plan_settings(settings, plan))
     hires = cp.planned_hires(tables, params, s)
@@ -98,8 +100,14 @@ def evaluate_plan(
     judged = flags.evaluate(metrics, params, planned)
     value = sensitivity.sensitivity(tables, params, s, items=[sensitivity.VALUE])
     row = value["ranges"].set_index("item").loc[sensitivity.VALUE]
-    econ = cp.economics(tables, params, s).set_index("item")["low"]
+    need = cp.headcount_need(tables, params, s)
+    econ = cp.economics(tables, params, s, need=need).set_index("item")["low"]
+    over = need.loc[need["headcount"] > need["capacity_need"]]
     return {
+        "over_need": [
+            (str(seg), int(head), int(need))
+            for seg, head, need in zip(over["segment"], over["headcount"], over["capacity_need"])
+        ],
         "name": plan["name"],
         "tables": planned,
         "rebalanced": moved,
@@ -179,10 +187,19 @@ def plans_note(evaluated: list[dict[str, Any]]) -> str:
     ends = sorted({round(e["baseline_headcount_end"], 1) for e in evaluated})
     quarters = int(evaluated[0]["settings"]["plan_quarters"])
     end = f"{ends[0]:,.1f}" if len(ends) == 1 else f"{ends[0]:,.1f} to {ends[-1]:,.1f} (each plan's attrition)"
+    over = evaluated[0].get("over_need") or []
+    above = (
+        "Above their need today, so backfilling them adds cost, not value: "
+        + ", ".join(f"{seg} ({head:,} reps for {need:,})" for seg, head, need in over)
+        + ". "
+        if over
+        else ""
+    )
     return (
         "Cost and value are against the baseline: today's team with attrition not replaced, "
         f"{end} quota-carrying reps after {quarters} quarters. Capacity beyond a segment's need adds no value; "
-        "a plan's balance band changes the accounts it moves, not its value. "
+        + above
+        + "a plan's balance band changes the accounts it moves, not its value. "
         "Net hires: hires − expected leavers; headcount at the plan's end, expected."
     )
 
