@@ -87,7 +87,7 @@ def test_capacity_beyond_the_need_is_not_credited():
     kept, norms = econ(tables, s, plans.DEFAULT_PLANS[0]), econ(tables, s, plans.DEFAULT_PLANS[1])
     evaluated = plans.evaluate_plans(tables, PARAMS, s)
     assert evaluated[0]["over_need"] == [("SMB", 5, 4)]
-    assert "SMB (5 reps for 4)" in plans.plans_note(evaluated)
+    assert "adds cost, not bookings (SMB: 5 reps for a need of 4)." in plans.plans_note(evaluated)
     # keeping today's headcount backfills leavers: it costs, and adds nothing the accounts call for
     assert kept["Hires in the plan"] >= 1 and kept[COST] > 0
     assert kept[ADDED] == pytest.approx(0.0, abs=1e-9) and kept[cp.RUN_RATE] == pytest.approx(0.0, abs=1e-9)

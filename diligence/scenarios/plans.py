@@ -189,17 +189,17 @@ def plans_note(evaluated: list[dict[str, Any]]) -> str:
     end = f"{ends[0]:,.1f}" if len(ends) == 1 else f"{ends[0]:,.1f} to {ends[-1]:,.1f} (each plan's attrition)"
     over = evaluated[0].get("over_need") or []
     above = (
-        "Above their need today, so backfilling them adds cost, not value: "
-        + ", ".join(f"{seg} ({head:,} reps for {need:,})" for seg, head, need in over)
-        + ". "
+        ": backfilling a segment above its need today adds cost, not bookings ("
+        + "; ".join(f"{seg}: {head:,} reps for a need of {need:,}" for seg, head, need in over)
+        + ")"
         if over
         else ""
     )
     return (
         "Cost and value are against the baseline: today's team with attrition not replaced, "
-        f"{end} quota-carrying reps after {quarters} quarters. Capacity beyond a segment's need adds no value; "
+        f"{end} quota-carrying reps after {quarters} quarters. Capacity beyond a segment's need adds no value"
         + above
-        + "a plan's balance band changes the accounts it moves, not its value. "
+        + ". A plan's balance band changes the accounts it moves, not its value. "
         "Net hires: hires − expected leavers; headcount at the plan's end, expected."
     )
 
