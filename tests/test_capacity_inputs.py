@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from diligence.params import ASSUMED_INPUTS, resolve_settings
+from diligence.params import ASSUMED_INPUTS, ASSUMED_RAMP_MONTHS, resolve_settings
 from diligence.scenarios import capacity_plan
 from diligence.scenarios.backtest import backtest
 from tests.helpers import days, frame
@@ -60,7 +61,14 @@ def test_attrition_is_observed_with_enough_reps(params):
     assert inputs.loc["annual_attrition", "value"] == pytest.approx(8 / 6)
     assert inputs.loc["annual_attrition", "reps"] == 6
     settings = capacity_plan.with_inputs(tables, params, resolve_settings({}))
-    assert settings["annual_attrition"] == capacity_plan.MAX_ATTRITION and settings["ramp_months"] == 6.0
+    assert settings["annual_attrition"] == capacity_plan.MAX_ATTRITION
+    # too few recent hires to observe a ramp: the assumed ramp, by segment
+    assert settings["ramp_months"] == ASSUMED_RAMP_MONTHS
+    inputs = inputs.reset_index()
+    ramp = inputs.loc[inputs["setting"] == "ramp_months"].iloc[0]
+    assert ramp["basis"] == "assumed" and pd.isna(ramp["value"])
+    assert ramp["figure"] == "Enterprise 9.0 months, Mid-Market 6.0, SMB 4.0, other 6.0"
+    assert "Bridge Group" in ramp["note"]
 
 
 def test_backtest_predicts_from_what_was_known_a_year_back(params):

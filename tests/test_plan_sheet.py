@@ -70,9 +70,10 @@ def test_formulas_give_the_kits_figures_and_follow_an_input(plan_book, tmp_path)
         assert ws[row["productive_fte"]].value == pytest.approx(expected["productive_fte"])
     assert any(kit["hires"] > 0), "the test company hires: the ramp matters"
 
-    # a slower ramp: the hires' bookings fall, the cost does not move
+    # a slower ramp in every segment: the hires' bookings fall, the cost does not move
     book = load_workbook(path)
-    book[SHEET_TITLE][cells["inputs"]["ramp_months"].replace("$", "")] = 24
+    for cell in cells["ramp"].values():
+        book[SHEET_TITLE][cell.replace("$", "")] = 24
     changed = tmp_path / "changed" / "plan.xlsx"
     changed.parent.mkdir()
     book.save(changed)

@@ -692,6 +692,14 @@ def _flag_slide(
     )  # fmt: skip
 
 
+#: Rows of the plan's economics the scenario slide leaves to the report and the workbook, for room.
+_ECONOMICS_NOT_ON_SLIDE = (
+    "Expected leavers over the plan",
+    "Headcount at the plan's end",
+    "Headcount at the plan's end, baseline",
+)
+
+
 def _scenario_slide(deck: Deck, tables: Mapping[str, pd.DataFrame], steps: Sequence[StepResult], params: Any) -> None:
     metrics, flags = tables.get("Scenario metrics"), tables.get("Scenario flags")
     economics = tables.get("Plan economics")
@@ -735,6 +743,7 @@ def _scenario_slide(deck: Deck, tables: Mapping[str, pd.DataFrame], steps: Seque
         erows = [
             [clean(r.item), r.low if r.low == r.high else f"{r.low} – {r.high}"]
             for r in readable_economics(economics).itertuples(index=False)
+            if r.item not in _ECONOMICS_NOT_ON_SLIDE
         ]
         text_box(slide, right_left, BODY_TOP, right_w, Inches(0.4), [("Value of the plan", {"bold": True})], size=14)
         table(

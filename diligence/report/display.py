@@ -234,7 +234,13 @@ def _number(value: Any) -> float | int | None:
 
 
 #: Rows of the economics table that count people rather than money.
-COUNT_ITEMS = ("Hires in the plan",)
+COUNT_ITEMS = (
+    "Hires in the plan",
+    "Expected leavers over the plan",
+    "Net hires (hires − expected leavers)",
+    "Headcount at the plan's end",
+    "Headcount at the plan's end, baseline",
+)
 
 
 def readable_economics(economics: pd.DataFrame) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
 import diligence
-from diligence.params import DEFAULTS
+from diligence.params import ASSUMED_SOURCES, DEFAULTS
 from diligence.registry import BY_ID
 from diligence.report.definitions import metric_definitions, metric_label, potential_basis_text
 from diligence.report.formats import (
@@ -234,7 +234,7 @@ def assumption_rows(inputs: Any, parameters: Mapping[str, Any] | None) -> list[d
             "item": str(r["input"]),
             "value": str(r["figure"]),
             "basis": str(r["basis"]),
-            "source": "" if is_missing(r["note"]) else str(r["note"]),
+            "source": _source_text(r),
         }
         for r in inputs.to_dict("records")
     ]
@@ -245,13 +245,20 @@ def assumption_rows(inputs: Any, parameters: Mapping[str, Any] | None) -> list[d
             "item": "Accounts per rep (capacity need)",
             "value": ", ".join(f"{k} {fmt_int(v)}" for k, v in norms.items()),
             "basis": "assumed" if default else "set",
-            "source": "the specification's default norms (SPEC §6), not measured at this company; set "
-            "accounts_per_rep to replace them"
-            if default
-            else "given in the parameters (accounts_per_rep)",
+            "source": ASSUMED_SOURCES["accounts_per_rep"] if default else "given in the parameters (accounts_per_rep)",
         }
     )
     return rows
+
+
+def _source_text(row: Mapping[str, Any]) -> str:
+    """Where a capacity-plan input comes from; an observed or set value says
+    which default it replaced, and where that default comes from."""
+    note = "" if is_missing(row["note"]) else str(row["note"])
+    if str(row["basis"]) == "assumed" or str(row["setting"]) not in ASSUMED_SOURCES:
+        return note
+    default = ASSUMED_SOURCES[str(row["setting"])].split(". Set scenarios.")[0].split("; set ")[0]
+    return f"{note}. This {row['basis']!s} value replaced the default: {default}"
 
 
 def model_card(potential: Mapping[str, Any] | None) -> dict[str, Any] | None:

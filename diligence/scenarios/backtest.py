@@ -17,7 +17,8 @@ predicted the year ``(T0, T]`` that has since happened:
   productivity model, not the hiring plan.
 - **Predicted** bookings: over 12 months (measured mid-month), presence × ramp
   fraction (:func:`~diligence.scenarios.capacity_plan.ramp_fraction`, months
-  since hire, a blank hire date counting as ramped) × productivity / 12.
+  since hire over the ramp of the rep's segment, a blank hire date counting as
+  ramped) × productivity / 12.
 - **Actual** bookings: won opportunities closed in ``(T0, T]`` owned by reps
   with quota > 0.
 - **Error**: (predicted − actual) / actual.
@@ -36,7 +37,7 @@ import pandas as pd
 from diligence.metrics import productivity
 from diligence.metrics.coverage import as_of_date, column_or_blank, label_blanks, quota_carrying_mask
 from diligence.metrics.pipeline import LOOKBACK_DAYS, closed_in_window, outcomes_known, won_mask
-from diligence.scenarios.capacity_plan import plan_inputs, ramp_fraction
+from diligence.scenarios.capacity_plan import plan_inputs, ramp_by_segment, ramp_fraction, ramp_setting
 
 MONTHS = 12
 COLUMNS = [
@@ -86,7 +87,7 @@ def backtest(tables: dict, params: dict, settings: dict) -> dict:
         )
     inputs = plan_inputs(tables, then, settings)
     values = inputs.set_index("setting")["value"]
-    attrition, ramp = float(values["annual_attrition"]), float(values["ramp_months"])
+    attrition = float(values["annual_attrition"])
 
     reps = tables["reps"]
     team = productivity.quota_carrying_at(reps, start)
@@ -109,7 +110,8 @@ def backtest(tables: dict, params: dict, settings: dict) -> dict:
     hire_ns = hire.to_numpy("datetime64[ns]")
     end_ns = end.to_numpy("datetime64[ns]")
     since = (mid[None, :] - hire_ns[:, None]).astype("timedelta64[D]").astype(float) / productivity.MONTH_DAYS
-    ramped = np.where(np.isnan(since), 1.0, ramp_fraction(np.nan_to_num(since, nan=0.0), ramp))
+    ramp = ramp_by_segment(ramp_setting(settings, inputs), column_or_blank(reps, "segment")).to_numpy(float)
+    ramped = np.where(np.isnan(since), 1.0, ramp_fraction(np.nan_to_num(since, nan=0.0), ramp[:, None]))
     ramped = np.where(np.isnat(hire_ns)[:, None], 1.0, ramped)
     team_presence = (1 - attrition) ** (months / 12)[None, :] * np.ones((len(reps), 1))
     employed = (hire_ns[:, None] <= mid[None, :]) & (np.isnat(end_ns)[:, None] | (end_ns[:, None] > mid[None, :]))

@@ -1,5 +1,5 @@
 """The capacity plan: headcount needed per segment, hiring by quarter with ramp
-and attrition, and what the plan costs and returns.
+and attrition, and what the plan costs and returns against a common baseline.
 
 Definitions:
 
@@ -12,25 +12,49 @@ Definitions:
   enough reps are behind the figure (realised attrition over a mean headcount
   of at least 5; the median implied ramp of at least 3 recent hires, see
   :mod:`diligence.metrics.productivity`), else *assumed*
-  (:data:`~diligence.params.ASSUMED_INPUTS`). The productivity of a ramped rep
+  (:data:`~diligence.params.ASSUMED_INPUTS`, sources in
+  :data:`~diligence.params.ASSUMED_SOURCES`). The productivity of a ramped rep
   is the median attainment of the reps who carried a quota all year
   (observed), or full quota (assumed) without them.
+- **Ramp by segment** (:func:`ramp_by_segment`): ``ramp_months`` is one number
+  for every segment, or months by segment. The assumed ramp differs by segment
+  (:data:`~diligence.params.ASSUMED_RAMP_MONTHS`: enterprise longest, SMB
+  shortest, ``other`` for a segment it does not name); an observed ramp is
+  company-wide (the history has too few hires to split it) and replaces it for
+  every segment. Segment names match as the ``accounts_per_rep`` norms do, case
+  and spacing aside, with the usual spellings of a tier taken as one
+  (``Mid-Market``, ``Mid market``, ``MM``; ``SMB``, ``Small business``).
 - **Attrition** ``a`` a year is spread evenly: each quarter loses
   ``1 − (1 − a)^¼`` of its opening headcount (expected, fractional).
-  Each quarter hires what brings expected headcount back up to the need,
-  rounded up (a segment above its need hires nobody until attrition takes it
-  below).
-- **Ramp**: a hire reaches full productivity linearly over ``ramp_months``,
-  measured at the middle of each month; hires join at the start of their
-  quarter. Productive FTE = headcount − the unramped share of hires still
-  ramping (hires' own attrition is ignored: a slight overstatement).
+  Each quarter hires what brings expected headcount back up to the target
+  (the need; for a named plan with its own hires, today's headcount plus
+  those hires), rounded up (a segment above its target hires nobody until
+  attrition takes it below).
+- **Ramp**: a hire reaches full productivity linearly over its segment's
+  ``ramp_months``, measured at the middle of each month; hires join at the
+  start of their quarter. Productive FTE = headcount − the unramped share of
+  hires still ramping (hires' own attrition is ignored: a slight overstatement).
+- **The baseline** every plan is measured against is today's team with
+  attrition not replaced: no hires, each segment's headcount thinned by the
+  same expected attrition (``baseline_headcount``). It is what happens when
+  nobody acts, and it is the same for every plan, so plans compare: a plan's
+  value and cost are what it adds to that baseline. (Today's team kept as it
+  is would not do: attrition happens whatever the plan, and backfilling it
+  would then show as adding nothing but cost.)
+- **Capacity that sells** (:func:`selling_fte`): a segment's productive FTE
+  counts only up to its need. Reps beyond what the segment's accounts call
+  for have no accounts to work and sell nothing more, so a hire into a
+  segment above its need (a backfill that keeps it above, say) adds cost and
+  no bookings.
 - **Economics**, stated as ranges: a ramped rep carries the segment's
   ``quota_per_ramped_rep`` (default: median quota of its active quota-carrying
   reps) and costs ``fully_loaded_cost_per_rep`` (default
-  ``cost_to_quota_ratio`` × that quota). Added bookings range from today's
-  median attainment of eligible reps to full quota. Better territory design is
-  worth ``revenue_uplift_range`` (2–7% in the background documents) of the
-  bookings of the year before T.
+  ``cost_to_quota_ratio`` × that quota). Bookings added = (selling FTE of the
+  plan − selling FTE of the baseline) × quota, quarter by quarter; they range
+  from today's median attainment of eligible reps to full quota. The cost is
+  each hire's fully loaded cost from its start (the baseline hires nobody and
+  costs nothing). Better territory design is worth ``revenue_uplift_range``
+  (2–7% in the background documents) of the bookings of the year before T.
 """
 
 from __future__ import annotations
@@ -41,22 +65,10 @@ import pandas as pd
 from diligence.contract import typed
 from diligence.metrics import balance, capacity, productivity
 from diligence.metrics.coverage import active_quota_reps, as_of_date, column_or_blank
-from diligence.params import ASSUMED_INPUTS
+from diligence.params import ASSUMED_INPUTS, ASSUMED_RAMP_MONTHS, ASSUMED_SOURCES
 from diligence.text import fmt_months, fmt_pct
 
 PLANNED_PREFIX = "PLANNED"
-#: Where each assumed input comes from, as the report's inputs table and methodology appendix say it.
-ASSUMED_SOURCES: dict[str, str] = {
-    "annual_attrition": (
-        "the kit's planning default (diligence.params.ASSUMED_INPUTS), not a figure measured at this company "
-        "nor a published benchmark; set scenarios.annual_attrition to replace it"
-    ),
-    "ramp_months": (
-        "the kit's planning default (diligence.params.ASSUMED_INPUTS), one ramp for every segment, not a figure "
-        "measured at this company nor a published benchmark; set scenarios.ramp_months to replace it"
-    ),
-    "productivity": "the kit's default: a ramped rep sells its full quota",
-}
 OBSERVED, ASSUMED, SET = "observed", "assumed", "set"
 #: Reps needed behind an observed input before it replaces the assumption.
 MIN_OBSERVED_REPS = {"annual_attrition": 5, "ramp_months": 3, "productivity": 3}
@@ -69,7 +81,9 @@ def plan_inputs(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
     Rows (``input, setting, value, basis, reps, note, figure``: the value as read): annual attrition,
     ramp months and the productivity of a ramped rep (attainment); ``basis``
     is ``observed``, ``assumed`` or ``set`` and ``reps`` the reps behind an
-    observed figure.
+    observed figure. A ramp given by segment (the assumed one, or a mapping
+    set in the settings) has no single ``value`` (NaN): its ``figure`` lists
+    the months by segment.
     """
     m = productivity.metrics(tables, params)
     attrition = productivity.realised_attrition(tables, params)
@@ -80,7 +94,7 @@ def plan_inputs(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
 
     def choose(name: str, label: str, observed: float | None, reps: float, how: str, fmt: str) -> None:
         if settings.get(name) is not None:
-            rows.append((label, name, float(settings[name]), SET, None, "given in the scenario settings"))
+            rows.append((label, name, _scalar(settings[name]), SET, None, "given in the scenario settings"))
         elif observed is not None and reps >= MIN_OBSERVED_REPS[name]:
             rows.append((label, name, float(observed), OBSERVED, reps, how))
         else:
@@ -89,7 +103,7 @@ def plan_inputs(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
                 if observed is not None
                 else "the data do not show it"
             )
-            rows.append((label, name, ASSUMED_INPUTS[name], ASSUMED, None, f"{ASSUMED_SOURCES[name]}; {why}"))
+            rows.append((label, name, _scalar(ASSUMED_INPUTS[name]), ASSUMED, None, f"{ASSUMED_SOURCES[name]}; {why}"))
 
     choose(
         "annual_attrition",
@@ -104,7 +118,8 @@ def plan_inputs(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
         "Ramp to full productivity (months)",
         m["ramp_months_observed"],
         m["ramp_months_observed_reps"],
-        "median ramp implied by the bookings of reps hired 6 to 24 months ago",
+        "median ramp implied by the bookings of reps hired 6 to 24 months ago; company-wide, it replaces the "
+        "assumed ramp of every segment",
         "{:.1f}",
     )
     value, basis, n = ramped_productivity(balance.attainment(tables, params))
@@ -116,8 +131,35 @@ def plan_inputs(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
     rows.append(("Productivity of a ramped rep (share of quota)", "productivity", value, basis, n, note))
     out = pd.DataFrame(rows, columns=["input", "setting", "value", "basis", "reps", "note"])
     out["reps"] = out["reps"].astype(float)
-    out["figure"] = [fmt_months(v) if k == "ramp_months" else fmt_pct(v) for k, v in zip(out["setting"], out["value"])]
+    out["value"] = out["value"].astype(float)
+    ramp = ramp_setting(settings, out)
+    out["figure"] = [
+        ramp_text(ramp) if k == "ramp_months" else fmt_pct(v) for k, v in zip(out["setting"], out["value"])
+    ]
     return out.astype({"input": "string", "setting": "string", "basis": "string", "note": "string", "figure": "string"})
+
+
+def _scalar(value) -> float:
+    """A setting's single value: the number, or NaN for a mapping by segment."""
+    return float("nan") if isinstance(value, dict) else float(value)
+
+
+def ramp_setting(settings: dict, inputs: pd.DataFrame) -> float | dict[str, float]:
+    """The ramp the plan uses, from :func:`plan_inputs`' ``inputs``: the
+    settings' own (a number or months by segment), the observed company-wide
+    figure, or :data:`~diligence.params.ASSUMED_RAMP_MONTHS`."""
+    if settings.get("ramp_months") is not None:
+        return settings["ramp_months"]
+    row = inputs.set_index("setting").loc["ramp_months"]
+    return float(row["value"]) if row["basis"] == OBSERVED else dict(ASSUMED_RAMP_MONTHS)
+
+
+def ramp_text(ramp: float | dict[str, float]) -> str:
+    """A ramp as the report states it: ``6.0 months``, or ``Enterprise 9.0 months, SMB 4.0, other 6.0``."""
+    if not isinstance(ramp, dict):
+        return fmt_months(float(ramp))
+    parts = [f"{k} {float(v):,.1f}" for k, v in ramp.items()]
+    return (parts[0] + " months, " + ", ".join(parts[1:])) if len(parts) > 1 else parts[0] + " months"
 
 
 def ramped_productivity(att: pd.DataFrame) -> tuple[float, str, int | None]:
@@ -135,28 +177,104 @@ def ramped_productivity(att: pd.DataFrame) -> tuple[float, str, int | None]:
 
 
 def with_inputs(tables: dict, params: dict, settings: dict) -> dict:
-    """``settings`` with ramp and attrition filled in from :func:`plan_inputs` where not set."""
+    """``settings`` with ramp and attrition filled in from :func:`plan_inputs` where not set
+    (the ramp: the observed company-wide figure, else the assumed ramp by segment)."""
     if all(settings.get(k) is not None for k in ASSUMED_INPUTS):
         return settings
-    inputs = plan_inputs(tables, params, settings).set_index("setting")["value"]
-    filled = {k: float(inputs[k]) if settings.get(k) is None else settings[k] for k in ASSUMED_INPUTS}
+    inputs = plan_inputs(tables, params, settings)
+    attrition = settings.get("annual_attrition")
+    if attrition is None:
+        attrition = float(inputs.set_index("setting").loc["annual_attrition", "value"])
     # a company that lost more reps than it had on average cannot lose more than (almost) all of them
-    filled["annual_attrition"] = min(filled["annual_attrition"], MAX_ATTRITION)
-    return {**settings, **filled}
+    return {
+        **settings,
+        "annual_attrition": min(float(attrition), MAX_ATTRITION),
+        "ramp_months": ramp_setting(settings, inputs),
+    }
+
+
+#: Spellings of a segment taken as one (after case, spaces and punctuation are dropped).
+SEGMENT_ALIASES: dict[str, str] = {
+    "midmarket": "midmarket",
+    "midmkt": "midmarket",
+    "mm": "midmarket",
+    "mid": "midmarket",
+    "midsize": "midmarket",
+    "midsized": "midmarket",
+    "enterprise": "enterprise",
+    "ent": "enterprise",
+    "smb": "smb",
+    "smallbusiness": "smb",
+    "smallandmediumbusiness": "smb",
+    "smallmediumbusiness": "smb",
+    "sme": "smb",
+    "small": "smb",
+}
 
 
 def _key(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip().str.casefold()
 
 
+def segment_key(values: pd.Series) -> pd.Series:
+    """Segment names as settings by segment match them: :func:`_key` (case and
+    outer spaces aside), then spaces and punctuation dropped and the usual
+    spellings of a tier taken as one (:data:`SEGMENT_ALIASES`)."""
+    compact = _key(values).str.replace(r"[\W_]+", "", regex=True)
+    return compact.map(lambda k: SEGMENT_ALIASES.get(k, k) if isinstance(k, str) else k).astype("string")
+
+
+def _mapping_keys(mapping: dict) -> dict[str, float]:
+    keys = pd.Series([str(k) for k in mapping], dtype="string")
+    return dict(zip(segment_key(keys).tolist(), (float(v) for v in mapping.values())))
+
+
 def _per_segment(value, segments: pd.Series, fallback: pd.Series) -> pd.Series:
-    """A setting that is a number, a mapping segment -> number, or None, per segment."""
+    """A setting that is a number, a mapping segment -> number, or None, per segment
+    (a mapping's names matched by :func:`segment_key`; unnamed segments take ``fallback``)."""
     if value is None:
         return fallback
     if isinstance(value, dict):
-        given = {str(k).strip().casefold(): float(v) for k, v in value.items()}
-        return _key(segments).map(given).astype(float).fillna(fallback)
+        return segment_key(segments).map(_mapping_keys(value)).astype(float).fillna(fallback)
     return pd.Series(float(value), index=segments.index)
+
+
+def ramp_by_segment(ramp: float | dict[str, float] | None, segments: pd.Series) -> pd.Series:
+    """Months to full productivity for each of ``segments`` (module notes).
+
+    ``ramp`` is a number (every segment), a mapping segment -> months (a
+    segment it does not name takes its ``other`` entry, else the assumed ramp
+    of its segment) or None (the assumed ramp:
+    :data:`~diligence.params.ASSUMED_RAMP_MONTHS`, whose ``other`` serves the
+    segments it does not name)."""
+    assumed = {k: v for k, v in ASSUMED_RAMP_MONTHS.items() if k != "other"}
+    default = segment_key(segments).map(_mapping_keys(assumed)).astype(float).fillna(ASSUMED_RAMP_MONTHS["other"])
+    if ramp is None:
+        return default
+    if isinstance(ramp, dict):
+        given = _mapping_keys(ramp)
+        other = given.pop("other", None)
+        fallback = default if other is None else pd.Series(other, index=segments.index, dtype=float)
+        return segment_key(segments).map(given).astype(float).fillna(fallback)
+    return pd.Series(float(ramp), index=segments.index, dtype=float)
+
+
+def shift_ramp(ramp: float | dict[str, float] | None, months: float) -> float | dict[str, float]:
+    """``ramp`` with every segment's months moved by ``months`` (at least 0): the
+    sensitivity's ramp ± 2 months, whether the ramp is one number or by segment."""
+    if ramp is None:
+        ramp = dict(ASSUMED_RAMP_MONTHS)
+    if isinstance(ramp, dict):
+        out = {k: max(float(v) + months, 0.0) for k, v in ramp.items()}
+        if not any(segment_key(pd.Series([k], dtype="string")).iloc[0] == "other" for k in ramp):
+            # segments the mapping does not name keep their assumed ramp: move those too
+            named = set(_mapping_keys(ramp))
+            for k, v in ASSUMED_RAMP_MONTHS.items():
+                if k != "other" and _mapping_keys({k: v}).keys().isdisjoint(named):
+                    out[k] = max(float(v) + months, 0.0)
+            out["other"] = max(ASSUMED_RAMP_MONTHS["other"] + months, 0.0)
+        return out
+    return max(float(ramp) + months, 0.0)
 
 
 def headcount_need(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
@@ -165,7 +283,8 @@ def headcount_need(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
     Columns: ``segment, accounts, accounts_per_rep, capacity_need, headcount,
     hires_now`` (need − headcount, at least 0; a named plan's
     ``hires_by_segment`` when the settings carry one), ``quota_per_ramped_rep,
-    cost_per_rep``. Sorted by segment; empty when capacity cannot be assessed.
+    cost_per_rep, ramp_months`` (:func:`ramp_by_segment` of the settings).
+    Sorted by segment; empty when capacity cannot be assessed.
     """
     columns = [
         "segment",
@@ -176,6 +295,7 @@ def headcount_need(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
         "hires_now",
         "quota_per_ramped_rep",
         "cost_per_rep",
+        "ramp_months",
     ]
     if not capacity.capacity_assessable(tables):
         return pd.DataFrame(columns=columns)
@@ -190,38 +310,52 @@ def headcount_need(tables: dict, params: dict, settings: dict) -> pd.DataFrame:
     )
     hires = table["shortfall"].clip(lower=0).astype(int)
     if settings.get("hires_by_segment") is not None:  # a named plan's own hires
-        given = {str(k).strip().casefold(): int(v) for k, v in settings["hires_by_segment"].items()}
-        hires = _key(table["segment"]).map(given).fillna(0).astype(int)
+        given = _mapping_keys(settings["hires_by_segment"])
+        hires = segment_key(table["segment"]).map(given).fillna(0).astype(int)
     return table.assign(
         hires_now=hires.to_numpy(int),
         quota_per_ramped_rep=quota.to_numpy(float),
         cost_per_rep=cost.to_numpy(float),
+        ramp_months=ramp_by_segment(settings.get("ramp_months"), table["segment"]).to_numpy(float),
     )[columns]
 
 
-def ramp_fraction(months_since_hire: np.ndarray, ramp_months: float) -> np.ndarray:
-    """Productivity of a hire ``months_since_hire`` months in: linear to 1 over ``ramp_months``."""
-    if ramp_months <= 0:
-        return np.ones_like(np.asarray(months_since_hire, float))
-    return np.clip(np.asarray(months_since_hire, float) / ramp_months, 0.0, 1.0)
+def ramp_fraction(months_since_hire: np.ndarray, ramp_months: float | np.ndarray) -> np.ndarray:
+    """Productivity of a hire ``months_since_hire`` months in: linear to 1 over
+    ``ramp_months`` (1 from the start when it is 0); arrays broadcast."""
+    months = np.asarray(months_since_hire, float)
+    ramp = np.asarray(ramp_months, float)
+    return np.where(ramp <= 0, 1.0, np.clip(months / np.where(ramp <= 0, 1.0, ramp), 0.0, 1.0))
 
 
-def _quarter_productivity(quarters_since_hire: int, ramp_months: float) -> float:
-    """Average productivity over a quarter of a hire made ``quarters_since_hire`` quarters before it."""
+def _quarter_productivity(quarters_since_hire: int, ramp_months: float | np.ndarray) -> np.ndarray:
+    """Average productivity over a quarter of a hire made ``quarters_since_hire``
+    quarters before it, for each ramp of ``ramp_months`` (one per segment)."""
     months = 3 * quarters_since_hire + np.array([0.5, 1.5, 2.5])
-    return float(ramp_fraction(months, ramp_months).mean())
+    ramp = np.atleast_1d(np.asarray(ramp_months, float))
+    return ramp_fraction(months[None, :], ramp[:, None]).mean(axis=1)
+
+
+def selling_fte(fte: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """The FTE that sell: productive FTE up to the segment's capacity need
+    (reps beyond what the accounts call for have no accounts to work)."""
+    return np.minimum(np.asarray(fte, float), np.asarray(need, float))
 
 
 def hiring_plan(tables: dict, params: dict, settings: dict, need: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Hiring by quarter and segment, with attrition and ramp (module docstring).
+    """Hiring by quarter and segment, with attrition and ramp, beside the baseline (module docstring).
 
     Columns: ``quarter`` (1 = the quarter after T), ``quarter_label`` (``Q+1``
     ...), ``segment, target_headcount, opening_headcount, expected_leavers,
     hires, closing_headcount, productive_fte, bookings_capacity`` (productive
-    FTE × quota per ramped rep / 4) and ``hires_cost`` (the plan's hires to
-    date × cost per rep / 4). Sorted by
-    quarter then segment. ``need`` is :func:`headcount_need` of the same
-    settings when already at hand.
+    FTE × quota per ramped rep / 4), ``hires_cost`` (the plan's hires to
+    date × cost per rep / 4), ``capacity_need``, ``baseline_headcount``
+    (today's headcount thinned by attrition, no hires: the baseline),
+    ``selling_fte`` and ``baseline_selling_fte`` (:func:`selling_fte` of the
+    plan and of the baseline) and ``added_bookings`` (their difference ×
+    quota per ramped rep / 4: the bookings capacity the plan adds to the
+    baseline that quarter). Sorted by quarter then segment. ``need`` is
+    :func:`headcount_need` of the same settings when already at hand.
     """
     settings = with_inputs(tables, params, settings)
     need = headcount_need(tables, params, settings) if need is None else need
@@ -237,17 +371,26 @@ def hiring_plan(tables: dict, params: dict, settings: dict, need: pd.DataFrame |
         "productive_fte",
         "bookings_capacity",
         "hires_cost",
+        "capacity_need",
+        "baseline_headcount",
+        "selling_fte",
+        "baseline_selling_fte",
+        "added_bookings",
     ]
     if need.empty:
         return pd.DataFrame(columns=columns)
     n_q = int(settings["plan_quarters"])
-    leave = 1 - (1 - float(settings["annual_attrition"])) ** 0.25
+    keep = (1 - float(settings["annual_attrition"])) ** 0.25
+    leave = 1 - keep
+    ramp = ramp_by_segment(settings["ramp_months"], need["segment"]).to_numpy(float)
     # the need; for a named plan with its own hires, today's headcount plus those hires
     target = (
         need["capacity_need"].to_numpy(float)
         if settings.get("hires_by_segment") is None
         else (need["headcount"] + need["hires_now"]).to_numpy(float)
     )
+    needed = need["capacity_need"].to_numpy(float)
+    quota = need["quota_per_ramped_rep"].to_numpy(float)
     headcount = need["headcount"].to_numpy(float)
     hires = np.zeros((n_q, len(need)))
     rows = []
@@ -256,8 +399,10 @@ def hiring_plan(tables: dict, params: dict, settings: dict, need: pd.DataFrame |
         leavers = headcount * leave
         hires[q] = np.ceil(np.maximum(target - (headcount - leavers), 0) - 1e-9)
         closing = headcount - leavers + hires[q]
-        unramped = sum(hires[k] * (1 - _quarter_productivity(q - k, settings["ramp_months"])) for k in range(q + 1))
+        unramped = sum(hires[k] * (1 - _quarter_productivity(q - k, ramp)) for k in range(q + 1))
         productive = closing - unramped
+        baseline = need["headcount"].to_numpy(float) * keep ** (q + 1)
+        selling, baseline_selling = selling_fte(productive, needed), selling_fte(baseline, needed)
         rows.append(
             pd.DataFrame(
                 {
@@ -270,8 +415,13 @@ def hiring_plan(tables: dict, params: dict, settings: dict, need: pd.DataFrame |
                     "hires": hires[q].astype(int),
                     "closing_headcount": closing,
                     "productive_fte": productive,
-                    "bookings_capacity": productive * need["quota_per_ramped_rep"].to_numpy(float) / 4,
+                    "bookings_capacity": productive * quota / 4,
                     "hires_cost": hires[: q + 1].sum(axis=0) * need["cost_per_rep"].to_numpy(float) / 4,
+                    "capacity_need": needed,
+                    "baseline_headcount": baseline,
+                    "selling_fte": selling,
+                    "baseline_selling_fte": baseline_selling,
+                    "added_bookings": (selling - baseline_selling) * quota / 4,
                 }
             )
         )
@@ -292,6 +442,8 @@ def hiring_by_quarter(plan: pd.DataFrame) -> pd.DataFrame:
         "productive_fte",
         "bookings_capacity",
         "hires_cost",
+        "baseline_headcount",
+        "added_bookings",
     ]
     return plan.groupby(["quarter", "quarter_label"], sort=True)[sums].sum().reset_index()
 
@@ -346,6 +498,17 @@ def with_hires(tables: dict, hires: pd.DataFrame) -> dict:
     return out
 
 
+#: Economics rows that are head counts, not amounts.
+COUNT_ITEMS: tuple[str, ...] = (
+    "Hires in the plan",
+    "Expected leavers over the plan",
+    "Net hires (hires − expected leavers)",
+    "Headcount at the plan's end",
+    "Headcount at the plan's end, baseline",
+)
+RUN_RATE = "Bookings capacity over the baseline once ramped, a year"
+
+
 def economics(
     tables: dict,
     params: dict,
@@ -355,17 +518,23 @@ def economics(
     need: pd.DataFrame | None = None,
     attainment: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """What the plan costs and returns in its first year, as ranges.
+    """What the plan costs and returns over its quarters, against the baseline, as ranges.
 
-    Rows (``item, low, high, basis``): hires in the plan; their cost over the
-    plan; bookings capacity they add (low: today's median attainment of
-    eligible reps × quota, high: full quota, ramp included); the same at run
-    rate once ramped; bookings of the year before T; the revenue uplift from
-    better territory design (``revenue_uplift_range`` × those bookings); and
-    the net of hires (added bookings − cost). Amounts in the data's currency.
-    ``productivity`` replaces the (low, high) productivity of a ramped rep, as
-    shares of quota (the sensitivity analysis moves it); ``need``
-    (:func:`headcount_need` of the same settings) and ``attainment``
+    Rows (``item, low, high, basis``): hires in the plan, expected leavers,
+    net hires (hires − expected leavers) and headcount at the plan's end, the
+    plan's and the baseline's (today's team, attrition not replaced: module
+    notes); the cost of the hires over the plan; the bookings capacity the
+    plan adds to the baseline over the plan (:func:`hiring_plan`'s
+    ``added_bookings``: selling FTE, capped at each segment's need, above the
+    baseline's; low: today's median attainment of eligible reps × quota,
+    high: full quota, ramp included); the same at run rate once ramped (the
+    plan's closing headcount above the baseline's at its end, both capped at
+    the need, × quota, a year); bookings of the year before T; the revenue
+    uplift from better territory design (``revenue_uplift_range`` × those
+    bookings); and the net of hires (added bookings − cost). Amounts in the
+    data's currency. ``productivity`` replaces the (low, high) productivity
+    of a ramped rep, as shares of quota (the sensitivity analysis moves it);
+    ``need`` (:func:`headcount_need` of the same settings) and ``attainment``
     (:func:`~diligence.metrics.balance.attainment`) are taken as given when at hand.
     """
     settings = with_inputs(tables, params, settings)
@@ -380,49 +549,61 @@ def economics(
     bookings = float(np.sort(att["bookings"].dropna().to_numpy(float)).sum()) if att["bookings"].notna().any() else None
     low_up, high_up = settings["revenue_uplift_range"]
     hires_total = int(plan["hires"].sum()) if len(plan) else 0
+    leavers = float(plan["expected_leavers"].sum()) if len(plan) else 0.0
     cost = float(plan["hires_cost"].sum()) if len(plan) else 0.0
-    # bookings of the hires alone: their ramp-weighted FTE per quarter
-    added = 0.0
-    run_rate = 0.0
-    if len(plan):
-        n_q = int(plan["quarter"].max())
-        for q in range(1, n_q + 1):  # a handful of quarters
-            ramped = sum(
-                plan.loc[plan["quarter"] == k, "hires"].to_numpy(float)
-                * _quarter_productivity(q - k, settings["ramp_months"])
-                for k in range(1, q + 1)
-            )
-            added += float((ramped * need["quota_per_ramped_rep"].to_numpy(float) / 4).sum())
-        run_rate = float(
+    added = float(np.sort(plan["added_bookings"].to_numpy(float)).sum()) if len(plan) else 0.0
+    end = plan.loc[plan["quarter"] == plan["quarter"].max()] if len(plan) else plan
+    headcount_end = float(end["closing_headcount"].sum()) if len(plan) else 0.0
+    baseline_end = float(end["baseline_headcount"].sum()) if len(plan) else 0.0
+    run_rate = (
+        float(
             (
-                plan.groupby("segment", sort=True)["hires"].sum().reindex(need["segment"]).fillna(0).to_numpy(float)
-                * need["quota_per_ramped_rep"].to_numpy(float)
+                (
+                    selling_fte(end["closing_headcount"], end["capacity_need"])
+                    - selling_fte(end["baseline_headcount"], end["capacity_need"])
+                )
+                * end["segment"].map(dict(zip(need["segment"], need["quota_per_ramped_rep"]))).astype(float)
             ).sum()
         )
+        if len(plan)
+        else 0.0
+    )
     att_note = (
         f"today's median attainment {productivity_value:.0%} of quota"
         if productivity_basis == OBSERVED
         else "too few reps with a measured attainment: full quota"
     )
+    ramp = settings["ramp_months"]
     rows = [
         (
             "Hires in the plan",
             hires_total,
             hires_total,
-            f"need − headcount now, plus backfill of {settings['annual_attrition']:.0%} yearly attrition",
+            "hires now, plus backfill of expected attrition ("
+            f"{settings['annual_attrition']:.0%} a year) up to the plan's target headcount",
+        ),
+        ("Expected leavers over the plan", leavers, leavers, "the same in the baseline"),
+        ("Net hires (hires − expected leavers)", hires_total - leavers, hires_total - leavers, ""),
+        ("Headcount at the plan's end", headcount_end, headcount_end, "quota-carrying reps, expected"),
+        (
+            "Headcount at the plan's end, baseline",
+            baseline_end,
+            baseline_end,
+            "today's team, attrition not replaced: what every plan is measured against",
         ),
         ("Cost of hires over the plan", cost, cost, "fully loaded cost per rep, from each hire's start"),
         (
             "Bookings capacity added over the plan",
             added * low_rate,
             added * high_rate,
-            f"ramp over {settings['ramp_months']:g} months; low at {att_note}, high at full quota",
+            f"over the baseline, capacity beyond each segment's need not counted; ramp {ramp_text(ramp)}; "
+            f"low at {att_note}, high at full quota",
         ),
         (
-            "Bookings capacity of the hires once ramped, a year",
+            RUN_RATE,
             run_rate * low_rate,
             run_rate * high_rate,
-            "hires × quota per ramped rep",
+            "headcount at the plan's end above the baseline's, within the need, × quota per ramped rep",
         ),
         ("Bookings, the year before the as-of date", bookings, bookings, "won opportunities of quota-carrying reps"),
         (
@@ -454,6 +635,8 @@ def plan_summary(need: pd.DataFrame, plan: pd.DataFrame) -> dict:
 
 
 __all__ = [
+    "COUNT_ITEMS",
+    "SEGMENT_ALIASES",
     "economics",
     "headcount_need",
     "hiring_by_quarter",
@@ -461,7 +644,13 @@ __all__ = [
     "plan_inputs",
     "plan_summary",
     "planned_hires",
+    "ramp_by_segment",
     "ramp_fraction",
+    "ramp_setting",
+    "ramp_text",
+    "segment_key",
+    "selling_fte",
+    "shift_ramp",
     "with_hires",
     "with_inputs",
 ]

@@ -221,6 +221,12 @@ def findings(result: dict[str, Any]) -> list[str]:
         out.append(disruption_sentence(result["disruption"]))
     if result.get("curve_sentence"):
         out.append(result["curve_sentence"])
+    if result.get("plans"):
+        from diligence.scenarios.plans import plans_sentence
+
+        said = plans_sentence(result["plans"])
+        if said:
+            out.append(said)
     if "sensitivity" in result:
         from diligence.scenarios.sensitivity import value_sentence
 
@@ -247,7 +253,7 @@ def _input_phrase(row: pd.Series) -> str:
     value = (
         f"{row['value']:.0%} a year"
         if row["setting"] == "annual_attrition"
-        else f"{row['value']:.1f} months"
+        else str(row["figure"])
         if row["setting"] == "ramp_months"
         else f"{row['value']:.0%} of quota"
     )

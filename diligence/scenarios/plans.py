@@ -20,9 +20,15 @@ Each plan is evaluated by :func:`evaluate_plan`:
 3. its metrics are those of :func:`diligence.scenarios.compare.scenario_metrics`
    on the plan's tables and its flags those of
    :func:`diligence.metrics.flags.evaluate`: the functions that measure today;
-4. its cost is the cost of its hires over the plan and its value range the
-   value of the plan with every assumption at its worst and best end
-   (:mod:`~diligence.scenarios.sensitivity`).
+4. its cost is the cost of its hires over the plan and its value (low, base,
+   high) the value of the plan at the base assumptions and with every
+   assumption at its worst and best end (:mod:`~diligence.scenarios.sensitivity`).
+
+Every plan's cost and value are measured against one baseline, today's team
+with attrition not replaced, and only capacity within each segment's need
+counts as bookings (:mod:`~diligence.scenarios.capacity_plan`): so the plans
+compare, and a plan that backfills a segment already above its need pays for
+hires that add nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from diligence.scenarios import capacity_plan as cp
 from diligence.scenarios import sensitivity
 from diligence.scenarios.compare import KEY_METRICS, SCENARIO_FLAGS, scenario_metrics
 from diligence.scenarios.rebalance import apply_plan, rebalance
+from diligence.text import fmt_money
 
 #: The plans shown when the parameters name none.
 DEFAULT_PLANS: list[dict[str, Any]] = [
@@ -76,8 +83,13 @@ def evaluate_plan(
     (the :class:`~diligence.scenarios.rebalance.Plan`), ``metrics`` (every
     metric computed on the plan's tables), ``flags`` (every flag, evaluated),
     ``moves``, ``disruption``, ``hires_now`` (seats added now), ``hires``
-    (hires over the plan, leavers replaced included), ``cost``, ``value_low``,
-    ``value_high`` and ``settings`` (the plan's, with observed inputs filled in).
+    (hires over the plan, leavers replaced included), ``expected_leavers``,
+    ``net_hires`` (hires − expected leavers), ``headcount_end`` and
+    ``baseline_headcount_end`` (the plan's and the baseline's headcount at the
+    plan's end), ``cost``, ``value_low``, ``value_base``, ``value_high``,
+    ``over_need`` ((segment, headcount, need) of the segments whose headcount
+    today is above their need) and ``settings`` (the plan's, with observed
+    inputs filled in).
     """
     s = cp.with_inputs(tables, params, plan_settings(settings, plan))
     hires = cp.planned_hires(tables, params, s)
@@ -88,8 +100,14 @@ def evaluate_plan(
     judged = flags.evaluate(metrics, params, planned)
     value = sensitivity.sensitivity(tables, params, s, items=[sensitivity.VALUE])
     row = value["ranges"].set_index("item").loc[sensitivity.VALUE]
-    econ = cp.economics(tables, params, s).set_index("item")
+    need = cp.headcount_need(tables, params, s)
+    econ = cp.economics(tables, params, s, need=need).set_index("item")["low"]
+    over = need.loc[need["headcount"] > need["capacity_need"]]
     return {
+        "over_need": [
+            (str(seg), int(head), int(need))
+            for seg, head, need in zip(over["segment"], over["headcount"], over["capacity_need"])
+        ],
         "name": plan["name"],
         "tables": planned,
         "rebalanced": moved,
@@ -98,9 +116,14 @@ def evaluate_plan(
         "moves": moved.score.moves,
         "disruption": moved.score.disruption,
         "hires_now": len(hires),
-        "hires": int(econ.loc["Hires in the plan", "low"]),
-        "cost": float(econ.loc["Cost of hires over the plan", "low"]),
+        "hires": int(econ["Hires in the plan"]),
+        "expected_leavers": round(float(econ["Expected leavers over the plan"]), 6),
+        "net_hires": round(float(econ["Net hires (hires − expected leavers)"]), 6),
+        "headcount_end": round(float(econ["Headcount at the plan's end"]), 6),
+        "baseline_headcount_end": round(float(econ["Headcount at the plan's end, baseline"]), 6),
+        "cost": float(econ["Cost of hires over the plan"]),
         "value_low": None if pd.isna(row["low"]) else float(row["low"]),
+        "value_base": None if pd.isna(row["base"]) else float(row["base"]),
         "value_high": None if pd.isna(row["high"]) else float(row["high"]),
         "settings": s,
     }
@@ -115,9 +138,11 @@ def evaluate_plans(
 
 def side_by_side(evaluated: list[dict[str, Any]]) -> pd.DataFrame:
     """The plans as one table: a row per plan with ``plan, balance_tolerance,
-    hires_now, hires, moves, disruption, customers_moved, open_pipeline_moved, cost,
-    value_low, value_high``, the :data:`~diligence.scenarios.compare.KEY_METRICS`
-    and the status of each :data:`~diligence.scenarios.compare.SCENARIO_FLAGS` flag."""
+    hires_now, hires, expected_leavers, net_hires, headcount_end,
+    baseline_headcount_end, moves, disruption, customers_moved,
+    open_pipeline_moved, cost, value_low, value_base, value_high``, the
+    :data:`~diligence.scenarios.compare.KEY_METRICS` and the status of each
+    :data:`~diligence.scenarios.compare.SCENARIO_FLAGS` flag."""
     rows = []
     for e in evaluated:
         by_id = {f["id"]: f["status"] for f in e["flags"]}
@@ -128,12 +153,17 @@ def side_by_side(evaluated: list[dict[str, Any]]) -> pd.DataFrame:
                 "balance_tolerance": e["settings"]["balance_tolerance"],
                 "hires_now": e["hires_now"],
                 "hires": e["hires"],
+                "expected_leavers": e["expected_leavers"],
+                "net_hires": e["net_hires"],
+                "headcount_end": e["headcount_end"],
+                "baseline_headcount_end": e["baseline_headcount_end"],
                 "moves": e["moves"],
                 "disruption": e["disruption"],
                 "customers_moved": disrupted["customers_moved"],
                 "open_pipeline_moved": disrupted["open_pipeline_moved"],
                 "cost": e["cost"],
                 "value_low": e["value_low"],
+                "value_base": e["value_base"],
                 "value_high": e["value_high"],
                 **{k: e["metrics"].get(k) for k in KEY_METRICS},
                 **{f: by_id.get(f) for f in SCENARIO_FLAGS},
@@ -150,10 +180,58 @@ def side_by_side(evaluated: list[dict[str, Any]]) -> pd.DataFrame:
     return out
 
 
+def plans_note(evaluated: list[dict[str, Any]]) -> str:
+    """The note under the plans table: the baseline every plan is measured against."""
+    if not evaluated:
+        return ""
+    ends = sorted({round(e["baseline_headcount_end"], 1) for e in evaluated})
+    quarters = int(evaluated[0]["settings"]["plan_quarters"])
+    end = f"{ends[0]:,.1f}" if len(ends) == 1 else f"{ends[0]:,.1f} to {ends[-1]:,.1f} (each plan's attrition)"
+    over = evaluated[0].get("over_need") or []
+    above = (
+        ": backfilling a segment above its need today adds cost, not bookings ("
+        + "; ".join(f"{seg}: {head:,} reps for a need of {need:,}" for seg, head, need in over)
+        + ")"
+        if over
+        else ""
+    )
+    return (
+        "Cost and value are against the baseline: today's team with attrition not replaced, "
+        f"{end} quota-carrying reps after {quarters} quarters. Capacity beyond a segment's need adds no value"
+        + above
+        + ". A plan's balance band changes the accounts it moves, not its value. "
+        "Net hires: hires − expected leavers; headcount at the plan's end, expected."
+    )
+
+
+def plans_sentence(evaluated: list[dict[str, Any]]) -> str:
+    """One sentence setting the plans' values side by side: the plan worth most
+    at the base assumptions, and the one worth least (empty with fewer than two
+    plans, or without values)."""
+    valued = [e for e in evaluated if e.get("value_base") is not None]
+    if len(valued) < 2:
+        return ""
+    order = sorted(valued, key=lambda e: (-e["value_base"], e["name"]))
+    best, worst = order[0], order[-1]
+    if best["value_base"] == worst["value_base"]:
+        return ""
+
+    def said(e: dict[str, Any]) -> str:
+        hires = f"{e['hires']:,} {'hire' if e['hires'] == 1 else 'hires'}"
+        return f"{fmt_money(e['value_base'])}, with {hires} costing {fmt_money(e['cost'])}"
+
+    return (
+        "Against one baseline, today's team with attrition not replaced, the plan worth most at the base "
+        f"assumptions is “{best['name']}” ({said(best)}); “{worst['name']}” is worth least ({said(worst)})."
+    )
+
+
 def plan_records(evaluated: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The plans as ``findings.json`` holds them: ``name, metrics`` (the key
     metrics), ``flags`` (id -> status of the flags a plan can change),
-    ``moves, hires, cost, value_low, value_high``."""
+    ``moves, hires, cost, value_low, value_high``, and for reading them side
+    by side ``hires_now, net_hires, headcount_end, baseline_headcount_end,
+    value_base`` (cost and value against the common baseline: module notes)."""
     out = []
     for e in evaluated:
         by_id = {f["id"]: f["status"] for f in e["flags"]}
@@ -167,6 +245,11 @@ def plan_records(evaluated: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "cost": e["cost"],
                 "value_low": e["value_low"],
                 "value_high": e["value_high"],
+                "hires_now": e["hires_now"],
+                "net_hires": e["net_hires"],
+                "headcount_end": e["headcount_end"],
+                "baseline_headcount_end": e["baseline_headcount_end"],
+                "value_base": e["value_base"],
             }
         )
     return out

@@ -6,7 +6,8 @@ revenue uplift from better territory design, less the cost of the hires), is
 computed as a point at the **base** assumptions, then with each assumption
 (a *driver*) moved to either end of its range, one at a time:
 
-- ``ramp_months``: the plan's ramp ± ``sensitivity.ramp_months`` (2) months, at least 0;
+- ``ramp_months``: every segment's ramp moved by ± ``sensitivity.ramp_months``
+  (2) months, at least 0 (the driver's levels are the shift: −2, 0, +2);
 - ``annual_attrition``: the plan's attrition ± ``sensitivity.annual_attrition``
   (10 points), within [0, 95 %];
 - ``quota_per_ramped_rep``: each segment's quota per ramped rep ×
@@ -49,19 +50,20 @@ DRIVER_LABELS: dict[str, str] = {
 def driver_levels(
     tables: dict, params: dict, settings: dict, attainment: pd.DataFrame | None = None
 ) -> dict[str, tuple[float, float, float]]:
-    """(low, base, high) of each driver (module notes). ``quota_per_ramped_rep``
-    is a factor on each segment's quota; the others are the values used.
+    """(low, base, high) of each driver (module notes). ``ramp_months`` is a
+    shift in months of every segment's ramp, ``quota_per_ramped_rep`` a factor
+    on each segment's quota; the others are the values used.
     ``attainment`` is :func:`~diligence.metrics.balance.attainment` when at hand."""
     s = cp.with_inputs(tables, params, settings)
     spread = settings["sensitivity"]
-    ramp, attrition = float(s["ramp_months"]), float(s["annual_attrition"])
+    attrition = float(s["annual_attrition"])
     low_up, high_up = (float(x) for x in s["revenue_uplift_range"])
     att = balance.attainment(tables, params) if attainment is None else attainment
     value, _basis, _n = cp.ramped_productivity(att)
     rate = min(float(value), 1.0)
     q = float(spread["quota_per_ramped_rep"])
     return {
-        "ramp_months": (max(ramp - spread["ramp_months"], 0.0), ramp, ramp + spread["ramp_months"]),
+        "ramp_months": (-float(spread["ramp_months"]), 0.0, float(spread["ramp_months"])),
         "annual_attrition": (
             max(attrition - spread["annual_attrition"], 0.0),
             attrition,
@@ -80,7 +82,7 @@ def _figures(
     values (``need`` and ``att``: the base headcount need and attainment)."""
     s = {
         **settings,
-        "ramp_months": levels["ramp_months"],
+        "ramp_months": cp.shift_ramp(settings["ramp_months"], levels["ramp_months"]),
         "annual_attrition": levels["annual_attrition"],
         "revenue_uplift_range": [levels["revenue_uplift"]] * 2,
     }
@@ -169,9 +171,9 @@ def sensitivity(tables: dict, params: dict, settings: dict, items: list[str] | N
 
 
 def setting_text(driver: str, value: float) -> str:
-    """A driver's value as the tornado labels it (``4 months``, ``25%``, ``×1.2``)."""
+    """A driver's value as the tornado labels it (``2 months shorter``, ``25%``, ``×1.2``)."""
     if driver == "ramp_months":
-        return f"{value:.1f} months"
+        return "ramp as assumed" if value == 0 else f"{abs(value):g} months {'longer' if value > 0 else 'shorter'}"
     if driver == "quota_per_ramped_rep":
         return f"×{value:.2g}"
     return f"{value:.0%}" if driver != "revenue_uplift" else f"{value * 100:.1f}%".replace(".0%", "%")
