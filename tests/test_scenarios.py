@@ -552,6 +552,11 @@ def test_every_plan_is_measured_by_the_functions_that_measure_today():
     table = plans.side_by_side(evaluated)
     assert table["plan"].tolist() == ["No hires", "Two SMB hires, wide", "Norms, slow ramp"]
     assert table["balance_tolerance"].tolist() == [0.1, 0.25, 0.1]
+    # the workbook's parts: each led by the plan, narrow enough to print, every column once
+    parts = plans.side_by_side_parts(table)
+    assert all(list(part.columns)[0] == "plan" and part.shape[1] <= 12 for part in parts.values())
+    assert sorted(c for part in parts.values() for c in part.columns[1:]) == sorted(table.columns[1:])
+    assert "Plans side by side" in parts  # the title the workbook's native chart follows
     records = plans.plan_records(evaluated)
     # the names findings.json fixes, and what reads the plans side by side
     assert set(records[0]) >= {"name", "metrics", "flags", "moves", "hires", "cost", "value_low", "value_high"}

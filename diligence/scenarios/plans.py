@@ -180,6 +180,45 @@ def side_by_side(evaluated: list[dict[str, Any]]) -> pd.DataFrame:
     return out
 
 
+#: How :func:`side_by_side` splits into tables narrow enough to read and print
+#: (:func:`side_by_side_parts`): title -> columns after ``plan``.
+SIDE_BY_SIDE_PARTS: dict[str, tuple[str, ...]] = {
+    "Plans side by side": (
+        "balance_tolerance",
+        "moves",
+        "hires_now",
+        "hires",
+        "net_hires",
+        "headcount_end",
+        "cost",
+        "value_low",
+        "value_base",
+        "value_high",
+    ),
+    "Plans: disruption and headcount": (
+        "disruption",
+        "customers_moved",
+        "open_pipeline_moved",
+        "expected_leavers",
+        "baseline_headcount_end",
+    ),
+    "Plans: metrics": KEY_METRICS,
+    "Flags by plan": SCENARIO_FLAGS,
+}
+
+
+def side_by_side_parts(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """:func:`side_by_side` as titled tables of a dozen columns at most, each
+    led by ``plan`` (:data:`SIDE_BY_SIDE_PARTS`): every column once, none over
+    the width of a printed page."""
+    if table.empty:
+        return {"Plans side by side": table}
+    return {
+        title: table[["plan", *[c for c in columns if c in table.columns]]]
+        for title, columns in SIDE_BY_SIDE_PARTS.items()
+    }
+
+
 def plans_note(evaluated: list[dict[str, Any]]) -> str:
     """The note under the plans table: the baseline every plan is measured against."""
     if not evaluated:
