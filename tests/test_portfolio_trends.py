@@ -85,7 +85,15 @@ def test_trends_are_written_escaped_and_only_with_a_previous_batch(tmp_path):
     write_rollup(now, [entry], {"evil": Q2}, company_dirs=dirs, deck=True, previous=load_previous_rollup(earlier))
     doc = json.loads((now / "portfolio.json").read_text())
     assert [p["as_of"] for p in doc["companies"][0]["trend"]] == [Q1, Q2]
-    assert (now / "portfolio.pptx").is_file()  # the deck takes entries with a trend
+    from pptx import Presentation
+
+    slides = list(Presentation(str(now / "portfolio.pptx")).slides)
+    trend = next(s for s in slides if s.shapes.title.text_frame.text.startswith("How each company moved"))
+    assert trend.shapes.title.text_frame.text == f"How each company moved since {Q1}"
+    grid = next(sh for sh in trend.shapes if sh.has_table).table
+    assert grid.cell(1, 0).text.startswith("<script>alert(1)</script> =HYP")  # the name as text, never markup
+    assert grid.cell(1, 1).text == "40.0% → 30.0%"  # unassigned % fell: the right way
+    assert grid.cell(1, len(grid.columns) - 1).text == "1/0 → 0/0"
     html = (now / "portfolio.html").read_text()
     assert 'id="trends"' in html and "<svg" in html and "<polyline" in html
     assert "<script>" not in html and "&lt;script&gt;" in html

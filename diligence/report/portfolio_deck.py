@@ -2,7 +2,9 @@
 
 A title slide; the flags heatmap (one row per company, one column per flag,
 coloured by status; twelve companies a slide); the key metrics side by side
-(five companies a slide); then one slide per company with its top findings, or
+(five companies a slide); with earlier runs (``batch --previous``), the
+trends: each company's key metrics first and last run, coloured by whether they
+moved the right way, and its red flags and warnings at each run; then one slide per company with its top findings, or
 the error of a failed run. Built from what portfolio.html shows
 (:func:`~diligence.report.portfolio.portfolio_context`) and each company's
 findings.json, with the slide frame, tables and text rules of
@@ -40,6 +42,7 @@ HEATMAP_ROWS = 12
 METRIC_COLUMNS = 5
 METRIC_ROWS = 14
 TOP_FINDINGS = 4
+TREND_ROWS = 10
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
@@ -122,6 +125,47 @@ def _metric_slides(deck: Deck, context: Mapping[str, Any]) -> None:
             )  # fmt: skip
 
 
+def _trend_slides(deck: Deck, context: Mapping[str, Any]) -> None:
+    """The trends of portfolio.html as slides: a company a row, a column per
+    trend metric reading ``first → last`` (green when the last change went the
+    metric's right way, red the wrong way), then the flags raised at each run."""
+    trends = context.get("trends")
+    if not trends:
+        return
+    metrics = context["trend_metrics"]
+    dates = context["trend_dates"]
+    since = f" since {dates[0]}" if dates else ""
+    pages = _chunks(trends, TREND_ROWS)
+    for k, page in enumerate(pages, start=1):
+        suffix = f" ({k} of {len(pages)})" if len(pages) > 1 else ""
+        slide = deck.slide(
+            f"How each company moved{since}{suffix}",
+            [
+                "Each cell: the metric at the company's first run → at its last.",
+                "Green: the last change went the metric's right way; red: the wrong way.",
+                "Flags: red flags and warnings raised at each run, oldest first.",
+            ],
+        )
+        rows, tones = [], []
+        for r in page:
+            if r["failed"]:
+                cells = ["Run failed", *[""] * (len(metrics) - 1)]
+                row_tones = ["grey", *[None] * (len(metrics) - 1)]
+            else:
+                cells = [f"{c['first']} → {c['last']}" if c["runs"] > 1 else c["last"] for c in r["cells"]]
+                row_tones = [c["tone"] if c["tone"] != "grey" else None for c in r["cells"]]
+            flags = " → ".join(f"{run['red']}/{run['amber']}" for run in r["runs"]) or "—"
+            name = r["company"] + (" (new)" if r["new"] else "")
+            rows.append([name, *cells, flags])
+            tones.append([None, *row_tones, None])
+        table(
+            slide, MARGIN, BODY_TOP, SLIDE_W - 2 * MARGIN,
+            ["Company", *(m["label"] for m in metrics), "Red/amber flags by run"], rows,
+            widths=[2.4, *[1.35] * len(metrics), 1.5], size=10, lines=2, tones=tones,
+            align_right=[False, *[True] * len(metrics), True],
+        )  # fmt: skip
+
+
 def _company_slide(deck: Deck, row: Mapping[str, Any], entry: Mapping[str, Any], findings: Mapping | None) -> None:
     name = clean(entry.get("company")) or "Company"
     width = SLIDE_W - 2 * MARGIN
@@ -191,6 +235,7 @@ def write_portfolio_deck(
     deck.title_slide(context["title"], subtitle)
     _heatmap_slides(deck, context)
     _metric_slides(deck, context)
+    _trend_slides(deck, context)
     for row, entry in zip(context["heatmap"], companies):
         _company_slide(deck, row, entry, (findings or {}).get(str(entry.get("slug"))))
     path = Path(path)
