@@ -62,7 +62,9 @@ def test_a_ratio_that_became_unbounded_moved_the_wrong_way():
     before = {"potential_max_min_ratio": 2.5, "attainment_max_min_ratio": 1.5, "win_rate": 0.3}
     out = ch.metric_changes(before, now, unbounded_metrics=({}, ch.unbounded(now, now_flags))).set_index("metric")
     assert out.loc["potential_max_min_ratio", "direction"] == ch.WORSE
-    assert pd.isna(out.loc["potential_max_min_ratio", "current"]) and pd.isna(out.loc["potential_max_min_ratio", "change"])
+    assert pd.isna(out.loc["potential_max_min_ratio", "current"]) and pd.isna(
+        out.loc["potential_max_min_ratio", "change"]
+    )
     # blank for want of data (its flag not assessed) is still not compared
     assert out.loc["attainment_max_min_ratio", "direction"] == ch.NOT_COMPARED
     # and back within bounds is better; unbounded both times is unchanged

@@ -554,7 +554,7 @@ def test_every_plan_is_measured_by_the_functions_that_measure_today():
     assert table["balance_tolerance"].tolist() == [0.1, 0.25, 0.1]
     # the workbook's parts: each led by the plan, narrow enough to print, every column once
     parts = plans.side_by_side_parts(table)
-    assert all(list(part.columns)[0] == "plan" and part.shape[1] <= 12 for part in parts.values())
+    assert all(part.columns[0] == "plan" and part.shape[1] <= 12 for part in parts.values())
     assert sorted(c for part in parts.values() for c in part.columns[1:]) == sorted(table.columns[1:])
     assert "Plans side by side" in parts  # the title the workbook's native chart follows
     records = plans.plan_records(evaluated)

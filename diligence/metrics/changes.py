@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from diligence import registry
 from diligence.contract import (  # noqa: F401 - the directions, read here by the comparison's callers
     BETTER,
     CHANGED,
@@ -22,7 +23,6 @@ from diligence.contract import (  # noqa: F401 - the directions, read here by th
     direction,
     metric_number,
 )
-from diligence import registry
 from diligence.metrics.coverage import active_rep_ids, column_or_blank, quota_carrying_mask
 from diligence.metrics.pipeline import outcomes_known, won_mask
 
