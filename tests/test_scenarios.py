@@ -12,6 +12,7 @@ from diligence.contract import typed
 from diligence.errors import InputError
 from diligence.metrics import balance, coverage
 from diligence.params import resolve_params
+from diligence.report.display import table_parts
 from diligence.scenarios import capacity_plan as cp
 from diligence.scenarios import heuristic, instance, milp, rebalance, resolve_settings
 from diligence.scenarios.compare import compare
@@ -222,6 +223,14 @@ def test_capacity_plan_ramp_and_hires():
     assert len(coverage.active_quota_reps(hired["reps"], pd.Timestamp(AS_OF))) == 4
     econ = cp.economics(tables, PARAMS, settings, plan).set_index("item")
     assert econ.loc["Hires in the plan", "high"] == 2
+    # the workbook's parts: each row named by quarter and segment, every figure once, a page wide
+    parts = table_parts(plan, cp.HIRING_PARTS, lead=["quarter_label", "segment"])
+    assert list(parts) == ["Hiring plan by quarter", "Hiring plan against the baseline"]
+    assert all(p.columns[:2].tolist() == ["quarter_label", "segment"] and p.shape[1] <= 12 for p in parts.values())
+    shown = sorted(c for p in parts.values() for c in p.columns[2:])
+    assert shown == sorted(set(plan.columns) - {"quarter", "quarter_label", "segment"})
+    assert parts["Hiring plan by quarter"]["hires"].tolist() == [2, 0, 0, 0]
+    assert list(table_parts(plan.iloc[:0], cp.HIRING_PARTS, lead=["segment"])) == ["Hiring plan by quarter"]
 
 
 def test_settings_are_validated():
@@ -553,7 +562,7 @@ def test_every_plan_is_measured_by_the_functions_that_measure_today():
     assert table["plan"].tolist() == ["No hires", "Two SMB hires, wide", "Norms, slow ramp"]
     assert table["balance_tolerance"].tolist() == [0.1, 0.25, 0.1]
     # the workbook's parts: each led by the plan, narrow enough to print, every column once
-    parts = plans.side_by_side_parts(table)
+    parts = table_parts(table, plans.SIDE_BY_SIDE_PARTS, lead=["plan"])
     assert all(part.columns[0] == "plan" and part.shape[1] <= 12 for part in parts.values())
     assert sorted(c for part in parts.values() for c in part.columns[1:]) == sorted(table.columns[1:])
     assert "Plans side by side" in parts  # the title the workbook's native chart follows

@@ -163,6 +163,22 @@ def show_table(
     return HtmlBlock("".join(parts))
 
 
+def table_parts(
+    table: pd.DataFrame, parts: Mapping[str, Sequence[str]], lead: Sequence[str]
+) -> dict[str, pd.DataFrame]:
+    """A wide table as titled tables narrow enough to read and print.
+
+    Each part is ``lead`` (the columns that name a row, repeated in every part)
+    then its own columns of ``parts`` (title -> columns), those the table has.
+    Columns named in no part are left out: ``parts`` chooses what is shown. An
+    empty table stays one table, under the first title.
+    """
+    if table.empty:
+        return {next(iter(parts)): table}
+    lead = [c for c in lead if c in table.columns]
+    return {title: table[[*lead, *[c for c in columns if c in table.columns]]] for title, columns in parts.items()}
+
+
 def show_kpis(items: Sequence[tuple[str, str]]) -> HtmlBlock:
     """Show KPI tiles, one per ``(label, formatted value)`` pair, in the given order."""
     tiles = "".join(

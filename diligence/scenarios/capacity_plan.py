@@ -432,6 +432,29 @@ def hiring_plan(tables: dict, params: dict, settings: dict, need: pd.DataFrame |
     return out[columns]
 
 
+#: How :func:`hiring_plan` splits into tables narrow enough to read and print
+#: (:func:`diligence.report.display.table_parts`, led by quarter and segment).
+HIRING_PARTS: dict[str, tuple[str, ...]] = {
+    "Hiring plan by quarter": (
+        "target_headcount",
+        "opening_headcount",
+        "expected_leavers",
+        "hires",
+        "closing_headcount",
+        "productive_fte",
+        "bookings_capacity",
+        "hires_cost",
+    ),
+    "Hiring plan against the baseline": (
+        "capacity_need",
+        "baseline_headcount",
+        "selling_fte",
+        "baseline_selling_fte",
+        "added_bookings",
+    ),
+}
+
+
 def hiring_by_quarter(plan: pd.DataFrame) -> pd.DataFrame:
     """:func:`hiring_plan` summed over segments: one row per quarter."""
     sums = [

@@ -181,7 +181,7 @@ def side_by_side(evaluated: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 #: How :func:`side_by_side` splits into tables narrow enough to read and print
-#: (:func:`side_by_side_parts`): title -> columns after ``plan``.
+#: (:func:`diligence.report.display.table_parts`, led by ``plan``): title -> columns.
 SIDE_BY_SIDE_PARTS: dict[str, tuple[str, ...]] = {
     "Plans side by side": (
         "balance_tolerance",
@@ -205,18 +205,6 @@ SIDE_BY_SIDE_PARTS: dict[str, tuple[str, ...]] = {
     "Plans: metrics": KEY_METRICS,
     "Flags by plan": SCENARIO_FLAGS,
 }
-
-
-def side_by_side_parts(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """:func:`side_by_side` as titled tables of a dozen columns at most, each
-    led by ``plan`` (:data:`SIDE_BY_SIDE_PARTS`): every column once, none over
-    the width of a printed page."""
-    if table.empty:
-        return {"Plans side by side": table}
-    return {
-        title: table[["plan", *[c for c in columns if c in table.columns]]]
-        for title, columns in SIDE_BY_SIDE_PARTS.items()
-    }
 
 
 def plans_note(evaluated: list[dict[str, Any]]) -> str:
