@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-Result = TypeVar("Result", pd.DataFrame, pd.Series)
+Result = TypeVar("Result", pd.DataFrame, pd.Series, pd.Index)
 
 
 def _stamp(frame: Any) -> tuple:
