@@ -67,6 +67,9 @@ HOUSE_RC: dict[str, Any] = {
 
 WIDTH = 7.5  # inches: fits the report's text column at 100 dpi
 MAX_HEIGHT = 11.0
+#: Horizontal bars that can still carry a readable name and value each (about 8
+#: points of the tallest figure per bar); more are drawn as one shape, unlabelled.
+MAX_LABELLED_BARS = 100
 
 
 class ReportFigure(Figure):
@@ -166,6 +169,8 @@ def bar(
         fig, ax = _figure(*size)
         if data.empty:
             return _no_data(fig, ax, title)
+        if horizontal and hue is None and n_bars > MAX_LABELLED_BARS:
+            return _many_bars(fig, ax, data, x, y, fmt, title)
         sns.barplot(
             data=data,
             x=y if horizontal else x,
@@ -205,6 +210,35 @@ def bar(
         if title:
             ax.set_title(title)
         return fig
+
+
+def _many_bars(fig: Figure, ax: Any, data: pd.DataFrame, x: str, y: str, fmt: str, title: str | None) -> Figure:
+    """:func:`bar` for more horizontal bars than can be named: every bar, in the
+    frame's order from the top, drawn in one call; the category axis says how
+    many there are instead of naming each (the table beside the chart does)."""
+    from matplotlib.collections import PolyCollection
+
+    values = np.nan_to_num(pd.to_numeric(data[y], errors="coerce").to_numpy(dtype=float))
+    top = np.arange(len(values)) - 0.4
+    # one collection of rectangles: thousands of separate patches take minutes to lay out
+    corners = (
+        np.stack([np.zeros_like(values), values, values, np.zeros_like(values)], axis=1),
+        np.stack([top, top, top + 0.8, top + 0.8], axis=1),
+    )
+    ax.add_collection(PolyCollection(np.stack(corners, axis=2), facecolors=PALETTE[0], linewidths=0))
+    ax.set_xlim(min(0.0, values.min()), max(0.0, values.max()) or 1.0)
+    ax.set_ylim(len(values) - 0.5, -0.5)
+    ax.set_yticks([])
+    ax.xaxis.set_major_formatter(_axis_formatter(fmt))
+    if fmt == "int":
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.margins(x=0.12)
+    ax.set_xlabel(humanize(y))
+    ax.set_ylabel(f"{len(values):,} bars, one per {humanize(x).lower()}, in the table's order")
+    ax.yaxis.grid(False)
+    if title:
+        ax.set_title(title)
+    return fig
 
 
 def stacked_share(df: pd.DataFrame, index: str, columns: str, values: str, *, title: str | None = None) -> Figure:
