@@ -202,6 +202,13 @@ def test_more_bars_than_can_be_named_are_all_drawn_unlabelled_and_quickly():
     assert f"{n:,} bars" in ax.get_ylabel()
     few = charts.bar(df.head(charts.MAX_LABELLED_BARS), "rep_name", "coverage", fmt="ratio").axes[0]
     assert len(few.get_yticklabels()) == charts.MAX_LABELLED_BARS  # named as before
+    both = pd.concat([df.assign(measure="raw"), df.assign(measure="quality", coverage=values / 2)])
+    split = charts.bar(both, "rep_name", "coverage", hue="measure", fmt="ratio").axes[0]
+    raw, quality = split.collections
+    assert np.allclose([p.vertices[:, 0].max() for p in quality.get_paths()], values / 2)
+    first_raw, first_quality = raw.get_paths()[0].vertices[:, 1], quality.get_paths()[0].vertices[:, 1]
+    assert first_raw.max() <= first_quality.min() + 1e-9  # side by side within the rep's slot
+    assert [t.get_text() for t in split.get_legend().get_texts()] == ["raw", "quality"]
 
 
 def test_chart_displays_itself_as_png_deterministically():
