@@ -41,8 +41,8 @@ def _param(params: Any, name: str) -> str:
     return repr(params[name]) if name in params else "<absent>"
 
 
-def _shallow(result: Result) -> Result:
-    return result.copy(deep=False)
+def _shallow(result: Result | None) -> Result | None:
+    return None if result is None else result.copy(deep=False)
 
 
 def once_per_tables(tables: Sequence[str], params: Sequence[str] = ()) -> Callable:
