@@ -94,3 +94,22 @@ def test_coverage_answers_follow_their_tables_not_the_last_ones():
     wide = resolve_params({"as_of": T, "active_window_days": 365})
     assert coverage.metrics(one, wide)["accounts_worked"] == 2
     assert coverage.metrics(one, params)["accounts_worked"] == 1
+
+
+def test_without_names_every_table_and_every_parameter_is_part_of_the_key():
+    calls = []
+
+    @once_per_tables()
+    def build(tables, params):
+        calls.append(1)
+        return tables["accounts"].assign(scaled=tables["accounts"]["potential"] * params["factor"])
+
+    tables, params = _tables(), {"factor": 2.0, "other": 1}
+    build(tables, params)
+    build(tables, {**params})
+    assert len(calls) == 1
+    assert build(tables, {**params, "other": 2})["scaled"].tolist() == [2.0, 4.0]  # any parameter counts
+    assert len(calls) == 2
+    more = {**tables, "reps": pd.DataFrame({"rep_id": ["r1"]})}
+    build(more, {**params, "other": 2})  # another table beside the ones it reads
+    assert len(calls) == 3

@@ -41,14 +41,19 @@ def _param(params: Any, name: str) -> str:
     return repr(params[name]) if name in params else "<absent>"
 
 
+def _every_param(params: Any) -> tuple:
+    return tuple(sorted((str(k), repr(v)) for k, v in params.items()))
+
+
 def _shallow(result: Result | None) -> Result | None:
     return None if result is None else result.copy(deep=False)
 
 
-def once_per_tables(tables: Sequence[str], params: Sequence[str] = ()) -> Callable:
+def once_per_tables(tables: Sequence[str] | None = None, params: Sequence[str] | None = None) -> Callable:
     """Decorate ``build(tables, params) -> frame`` to build it once per inputs.
 
-    ``tables`` names the tables ``build`` reads, ``params`` the parameters;
+    ``tables`` names the tables ``build`` reads, ``params`` the parameters
+    (None: every table, every parameter, for a builder that reads many);
     the last result is kept (one entry: a step works on one company) with
     the inputs it was built from, and returned again, as a shallow copy, while
     the same frames (same objects, not written since) and the same parameter
@@ -61,8 +66,10 @@ def once_per_tables(tables: Sequence[str], params: Sequence[str] = ()) -> Callab
 
         @functools.wraps(build)
         def cached(tables_: dict, params_: dict) -> Result:
-            frames = tuple(tables_.get(name) for name in tables)
-            key = tuple(_stamp(f) for f in frames) + tuple(_param(params_, p) for p in params)
+            names = sorted(tables_) if tables is None else tables
+            frames = tuple(tables_.get(name) for name in names)
+            values = _every_param(params_) if params is None else tuple(_param(params_, p) for p in params)
+            key = (tuple(names), *(_stamp(f) for f in frames), *values)
             with lock:
                 if kept and kept[0][0] == key:
                     return _shallow(kept[0][2])
