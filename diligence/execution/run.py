@@ -64,7 +64,7 @@ class RunResult:
     findings: dict[str, Any]
     seconds: float
     notes: list[str] = field(default_factory=list)  # what the run says once at the end (a skipped PDF)
-    timings: dict[str, float] = field(default_factory=dict)  # seconds: intake, each step, rendering
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: intake, potential, each step, rendering
 
 
 def step_notebooks(notebook_dir: Path | None = None) -> list[Path]:
@@ -488,11 +488,13 @@ def run_company(
         with scratch.scratch("run") as tmp:
             work.mkdir(parents=True)
             (build / "notebooks").mkdir()
+            preparing = time.perf_counter()
             prepared = potential.prepare(intake.tables, resolved, work)
             store.save_tables(prepared, work)
             data_quality = intake.data_quality()
             store.write_json(data_quality, work / store.DATA_QUALITY_FILE)
             resolved.save(work / store.PARAMS_FILE)  # what every notebook reads
+            timings["potential"] = time.perf_counter() - preparing  # the model fitted, the tables written
             nb_params = {"work_dir": WORK, "company": company}
             executed, step_seconds = execute_steps(
                 notebooks, build, nb_params, scratch_dir=tmp, jobs=jobs, on_step=on_step
