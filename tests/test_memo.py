@@ -113,3 +113,14 @@ def test_without_names_every_table_and_every_parameter_is_part_of_the_key():
     more = {**tables, "reps": pd.DataFrame({"rep_id": ["r1"]})}
     build(more, {**params, "other": 2})  # another table beside the ones it reads
     assert len(calls) == 3
+
+
+def test_clear_all_forgets_every_kept_frame():
+    from diligence.metrics import memo
+
+    build, calls = _counting()
+    tables, params = _tables(), {"as_of": "2026-09-30"}
+    build(tables, params)
+    memo.clear_all()
+    build(tables, params)
+    assert len(calls) == 2

@@ -140,7 +140,11 @@ def _kill(km: KernelManager) -> None:
 
 #: Run in a warm kernel between two steps: the next step starts from an empty
 #: namespace, with no figure left open, as in a kernel of its own.
-_CLEAN_NAMESPACE = "import matplotlib.pyplot as _plt\n_plt.close('all')\nget_ipython().run_line_magic('reset', '-f')\n"
+_CLEAN_NAMESPACE = (
+    "import matplotlib.pyplot as _plt\n_plt.close('all')\n"
+    "import diligence.metrics.memo as _memo\n_memo.clear_all()\n"
+    "get_ipython().run_line_magic('reset', '-f')\n"
+)
 
 
 class KernelPool:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 Result = TypeVar("Result", pd.DataFrame, pd.Series, pd.Index)
+_EVERY: list[Callable[[], None]] = []  # each builder's cache_clear
 
 
 def _stamp(frame: Any) -> tuple:
@@ -85,6 +86,14 @@ def once_per_tables(tables: Sequence[str] | None = None, params: Sequence[str] |
                 kept.clear()
 
         cached.cache_clear = cache_clear  # type: ignore[attr-defined]
+        _EVERY.append(cache_clear)
         return cached
 
     return decorate
+
+
+def clear_all() -> None:
+    """Forget every kept frame (a warm kernel between two steps: the next step's
+    tables are other frames, and the last step's need not stay in memory)."""
+    for clear in _EVERY:
+        clear()
