@@ -601,6 +601,9 @@ def run_company(
             store.write_json(data_quality, work / store.DATA_QUALITY_FILE)
             resolved.save(work / store.PARAMS_FILE)  # what every notebook reads
             timings["potential"] = time.perf_counter() - preparing  # the model fitted, the tables written
+            period = data_period(intake.tables)
+            if earlier is None:  # the steps read the tables written; this process needs them no more
+                intake = prepared = None
             nb_params = {"work_dir": WORK, "company": company}
             executed, step_seconds = execute_steps(
                 notebooks, build, nb_params, scratch_dir=tmp, jobs=jobs, on_step=on_step, pool=pool
@@ -620,7 +623,6 @@ def run_company(
                 notes.extend(f"not like for like: {n}" for n in comparison.notes)
             store.write_json(findings, build / "findings.json")
             (build / MARKER).write_text(marker(company, resolved["as_of"], diligence.__version__), encoding="utf-8")
-            period = data_period(intake.tables)
             render_html(
                 executed,
                 findings,
