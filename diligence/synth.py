@@ -39,6 +39,13 @@ from diligence.contract import TABLE_ORDER, TABLES, typed
 
 DEMO_AS_OF = "2026-09-30"
 PROFILES = ("demo", "healthy")
+#: How a company's books are cut (:func:`reshape`): the generator's own, a few
+#: thousand accounts per book across segments with a sixth unowned, or
+#: 10,000 reps of small books.
+SHAPES = ("default", "wide", "tiny")
+WIDE_BOOK = 2000  # accounts per book of the "wide" shape
+WIDE_UNOWNED = 1 / 6
+TINY_REPS = 10_000  # sellers of the "tiny" shape
 
 #: Flag id -> the problem the ``demo`` profile plants to trigger it.
 PLANTED: dict[str, str] = {
@@ -610,6 +617,7 @@ def make_company(
     seed: int = 7,
     as_of: str = DEMO_AS_OF,
     profile: str = "demo",
+    shape: str = "default",
 ) -> dict[str, pd.DataFrame]:
     """Generate a synthetic company's CRM tables.
 
@@ -630,6 +638,10 @@ def make_company(
     profile
         ``"demo"`` (with the problems of :data:`PLANTED`) or ``"healthy"``
         (no SPEC §5 flag triggers with default parameters).
+    shape
+        How books are cut (:data:`SHAPES`): ``"default"`` the generator's own
+        (books of realistic size inside their segment); ``"wide"`` and
+        ``"tiny"`` recut them afterwards (:func:`reshape`) for benchmarks.
 
     Returns
     -------
@@ -640,6 +652,8 @@ def make_company(
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
     if isinstance(n_accounts, bool) or not isinstance(n_accounts, (int, np.integer)) or n_accounts < 100:
         raise ValueError(f"n_accounts must be a whole number of at least 100, got {n_accounts!r}")
     as_of_day = pd.Timestamp(as_of).normalize()
@@ -663,7 +677,68 @@ def make_company(
         _plant_duplicates(acc, rng)
     # deal history from its own generator, so that the tables of schema 1 stay as they were
     rng_history = np.random.default_rng((seed, 2))
-    return _frames(as_of_day, acc, reps, n_partners, opps, acts, history, survey, rng, rng_history, demo)
+    tables = _frames(as_of_day, acc, reps, n_partners, opps, acts, history, survey, rng, rng_history, demo)
+    return tables if shape == "default" else reshape(tables, shape, as_of=as_of, seed=seed)
+
+
+def reshape(
+    tables: dict[str, pd.DataFrame], shape: str, *, as_of: str = DEMO_AS_OF, seed: int = 7
+) -> dict[str, pd.DataFrame]:
+    """Recut a company's books into another shape (for benchmarks; a new dict,
+    ``tables`` left as it is).
+
+    ``"wide"``: books of about :data:`WIDE_BOOK` accounts held by active
+    sellers chosen at random, each book drawing accounts of every segment,
+    and a sixth of the accounts unowned (the other active sellers keep
+    empty books). ``"tiny"``: :data:`TINY_REPS` active sellers (the
+    generator's, and copies of them with new ids when it has fewer), the
+    owned accounts of each segment dealt evenly to that segment's sellers,
+    so books are about ``owned / 10,000`` accounts. Either way only
+    ``accounts.owner_rep_id`` changes (and ``reps`` gains the copies):
+    opportunities, activities and history keep their reps, all still known.
+    ``"default"`` returns ``tables`` as they are.
+    """
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
+    if shape == "default":
+        return tables
+    rng = np.random.default_rng((seed, 3))
+    t = pd.Timestamp(as_of)
+    accounts, reps = tables["accounts"].copy(), tables["reps"]
+    active = (reps["hire_date"].isna() | (reps["hire_date"] <= t)) & (reps["end_date"].isna() | (reps["end_date"] > t))
+    sellers = reps.index[(active & (reps["quota"].fillna(0) > 0)).to_numpy()].to_numpy()
+    n = len(accounts)
+    owner = np.full(n, -1, dtype=np.int64)  # row of reps
+    if shape == "wide":
+        k = int(min(len(sellers), max(2, round(n * (1 - WIDE_UNOWNED) / WIDE_BOOK))))
+        chosen = rng.choice(sellers, k, replace=False)
+        owned = rng.random(n) >= WIDE_UNOWNED
+        owner[owned] = chosen[rng.integers(0, k, int(owned.sum()))]
+    else:
+        extra = TINY_REPS - len(sellers)
+        if extra > 0:
+            template = reps.loc[sellers[np.arange(extra) % len(sellers)]].copy()
+            template["rep_id"] = _ids("REP-T", np.arange(1, extra + 1), 6)
+            reps = pd.concat([reps, template], ignore_index=True)
+            sellers = np.concatenate([sellers, np.arange(len(reps) - extra, len(reps))])
+        sellers = sellers[:TINY_REPS]
+        had = accounts["owner_rep_id"].notna().to_numpy()
+        seg = accounts["segment"].fillna("").to_numpy(dtype=object)
+        # Sellers per segment in proportion to its owned accounts, at least one each.
+        names, counts = np.unique(seg[had], return_counts=True)
+        share = np.maximum(1, np.floor(counts / counts.sum() * len(sellers)).astype(np.int64))
+        share[np.argmax(share)] += len(sellers) - share.sum()
+        pool = rng.permutation(sellers)
+        start = np.concatenate([[0], np.cumsum(share)])
+        for i, name in enumerate(names):
+            mine = pool[start[i] : start[i + 1]]
+            rows = np.flatnonzero(had & (seg == name))
+            owner[rows[rng.permutation(len(rows))]] = mine[np.arange(len(rows)) % len(mine)]
+        reps = reps.copy()
+        reps.loc[pool, "segment"] = np.repeat(names, share).astype(str)  # each seller covers its book's segment
+    ids = reps["rep_id"].array.take(owner, allow_fill=True)
+    accounts["owner_rep_id"] = ids
+    return {**tables, "accounts": _conform("accounts", accounts), "reps": _conform("reps", reps)}
 
 
 def write_company(tables: dict[str, pd.DataFrame], out_dir: str | Path, fmt: str = "csv") -> Path:

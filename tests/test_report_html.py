@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -181,6 +182,33 @@ def test_charts_return_figures_outside_pyplot():
     assert [round(v, 3) for v in shares.containers[0].datavalues] == [1.0, round(10 / 15, 3)]
     with pytest.raises(ValueError):
         charts.bar(df, "rep", "potential", fmt="dollars")
+
+
+def test_more_bars_than_can_be_named_are_all_drawn_unlabelled_and_quickly():
+    n = charts.MAX_LABELLED_BARS * 40
+    values = np.linspace(5.0, 0.0, n)
+    df = pd.DataFrame({"rep_name": [f"Rep {i}" for i in range(n)], "coverage": values})
+    started = time.perf_counter()
+    fig = charts.bar(df, "rep_name", "coverage", fmt="ratio", title="Coverage")
+    data, _ = DisplayFormatter().format(fig)
+    assert time.perf_counter() - started < 20  # separate patches and names took minutes
+    assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
+    ax = fig.axes[0]
+    (bars,) = ax.collections
+    tops = [path.vertices[:, 0].max() for path in bars.get_paths()]
+    assert len(tops) == n and np.allclose(tops, values)  # every bar, in the frame's order from the top
+    assert ax.get_ylim()[0] > ax.get_ylim()[1]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [] and len(ax.texts) == 0
+    assert f"{n:,} bars" in ax.get_ylabel()
+    few = charts.bar(df.head(charts.MAX_LABELLED_BARS), "rep_name", "coverage", fmt="ratio").axes[0]
+    assert len(few.get_yticklabels()) == charts.MAX_LABELLED_BARS  # named as before
+    both = pd.concat([df.assign(measure="raw"), df.assign(measure="quality", coverage=values / 2)])
+    split = charts.bar(both, "rep_name", "coverage", hue="measure", fmt="ratio").axes[0]
+    raw, quality = split.collections
+    assert np.allclose([p.vertices[:, 0].max() for p in quality.get_paths()], values / 2)
+    first_raw, first_quality = raw.get_paths()[0].vertices[:, 1], quality.get_paths()[0].vertices[:, 1]
+    assert first_raw.max() <= first_quality.min() + 1e-9  # side by side within the rep's slot
+    assert [t.get_text() for t in split.get_legend().get_texts()] == ["raw", "quality"]
 
 
 def test_chart_displays_itself_as_png_deterministically():

@@ -104,5 +104,5 @@ def test_the_run_says_where_its_time_went(small_run):
     steps = [p.stem.split("_")[0] for p in step_notebooks()]
     (line,) = [ln for ln in result.stdout.splitlines() if ln.strip().startswith("seconds:")]
     parts = [p.split() for p in line.split(":", 1)[1].split(" · ")]
-    assert [name for name, _ in parts] == ["intake", *steps, "outputs"]
+    assert [name for name, _ in parts] == ["intake", "potential", *steps, "outputs"]
     assert all(float(s) >= 0 for _, s in parts)

@@ -112,3 +112,38 @@ def test_steps_share_warm_kernels_but_never_a_namespace(tmp_path):
         time.sleep(0.2)
     assert not _alive(int(pid)), "the warm kernel outlived the run's steps"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("k")], "a kernel's socket folder was left"
+
+
+def test_kernels_started_early_serve_the_steps_with_the_kit_imported_and_an_empty_namespace(tmp_path):
+    from diligence.execution.run import KernelPool, execute_steps
+
+    probe = "import os, sys\nprint(os.getpid(), 'diligence.metrics.coverage' in sys.modules, '_il' in dir())"
+    steps = [_notebook(tmp_path / f"0{i}_probe.ipynb", probe) for i in (1, 2)]
+    build = _steps_build(tmp_path)
+    with open(tmp_path / "kernel.log", "a") as log, KernelPool(tmp_path, log, build) as pool:
+        pool.start_early(1)
+        executed, _ = execute_steps(steps, build, {"x": 1}, scratch_dir=tmp_path, jobs=1, pool=pool)
+        lines = [nbformat.read(p, as_version=4).cells[-1].outputs[0]["text"].split() for p in executed]
+    assert lines[0] == lines[1] and lines[0][1:] == ["True", "False"], lines  # one early kernel, kit in, names out
+    pid = int(lines[0][0])
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(pid), "the early kernel outlived the pool"
+
+
+def test_a_pool_closed_while_its_early_kernels_start_leaves_none_behind(tmp_path):
+    import psutil
+
+    from diligence.execution.run import KernelPool
+
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    with open(tmp_path / "log.txt", "a") as log, KernelPool(tmp_path, log, tmp_path) as pool:
+        pool.start_early(2)
+        time.sleep(0.5)  # the run failed (bad data, Ctrl+C) while they were starting
+    deadline = time.monotonic() + 10
+    while {p.pid for p in me.children(recursive=True)} - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not {p.pid for p in me.children(recursive=True) if p.is_running()} - before, "an early kernel lives on"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("k")], "a kernel's socket folder was left"

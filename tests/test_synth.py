@@ -445,3 +445,54 @@ def test_later_quarter_carries_out_part_of_a_plan_and_moves_a_quarter_on():
     hired = after["reps"]["hire_date"].between(t0, t1, inclusive="right")
     assert left.sum() >= 1 and hired.sum() == 3
     assert after["activities"]["activity_date"].max() > t0  # the new quarter was worked too
+
+
+# --- shapes ---------------------------------------------------------------------------------
+
+
+def _active_sellers(reps: pd.DataFrame) -> set[str]:
+    active = set(active_rep_ids(reps, T))
+    return set(reps.loc[reps["rep_id"].isin(active) & (reps["quota"].fillna(0) > 0), "rep_id"])
+
+
+def test_default_shape_is_the_generators_own():
+    one, two = make_company(500, seed=3), make_company(500, seed=3, shape="default")
+    for name in one:
+        pd.testing.assert_frame_equal(one[name], two[name])
+
+
+def test_wide_shape_books_of_thousands_across_segments_a_sixth_unowned():
+    base = make_company(12_000, seed=4)
+    t = make_company(12_000, seed=4, shape="wide")
+    a, r = t["accounts"], t["reps"]
+    assert (a["owner_rep_id"].isna().mean() - 1 / 6) ** 2 < 0.02**2
+    books = a.groupby("owner_rep_id")["account_id"].size()
+    assert len(books) == round(12_000 * 5 / 6 / 2000)
+    assert books.min() > 1500 and books.max() < 2500
+    assert set(books.index) <= _active_sellers(r)
+    assert (a.groupby("owner_rep_id")["segment"].nunique() == a["segment"].nunique()).all()
+    # only owners change; every other table is the generator's
+    pd.testing.assert_frame_equal(a.drop(columns="owner_rep_id"), base["accounts"].drop(columns="owner_rep_id"))
+    for name in set(base) - {"accounts"}:
+        pd.testing.assert_frame_equal(t[name], base[name])
+
+
+def test_tiny_shape_ten_thousand_sellers_books_inside_their_segment():
+    base = make_company(3000, seed=4)
+    t = make_company(3000, seed=4, shape="tiny")
+    a, r = t["accounts"], t["reps"]
+    assert r["rep_id"].is_unique
+    assert len(_active_sellers(r)) >= 10_000
+    books = a.groupby("owner_rep_id")["account_id"].size()
+    assert books.max() - books.min() <= 1 + books.max() // 2
+    assert a["owner_rep_id"].notna().sum() == base["accounts"]["owner_rep_id"].notna().sum()
+    rep_segment = r.set_index("rep_id")["segment"]
+    owned = a.dropna(subset=["owner_rep_id"])
+    assert (owned["segment"].to_numpy() == rep_segment.loc[owned["owner_rep_id"]].to_numpy()).all()
+    assert set(base["reps"]["rep_id"]) <= set(r["rep_id"])
+    pd.testing.assert_frame_equal(t["opportunities"], base["opportunities"])
+
+
+def test_rejects_unknown_shape():
+    with pytest.raises(ValueError):
+        make_company(300, shape="round")

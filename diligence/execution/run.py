@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ class RunResult:
     findings: dict[str, Any]
     seconds: float
     notes: list[str] = field(default_factory=list)  # what the run says once at the end (a skipped PDF)
-    timings: dict[str, float] = field(default_factory=dict)  # seconds: intake, each step, rendering
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: intake, potential, each step, rendering
 
 
 def step_notebooks(notebook_dir: Path | None = None) -> list[Path]:
@@ -140,7 +141,25 @@ def _kill(km: KernelManager) -> None:
 
 #: Run in a warm kernel between two steps: the next step starts from an empty
 #: namespace, with no figure left open, as in a kernel of its own.
-_CLEAN_NAMESPACE = "import matplotlib.pyplot as _plt\n_plt.close('all')\nget_ipython().run_line_magic('reset', '-f')\n"
+_CLEAN_NAMESPACE = (
+    "import matplotlib.pyplot as _plt\n_plt.close('all')\n"
+    "import diligence.metrics.memo as _memo\n_memo.clear_all()\n"
+    "get_ipython().run_line_magic('reset', '-f')\n"
+)
+
+
+#: Run in a kernel started ahead of the steps (while the run fits its potential
+#: model): the kit and its libraries imported, then the namespace cleared, so the
+#: first step finds the kernel as a later step finds a warm one.
+_PRELOAD = (
+    "import importlib as _il\n"
+    "for _m in ('pandas', 'matplotlib.pyplot', 'seaborn', 'diligence.execution.notebook', 'diligence.report.charts',"
+    " 'diligence.report.display', 'diligence.report.narrative', 'diligence.metrics.flags',"
+    " 'diligence.metrics.coverage', 'diligence.metrics.balance', 'diligence.metrics.pipeline',"
+    " 'diligence.metrics.pipeline_quality', 'diligence.metrics.productivity', 'diligence.metrics.channels',"
+    " 'diligence.metrics.governance', 'diligence.metrics.capacity', 'diligence.metrics.merger'):\n"
+    "    _il.import_module(_m)\n"
+)
 
 
 class KernelPool:
@@ -163,12 +182,65 @@ class KernelPool:
         self._kernels = kernels or Kernels()
         self._reuse = reuse
         self._lock = threading.Lock()
+        self._ready = threading.Condition(self._lock)  # an early kernel became idle (or failed)
         self._idle: list[KernelManager] = []
         self._open: dict[KernelManager, tuple[Any, Path]] = {}  # km -> (its client, its socket folder)
+        self._early: list[threading.Thread] = []
+        self._pending = 0  # early kernels still starting
+        # A kernel dies with the thread that started it (die_with_parent): an early
+        # kernel's thread waits for this, set when the pool closes.
+        self._release = threading.Event()
+
+    def start_early(self, n: int) -> None:
+        """Start ``n`` kernels now, in the background, each with the kit imported
+        (:data:`_PRELOAD`) and its namespace then cleared; :meth:`take` hands
+        them out (waiting for one still starting rather than starting another).
+        A kernel that fails to start or preload is dropped: a step starts its own."""
+        with self._lock:
+            self._pending += n
+        for _ in range(n):
+            thread = threading.Thread(target=self._start_early, name="kernel-early", daemon=True)
+            self._early.append(thread)
+            thread.start()
+
+    def _start_early(self) -> None:
+        km = None
+        try:
+            km = self._start()
+            kc, _ = self._open.get(km, (None, None))
+            reply = kc.execute_interactive(
+                _PRELOAD + _CLEAN_NAMESPACE,
+                silent=True,
+                store_history=False,
+                timeout=120,
+                output_hook=lambda msg: None,
+            )
+            if reply["content"]["status"] != "ok":
+                raise StepError("the kit could not be imported ahead of the steps")
+            # A client serves the thread that made it: this one ends, so the step's thread makes its own.
+            kc.stop_channels()
+            with self._lock:
+                self._open[km] = (None, self._open[km][1])
+        except BaseException:
+            if km is not None:
+                self._shut(km)
+            km = None
+        with self._ready:
+            self._pending -= 1
+            kept = km is not None and not self._kernels.stopping and not self._release.is_set() and km in self._open
+            if kept:
+                self._idle.append(km)
+            self._ready.notify_all()
+        if km is not None and not kept:
+            self._shut(km)
+        elif kept:
+            self._release.wait()
 
     def take(self) -> KernelManager:
         """An idle warm kernel, or a newly started one (start failures retried with back-off)."""
-        with self._lock:
+        with self._ready:
+            while not self._idle and self._pending > 0 and not self._kernels.stopping:
+                self._ready.wait(timeout=1.0)
             km = self._idle.pop() if self._idle else None
         if km is None:
             km = self._start()
@@ -178,6 +250,11 @@ class KernelPool:
             self._shut(km)
             raise
         return km
+
+    @property
+    def kernels(self) -> Kernels:
+        """The kernels of the pool's running steps (to stop them)."""
+        return self._kernels
 
     @property
     def stopping(self) -> bool:
@@ -210,8 +287,17 @@ class KernelPool:
     def give_back(self, km: KernelManager) -> None:
         """Keep ``km`` warm for the next step, its namespace cleared (shut down if that fails)."""
         self._kernels.discard(km)
-        kc, _ = self._open.get(km, (None, None))
+        kc, sock_dir = self._open.get(km, (None, None))
         clean = False
+        if self._reuse and kc is None and sock_dir is not None and not self._kernels.stopping:
+            try:  # an early kernel: its client is made in this thread
+                kc = km.client()
+                kc.start_channels()
+                kc.wait_for_ready(timeout=60)
+                with self._lock:
+                    self._open[km] = (kc, sock_dir)
+            except Exception:
+                kc = None
         if self._reuse and kc is not None and not self._kernels.stopping:
             try:
                 reply = kc.execute_interactive(
@@ -247,11 +333,18 @@ class KernelPool:
             shutil.rmtree(sock_dir, ignore_errors=True)
 
     def close(self) -> None:
-        """Shut every kernel of the pool down."""
+        """Shut every kernel of the pool down (once the early ones have started)."""
+        with self._ready:
+            deadline = time.monotonic() + 300
+            while self._pending > 0 and time.monotonic() < deadline:
+                self._ready.wait(timeout=1.0)
         with self._lock:
             every = list(self._open)
         for km in every:
             self._shut(km)
+        self._release.set()
+        for thread in self._early:
+            thread.join(timeout=30)
 
     def __enter__(self) -> KernelPool:
         return self
@@ -331,8 +424,12 @@ def execute_steps(
     scratch_dir: Path,
     jobs: int = 1,
     on_step: Callable[[str], None] | None = None,
+    pool: KernelPool | None = None,
 ) -> tuple[list[Path], dict[str, float]]:
     """Execute the step notebooks into ``build/notebooks``, ``jobs`` at a time.
+
+    ``pool``: the run's kernel pool when it started kernels already
+    (:meth:`KernelPool.start_early`); otherwise one is made here and closed at the end.
 
     A step reads the validated tables and records its own results, so steps
     run side by side, each in a warm kernel of the run's :class:`KernelPool`
@@ -343,38 +440,44 @@ def execute_steps(
     (their kernels are interrupted) and is raised; so is a KeyboardInterrupt.
     Returns the executed notebooks in step order and each step's seconds.
     """
-    log_path = build / WORK / "kernel.log"
-    kernels = Kernels()
+    if pool is None:
+        with (
+            open(build / WORK / "kernel.log", "a", encoding="utf-8") as log,
+            KernelPool(scratch_dir, log, build) as own,
+        ):
+            return execute_steps(
+                notebooks, build, parameters, scratch_dir=scratch_dir, jobs=jobs, on_step=on_step, pool=own
+            )
+    warm, kernels = pool, pool.kernels
     seconds: dict[str, float] = {}
-    with open(log_path, "a", encoding="utf-8") as log, KernelPool(scratch_dir, log, build, kernels) as warm:
 
-        def one(source: Path) -> Path:
-            if on_step:
-                on_step(source.stem)
-            started = time.perf_counter()
-            target = build / "notebooks" / source.name
-            run_in(warm, source, target, parameters)
-            seconds[source.stem] = time.perf_counter() - started
-            return target
+    def one(source: Path) -> Path:
+        if on_step:
+            on_step(source.stem)
+        started = time.perf_counter()
+        target = build / "notebooks" / source.name
+        run_in(warm, source, target, parameters)
+        seconds[source.stem] = time.perf_counter() - started
+        return target
 
-        if jobs <= 1:
-            return [one(source) for source in notebooks], seconds
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step") as threads:
-            futures: list[Future] = []
-            try:
-                for source in notebooks:
-                    if reads_earlier_steps(source):
-                        for future in as_completed(futures):
-                            future.result()
-                    futures.append(threads.submit(one, source))
-                for future in as_completed(futures):
-                    future.result()
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                kernels.stop()
-                raise
-        return [f.result() for f in futures], {s.stem: seconds[s.stem] for s in notebooks}
+    if jobs <= 1:
+        return [one(source) for source in notebooks], seconds
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step") as threads:
+        futures: list[Future] = []
+        try:
+            for source in notebooks:
+                if reads_earlier_steps(source):
+                    for future in as_completed(futures):
+                        future.result()
+                futures.append(threads.submit(one, source))
+            for future in as_completed(futures):
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            kernels.stop()
+            raise
+    return [f.result() for f in futures], {s.stem: seconds[s.stem] for s in notebooks}
 
 
 def check_jobs(jobs: int | None) -> int:
@@ -485,18 +588,27 @@ def run_company(
     build = out.parent / f".{out.name}.build-{uuid.uuid4().hex[:8]}"
     work = build / WORK
     try:
-        with scratch.scratch("run") as tmp:
+        with scratch.scratch("run") as tmp, ExitStack() as stack:
             work.mkdir(parents=True)
             (build / "notebooks").mkdir()
+            log = stack.enter_context(open(work / "kernel.log", "a", encoding="utf-8"))
+            pool = stack.enter_context(KernelPool(tmp, log, build))
+            pool.start_early(min(jobs, len(notebooks)))  # kernels start and import the kit while the model fits
+            preparing = time.perf_counter()
             prepared = potential.prepare(intake.tables, resolved, work)
             store.save_tables(prepared, work)
             data_quality = intake.data_quality()
             store.write_json(data_quality, work / store.DATA_QUALITY_FILE)
             resolved.save(work / store.PARAMS_FILE)  # what every notebook reads
+            timings["potential"] = time.perf_counter() - preparing  # the model fitted, the tables written
+            period = data_period(intake.tables)
+            if earlier is None:  # the steps read the tables written; this process needs them no more
+                intake = prepared = None
             nb_params = {"work_dir": WORK, "company": company}
             executed, step_seconds = execute_steps(
-                notebooks, build, nb_params, scratch_dir=tmp, jobs=jobs, on_step=on_step
+                notebooks, build, nb_params, scratch_dir=tmp, jobs=jobs, on_step=on_step, pool=pool
             )
+            pool.close()  # no kernel waits through the rendering
             timings.update(step_seconds)
             rendering_started = time.perf_counter()
             steps = load_results(work)
@@ -511,7 +623,6 @@ def run_company(
                 notes.extend(f"not like for like: {n}" for n in comparison.notes)
             store.write_json(findings, build / "findings.json")
             (build / MARKER).write_text(marker(company, resolved["as_of"], diligence.__version__), encoding="utf-8")
-            period = data_period(intake.tables)
             render_html(
                 executed,
                 findings,

@@ -37,6 +37,7 @@ from diligence.metrics.coverage import (
     sorted_by_value,
     within_days_before,
 )
+from diligence.metrics.memo import once_per_tables
 from diligence.metrics.pipeline import (
     LOOKBACK_DAYS,
     closed_in_window,
@@ -83,6 +84,7 @@ def _quota_reps(tables: dict, params: dict) -> pd.DataFrame:
     return out
 
 
+@once_per_tables()
 def attainment(tables: dict, params: dict) -> pd.DataFrame:
     """Attainment of each active, quota-carrying rep (SPEC §3).
 

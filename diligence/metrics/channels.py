@@ -31,6 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from diligence.metrics.coverage import member_of
+from diligence.metrics.memo import once_per_tables
+
 WINDOW_DAYS = 365
 DIRECT, PARTNER = "direct", "partner"
 
@@ -166,6 +169,12 @@ def _multi_rep(iv: pd.DataFrame) -> pd.Index:
     return overlapping_accounts(direct, "owner_rep_id")
 
 
+@once_per_tables(("opportunities",), ("as_of",))
+def _all_intervals(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.DataFrame:
+    """:func:`_window_intervals` of every opportunity, built once per table and T."""
+    return _window_intervals(tables["opportunities"], pd.Timestamp(params["as_of"]))
+
+
 def conflict_account_ids(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.Index | None:
     """Channel conflict accounts (SPEC §3): an account with a direct and a
     partner opportunity whose lifetimes overlap inside the 365 days before T.
@@ -175,7 +184,17 @@ def conflict_account_ids(tables: dict[str, pd.DataFrame], params: dict[str, Any]
     opps = tables.get("opportunities")
     if opps is None or "channel" not in opps:
         return None
-    return _conflicts(_window_intervals(opps, pd.Timestamp(params["as_of"])))
+    return _conflict_ids(tables, params)
+
+
+@once_per_tables(("opportunities",), ("as_of",))
+def _conflict_ids(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.Index:
+    return _conflicts(_all_intervals(tables, params))
+
+
+@once_per_tables(("opportunities",), ("as_of",))
+def _multi_rep_ids(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.Index:
+    return _multi_rep(_all_intervals(tables, params))
 
 
 def multi_rep_account_ids(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.Index | None:
@@ -190,7 +209,7 @@ def multi_rep_account_ids(tables: dict[str, pd.DataFrame], params: dict[str, Any
     opps = tables.get("opportunities")
     if opps is None or "owner_rep_id" not in opps:
         return None
-    return _multi_rep(_window_intervals(opps, pd.Timestamp(params["as_of"])))
+    return _multi_rep_ids(tables, params)
 
 
 def _overlapping_pairs(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
@@ -203,9 +222,14 @@ def _overlapping_pairs(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
     return pairs.assign(overlap_days=((pairs["overlap_end"] - pairs["overlap_start"]).dt.days + 1).astype("int64"))
 
 
-def _names(table: pd.DataFrame | None, key: str, name: str) -> pd.Series:
+def _names(table: pd.DataFrame | None, key: str, name: str, among: pd.Series | None = None) -> pd.Series:
+    """``table[name]`` by ``table[key]`` (the first row of each key), for
+    mapping; only the keys ``among`` are kept when given (a few thousand
+    accounts' names are looked up among a million without indexing them all)."""
     if table is None or name not in table:
         return pd.Series(dtype="string", name=name)
+    if among is not None:
+        table = table.loc[member_of(table[key], among), [key, name]]
     return table.dropna(subset=[key]).drop_duplicates(key).set_index(key)[name]
 
 
@@ -242,7 +266,7 @@ def conflict_accounts(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -
         if col not in iv:
             iv[col] = pd.Series(pd.NA, index=iv.index, dtype="string")
     accounts = tables["accounts"]
-    acc_partner = _names(accounts, "account_id", "partner_id")
+    acc_partner = _names(accounts, "account_id", "partner_id", among=iv["account_id"])
     iv["partner_id"] = iv["partner_id"].fillna(iv["account_id"].map(acc_partner))
     direct = iv.loc[iv["channel"] == DIRECT, ["account_id", "opportunity_id", "owner_rep_id", "start", "end"]]
     partner = iv.loc[iv["channel"] == PARTNER, ["account_id", "opportunity_id", "partner_id", "start", "end"]]
@@ -259,8 +283,10 @@ def conflict_accounts(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -
         ascending=[True, False, True, True],
     ).drop_duplicates("account_id")
     best = best.assign(
-        account_name=best["account_id"].map(_names(accounts, "account_id", "account_name")),
-        direct_owner_name=best["direct_owner_rep_id"].map(_names(tables.get("reps"), "rep_id", "rep_name")),
+        account_name=best["account_id"].map(_names(accounts, "account_id", "account_name", best["account_id"])),
+        direct_owner_name=best["direct_owner_rep_id"].map(
+            _names(tables.get("reps"), "rep_id", "rep_name", best["direct_owner_rep_id"])
+        ),
         partner_name=best["partner_id"].map(_names(tables.get("partners"), "partner_id", "partner_name")),
     )
     return best.sort_values(["overlap_days", "account_id"], ascending=[False, True])[columns].reset_index(drop=True)
@@ -296,7 +322,7 @@ def multi_rep_accounts_table(tables: dict[str, pd.DataFrame], params: dict[str, 
     pairs = pairs.loc[pairs["owner_rep_id_a"] < pairs["owner_rep_id_b"]]
     sides = [["account_id", f"opportunity_id_{s}", f"owner_rep_id_{s}"] for s in ("a", "b")]
     involved = pd.concat([pairs[cols].set_axis(["account_id", "opportunity_id", "rep_id"], axis=1) for cols in sides])
-    rep_names = _names(tables.get("reps"), "rep_id", "rep_name")
+    rep_names = _names(tables.get("reps"), "rep_id", "rep_name", involved["rep_id"])
     reps = involved.drop_duplicates(["account_id", "rep_id"]).sort_values(["account_id", "rep_id"])
     reps = reps.assign(rep_name=reps["rep_id"].map(rep_names).fillna(reps["rep_id"]).astype("string"))
     by_account = reps.groupby("account_id").agg(
@@ -309,8 +335,10 @@ def multi_rep_accounts_table(tables: dict[str, pd.DataFrame], params: dict[str, 
     by_account["max_overlap_days"] = pairs.groupby("account_id")["overlap_days"].max()
     out = by_account.reset_index()
     accounts = tables["accounts"]
-    out["account_name"] = out["account_id"].map(_names(accounts, "account_id", "account_name"))
-    out["account_owner_rep_id"] = out["account_id"].map(_names(accounts, "account_id", "owner_rep_id"))
+    out["account_name"] = out["account_id"].map(_names(accounts, "account_id", "account_name", out["account_id"]))
+    out["account_owner_rep_id"] = out["account_id"].map(
+        _names(accounts, "account_id", "owner_rep_id", out["account_id"])
+    )
     out = out.astype({"reps": "int64", "overlapping_opportunities": "int64", "max_overlap_days": "int64"})
     return out.sort_values(["reps", "account_id"], ascending=[False, True])[columns].reset_index(drop=True)
 
@@ -331,10 +359,10 @@ def metrics(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> dict[str
     opps = tables.get("opportunities")
     if opps is None:
         return {"channel_conflict_accounts": None, "multi_rep_accounts": None, "partner_opportunities_365d": None}
-    iv = _window_intervals(opps, pd.Timestamp(params["as_of"]))
+    iv = _all_intervals(tables, params)
     has_channel = "channel" in opps
     return {
-        "channel_conflict_accounts": len(_conflicts(iv)) if has_channel else None,
-        "multi_rep_accounts": len(_multi_rep(iv)) if "owner_rep_id" in opps else None,
+        "channel_conflict_accounts": len(_conflict_ids(tables, params)) if has_channel else None,
+        "multi_rep_accounts": len(_multi_rep_ids(tables, params)) if "owner_rep_id" in opps else None,
         "partner_opportunities_365d": int((iv["channel"] == PARTNER).sum()) if has_channel else None,
     }

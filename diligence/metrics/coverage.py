@@ -11,6 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from diligence.metrics.memo import once_per_tables
+
 REP_ASSIGNED = "rep_assigned"
 PARTNER_ONLY = "partner_only"
 ORPHANED = "orphaned"  # unassigned: owner filled but departed or unknown
@@ -312,8 +314,10 @@ def assignment_assessable(accounts: pd.DataFrame) -> bool:
 # --- Account level ---
 
 
+@once_per_tables(("accounts", "reps", "activities"), ("as_of", "active_window_days"))
 def _coverage_frame(tables: dict, params: dict) -> pd.DataFrame:
-    """Per-account facts, indexed like ``tables["accounts"]`` (unsorted)."""
+    """Per-account facts, indexed like ``tables["accounts"]`` (unsorted); built
+    once for the same tables and parameters (:func:`~diligence.metrics.memo.once_per_tables`)."""
     accounts, reps = tables["accounts"], tables["reps"]
     as_of = as_of_date(params)
     activities = tables.get("activities")

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from diligence.metrics.coverage import active_rep_ids
+from diligence.metrics.memo import once_per_tables
 
 DAYS_PER_MONTH = 30.44
 #: ``change_type`` values (trimmed, lower-cased) that mark a rebalance event.
@@ -223,6 +224,7 @@ def _compare_dimension(survey: pd.DataFrame, accounts: pd.DataFrame, described: 
     return out
 
 
+@once_per_tables()
 def survey_comparison(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.DataFrame | None:
     """Each surveyed active rep's answers against its book (SPEC §3).
 

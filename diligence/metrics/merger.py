@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from diligence.metrics.coverage import REP_ASSIGNED, classify_accounts
+from diligence.metrics.memo import once_per_tables
 
 #: Legal-form words dropped from the end of a name (after punctuation is removed,
 #: so ``L.L.C.`` reads ``llc`` and ``S.A.`` reads ``sa``).
@@ -116,6 +117,7 @@ def normalise_domain(domains: pd.Series) -> pd.Series:
     return out.where(out.str.contains(".", regex=False).fillna(False).astype(bool))
 
 
+@once_per_tables(("accounts", "reps"), ("as_of",))
 def match_keys(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.DataFrame | None:
     """What the duplicate search matches on, per account with a source company.
 
@@ -129,7 +131,8 @@ def match_keys(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.Da
     large table three times.
 
     ``None`` when there is no ``source_company`` column or fewer than two
-    source companies.
+    source companies. Built once for the same tables and T
+    (:func:`~diligence.metrics.memo.once_per_tables`).
     """
     accounts = tables["accounts"]
     source = _sources(accounts)

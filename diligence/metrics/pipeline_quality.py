@@ -38,6 +38,7 @@ from diligence.metrics.coverage import (
     share,
     within_days_after,
 )
+from diligence.metrics.memo import once_per_tables
 from diligence.metrics.pipeline import (
     HORIZON_DAYS,
     closed_in_window,
@@ -87,6 +88,7 @@ def close_date_pushes(history: pd.DataFrame, as_of: pd.Timestamp, deals: pd.Seri
     return pd.Series(pushes, index=pd.Index(ids, name="opportunity_id").astype("string"), name="pushes")
 
 
+@once_per_tables()
 def near_pipeline(tables: dict, params: dict) -> pd.DataFrame:
     """The near pipeline, one row per deal, with its staleness.
 
@@ -96,7 +98,8 @@ def near_pipeline(tables: dict, params: dict) -> pd.DataFrame:
     ``aged``, ``pushed``, ``stale`` (booleans, False where the test lacks its
     data) and ``status`` (fresh / aged / pushed / aged and pushed). Sorted by
     amount (largest first) then opportunity_id. Empty without usable
-    opportunities.
+    opportunities. Built once for the same tables and parameters
+    (:func:`~diligence.metrics.memo.once_per_tables`).
     """
     columns = [
         "opportunity_id",

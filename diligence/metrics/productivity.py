@@ -57,6 +57,7 @@ from diligence.metrics.coverage import (
     share,
     within_days_before,
 )
+from diligence.metrics.memo import once_per_tables
 from diligence.metrics.pipeline import LOOKBACK_DAYS, closed_in_window, outcomes_known, won_mask
 
 MONTH_DAYS = 30.44
@@ -91,6 +92,7 @@ def _wins(tables: dict) -> pd.DataFrame | None:
 # --- Attainment against quota ----------------------------------------------
 
 
+@once_per_tables()
 def eligible_attainment(tables: dict, params: dict) -> pd.DataFrame:
     """Attainment of the eligible reps, best first.
 

@@ -67,6 +67,9 @@ HOUSE_RC: dict[str, Any] = {
 
 WIDTH = 7.5  # inches: fits the report's text column at 100 dpi
 MAX_HEIGHT = 11.0
+#: Horizontal bars that can still carry a readable name and value each (about 8
+#: points of the tallest figure per bar); more are drawn as one shape, unlabelled.
+MAX_LABELLED_BARS = 100
 
 
 class ReportFigure(Figure):
@@ -166,6 +169,8 @@ def bar(
         fig, ax = _figure(*size)
         if data.empty:
             return _no_data(fig, ax, title)
+        if horizontal and n_bars > MAX_LABELLED_BARS:
+            return _many_bars(fig, ax, data, x, y, fmt, title, order, hue)
         sns.barplot(
             data=data,
             x=y if horizontal else x,
@@ -205,6 +210,59 @@ def bar(
         if title:
             ax.set_title(title)
         return fig
+
+
+def _many_bars(
+    fig: Figure,
+    ax: Any,
+    data: pd.DataFrame,
+    x: str,
+    y: str,
+    fmt: str,
+    title: str | None,
+    order: list[Any],
+    hue: str | None = None,
+) -> Figure:
+    """:func:`bar` for more horizontal bars than can be named: every bar, in the
+    frame's order from the top (a ``hue`` split side by side, as seaborn dodges
+    it), each colour drawn as one collection of rectangles; the category axis
+    says how many there are instead of naming each (the table beside it does)."""
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch
+
+    position = pd.Series(np.arange(len(order)), index=pd.Index(order, dtype=object))
+    levels = list(pd.unique(data[hue])) if hue else [None]
+    width = 0.8 / len(levels)
+    every = []
+    for j, level in enumerate(levels):
+        rows = data if hue is None else data.loc[(data[hue] == level).to_numpy(bool)]
+        values = np.nan_to_num(pd.to_numeric(rows[y], errors="coerce").to_numpy(dtype=float))
+        top = position.loc[rows[x].to_numpy(dtype=object)].to_numpy(dtype=float) - 0.4 + j * width
+        zero = np.zeros_like(values)
+        xs = np.stack([zero, values, values, zero], axis=1)
+        ys = np.stack([top, top, top + width, top + width], axis=1)
+        # one collection per colour: thousands of separate patches take minutes to lay out
+        ax.add_collection(
+            PolyCollection(np.stack([xs, ys], axis=2), facecolors=PALETTE[j % len(PALETTE)], linewidths=0)
+        )
+        every.append(values)
+    values = np.concatenate(every) if every else np.zeros(1)
+    lo, hi = min(0.0, float(values.min(initial=0.0))), max(0.0, float(values.max(initial=0.0)))
+    ax.set_xlim(lo - 0.12 * (hi - lo) * (lo < 0), hi + 0.12 * (hi - lo) if hi > lo else 1.0)
+    ax.set_ylim(len(order) - 0.5, -0.5)
+    ax.set_yticks([])
+    ax.xaxis.set_major_formatter(_axis_formatter(fmt))
+    if fmt == "int":
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(humanize(y))
+    ax.set_ylabel(f"{len(order):,} bars, one per {humanize(x).lower()}, in the table's order")
+    ax.yaxis.grid(False)
+    if hue:
+        handles = [Patch(color=PALETTE[j % len(PALETTE)], label=str(level)) for j, level in enumerate(levels)]
+        ax.legend(handles=handles, title=humanize(hue), loc="lower right")
+    if title:
+        ax.set_title(title)
+    return fig
 
 
 def stacked_share(df: pd.DataFrame, index: str, columns: str, values: str, *, title: str | None = None) -> Figure:

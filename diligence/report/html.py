@@ -337,7 +337,38 @@ def _is_local(url: str) -> bool:
     return u.startswith(("data:", "#")) or u == ""
 
 
-def make_offline(html_text: str) -> str:
+class _ReportExporter(HTMLExporter):
+    """nbconvert's HTML exporter without its own final pass over the page (alt
+    text on images, focusable cells): :func:`make_offline` makes it in the one
+    pass it already makes, so a large report is parsed once, not twice."""
+
+    def from_notebook_node(self, nb: NotebookNode, resources: dict | None = None, **kw: Any) -> tuple[str, dict]:
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.highlight import Highlight2HTML
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+        langinfo = nb.metadata.get("language_info", {})
+        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+        highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        resources = self._init_resources(resources)
+        filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
+        self.register_filter("highlight_code", highlight_code)
+        self.register_filter("filter_data_type", filter_data_type)
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+
+def _nbconvert_pass(soup: BeautifulSoup) -> None:
+    """What nbconvert's HTML exporter does to its page last: alt text on every image
+    without one, inputs and outputs focusable."""
+    for elem in soup.select("img:not([alt])"):
+        elem.attrs["alt"] = "No description has been provided for this image"
+    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
+        elem.attrs["tabindex"] = "0"
+    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+        elem.attrs["tabindex"] = "0"
+
+
+def make_offline(html_text: str, *, nbconvert_pass: bool = False) -> str:
     """Remove from a page everything that would make a browser contact another host.
 
     Scripts (the report needs none), ``<link>``, frames, objects and ``<base>`` are
@@ -346,6 +377,8 @@ def make_offline(html_text: str) -> str:
     following one is the reader's choice, not a request made by opening the file.
     """
     soup = BeautifulSoup(html_text, features="html.parser")
+    if nbconvert_pass:  # the page of :class:`_ReportExporter`
+        _nbconvert_pass(soup)
     for tag in soup.find_all(["script", "link", "iframe", "frame", "object", "embed", "base", "applet", "portal"]):
         tag.decompose()
     for tag in soup.find_all("meta", attrs={"http-equiv": True}):
@@ -418,7 +451,7 @@ def render_html(
         assumptions=assumptions,
     )
     merged.metadata["title"] = f"{context['company']} — Coverage diligence"
-    exporter = HTMLExporter(
+    exporter = _ReportExporter(
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         exclude_input=True,
@@ -429,5 +462,5 @@ def render_html(
     body, _ = exporter.from_notebook_node(merged, resources={"dk": context, "metadata": {"name": "report"}})
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(make_offline(body), encoding="utf-8")
+    out_path.write_text(make_offline(body, nbconvert_pass=True), encoding="utf-8")
     return out_path
