@@ -102,7 +102,11 @@ def tradeoff_curve(
             cands.append((known.solver, owner.astype(np.int64)))
             proven = bool(known.optimal)
         elif use_milp:
-            m = milp.solve(inst, settings["milp_time_limit_s"], node_limit=settings["curve_milp_node_limit"])
+            # warm-started from the best answer so far: the MILP only has to improve on it
+            start = min(cands, key=lambda c: round(score(inst, c[1]).objective, 9))[1]
+            m = milp.solve(
+                inst, settings["milp_time_limit_s"], node_limit=settings["curve_milp_node_limit"], start=start
+            )
             bound = m.bound
             if m.owner is not None:
                 cands.append(("MILP (HiGHS)", m.owner))

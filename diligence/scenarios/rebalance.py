@@ -4,8 +4,9 @@ moves as few accounts as possible.
 
 :func:`rebalance` builds the problem (:mod:`~diligence.scenarios.instance`),
 always runs the heuristic and, when the problem has at most
-``milp_max_accounts`` movable accounts, the exact MILP within
-``milp_time_limit_s``. It keeps the better answer by the MILP's own objective
+``milp_max_accounts`` movable accounts, the exact MILP warm-started from the
+heuristic's plan within the time budget ``milp_time_limit_s`` (a solve the
+budget stops says so: ``Plan.stopped``, with the gap it reached). It keeps the better answer by the MILP's own objective
 (balance first, then moves, then potential moved) and reports the solver and
 its optimality gap: HiGHS's gap for the MILP, and for the heuristic the gap to
 the MILP's proven bound when the MILP ran (unknown otherwise).
@@ -55,6 +56,7 @@ class Plan:
     instance: Instance = field(repr=False)
     comparison: dict[str, Any] = field(default_factory=dict)
     classes: pd.DataFrame | None = field(default=None, repr=False)  # disruption classes of every account
+    stopped: bool = False  # the MILP ran out of its time budget (milp_time_limit_s) before closing its gap
 
     def moved_ids(self) -> pd.Series:
         """Ids of the accounts the plan moves from one rep to another (the
@@ -162,12 +164,16 @@ def rebalance(
     inst = build_instance(tables, params, settings, classes)
     runs: dict[str, tuple[np.ndarray, float, bool, float | None]] = {}
     bound = None
+    stopped = False
     if solver in ("auto", "heuristic"):
         h = heuristic.solve(inst)
         runs[HEURISTIC] = (h.owner, h.seconds, False, None)
     if solver == "milp" or (solver == "auto" and inst.n_accounts <= settings["milp_max_accounts"]):
-        m = milp.solve(inst, settings["milp_time_limit_s"])
+        # warm-started from the heuristic's plan: never worse than it, and pruning from the first node
+        start = runs[HEURISTIC][0] if HEURISTIC in runs else None
+        m = milp.solve(inst, settings["milp_time_limit_s"], start=start)
         bound = m.bound
+        stopped = m.stopped
         if m.owner is not None:
             runs[MILP] = (m.owner, m.seconds, m.optimal, m.gap)
     if not runs:  # a forced MILP without a solution in time
@@ -191,7 +197,9 @@ def rebalance(
         }
         for k, s in scores.items()
     }
-    return plan_of(tables, params, inst, owner, classes, scores[name], name, gap, bool(optimal), runs, comparison)
+    out = plan_of(tables, params, inst, owner, classes, scores[name], name, gap, bool(optimal), runs, comparison)
+    out.stopped = bool(stopped and not optimal)
+    return out
 
 
 def plan_of(
