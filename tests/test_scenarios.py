@@ -645,3 +645,36 @@ def test_assumed_inputs_say_where_they_come_from_and_observed_ones_replace_them(
     assert assumption_rows(None, PARAMS) == []
     default = assumption_rows(inputs, resolve_params({"as_of": AS_OF}))[-1]
     assert default["basis"] == "assumed" and "SPEC §6" in default["source"]
+
+
+def test_a_warm_start_is_never_beaten_by_the_milp_it_starts_and_keeps_protected_accounts():
+    # The MILP started from the heuristic's plan returns an answer at least as
+    # good; the heuristic started from a plan keeps its allowed owners' work and
+    # never gives a protected (locked) account a new owner, even when the start does.
+    import dataclasses
+
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    for seed in (3, 5):
+        tables = _random_company(seed)
+        settings = resolve_settings({"locked_accounts": tables["accounts"]["account_id"].head(10).tolist()})
+        inst = instance.build_instance(tables, params, settings)
+        cost = 1 + np.random.default_rng(seed).choice([0, 0, 1, 2, 3], size=inst.n_accounts).astype(float)
+        inst = dataclasses.replace(inst, move_cost=cost)
+        greedy = heuristic.solve(inst).owner
+        warm = milp.solve(inst, 20, start=greedy)
+        assert instance.score(inst, warm.owner).objective <= instance.score(inst, greedy).objective + 1e-6
+        # a start with every account sent to rep 0: only the allowed pairs are kept
+        again = heuristic.solve(inst, start=np.zeros(inst.n_accounts, np.int64)).owner
+        ok = heuristic.allowed(inst, again)
+        assert ok.all()
+        assert instance.score(inst, heuristic.solve(inst, start=greedy).owner).objective <= instance.score(
+            inst, greedy
+        ).objective + 1e-6 * max(1.0, abs(instance.score(inst, greedy).objective))
+        plan = rebalance(tables, params, settings, solver="heuristic", start=rebalance(tables, params, settings))
+        locked = tables["accounts"]["account_id"].head(10)
+        assert not set(plan.moves["account_id"]) & set(locked)
+        # deterministic: the same inputs give the same plan
+        again = rebalance(tables, params, settings, solver="heuristic", start=rebalance(tables, params, settings))
+        assert plan.owner.equals(again.owner)

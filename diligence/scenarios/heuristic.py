@@ -731,10 +731,32 @@ def _improve(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
     _pair_improve(inst, owner, load)
 
 
-def solve(inst: Instance, max_moves: int | None = None) -> HeuristicResult:
-    """Rebalance ``inst`` greedily (see the module docstring)."""
-    start = time.perf_counter()
+def allowed(inst: Instance, owner: np.ndarray) -> np.ndarray:
+    """Which entries of ``owner`` (rep index per movable account, −1 for none)
+    are pairs the MILP allows (:meth:`Instance.candidates`): today's owner, or
+    an eligible rep of the owner's comparable group (any eligible rep for a
+    forced or new account)."""
+    ok = owner >= 0
+    rep = np.maximum(owner, 0)
+    eligible = inst.eligible[inst.cls, rep]
+    cur = np.maximum(inst.current, 0)
+    same_group = (inst.current >= 0) & (inst.rep_group[cur] >= 0) & (inst.rep_group[rep] == inst.rep_group[cur])
+    home = (inst.kind == ASSIGNED) & (owner == inst.current)
+    return ok & (home | (eligible & ((inst.kind != ASSIGNED) | same_group)))
+
+
+def solve(inst: Instance, max_moves: int | None = None, start: np.ndarray | None = None) -> HeuristicResult:
+    """Rebalance ``inst`` greedily (see the module docstring) and return its
+    answer (rep index per movable account).
+
+    ``start`` (rep index per movable account, −1 for none) is an answer to a
+    near-identical problem, e.g. the same company before hires were added:
+    the accounts it gives an allowed owner (:func:`allowed`) begin there
+    instead of with today's owner, so that work already done is not redone."""
+    t0 = time.perf_counter()
     owner = np.where(inst.kind == ASSIGNED, inst.current, -1).astype(np.int64)
+    if start is not None:
+        owner = np.where(allowed(inst, start), start, owner).astype(np.int64)
     if inst.n_accounts == 0:
         return HeuristicResult(owner, 0.0)
     load = inst.base.copy()
@@ -758,4 +780,4 @@ def solve(inst: Instance, max_moves: int | None = None) -> HeuristicResult:
         key = round(score(inst, trial).objective, 9)
         if key < best[0]:
             best = (key, trial, trial_load)
-    return HeuristicResult(best[1], time.perf_counter() - start)
+    return HeuristicResult(best[1], time.perf_counter() - t0)

@@ -138,8 +138,22 @@ def _relative_gap(objective: float, bound: float | None) -> float | None:
     return max(0.0, objective - bound) / max(abs(objective), 1e-9)
 
 
+def owner_index(inst: Instance, owner: pd.Series) -> np.ndarray:
+    """Rep index in ``inst`` of each movable account's owner in ``owner``
+    (``owner_rep_id`` by account row, as :attr:`Plan.owner`); −1 where that
+    rep is not one of the problem's."""
+    ids = owner.iloc[inst.account_pos].astype("string").fillna("").to_numpy(dtype=object)
+    return pd.Index(inst.rep_ids).get_indexer(ids).astype(np.int64)
+
+
 def rebalance(
-    tables: dict, params: dict, settings: dict, *, solver: str = "auto", classes: pd.DataFrame | None = None
+    tables: dict,
+    params: dict,
+    settings: dict,
+    *,
+    solver: str = "auto",
+    classes: pd.DataFrame | None = None,
+    start: Plan | None = None,
 ) -> Plan:
     """Propose a rebalanced assignment of ``tables``.
 
@@ -155,6 +169,10 @@ def rebalance(
     classes
         :func:`diligence.scenarios.disruption.account_classes` of ``tables``
         (computed when not given).
+    start
+        A plan on the same accounts (today's reps rebalanced, when these
+        tables add hires): the heuristic begins from its owners where the
+        rules allow, so the MILP's warm start is already close to the optimum.
 
     Returns
     -------
@@ -166,7 +184,7 @@ def rebalance(
     bound = None
     stopped = False
     if solver in ("auto", "heuristic"):
-        h = heuristic.solve(inst)
+        h = heuristic.solve(inst, start=None if start is None else owner_index(inst, start.owner))
         runs[HEURISTIC] = (h.owner, h.seconds, False, None)
     if solver == "milp" or (solver == "auto" and inst.n_accounts <= settings["milp_max_accounts"]):
         # warm-started from the heuristic's plan: never worse than it, and pruning from the first node
