@@ -280,10 +280,15 @@ BALANCE_PARTNERS = 40
 def _widest(members: np.ndarray, slack: np.ndarray) -> np.ndarray:
     """The :data:`BALANCE_PARTNERS` members with the most slack (all of them
     in a small group), most slack first, ties by rep index."""
-    if len(members) <= BALANCE_PARTNERS:
+    k = BALANCE_PARTNERS
+    if len(members) <= k:
         return members
-    order = np.lexsort((members, -slack))[:BALANCE_PARTNERS]
-    return members[order]
+    # a partition finds the k-th largest slack in linear time; only the members at or
+    # above it (ties included, so the choice is the same as a full sort's) are sorted
+    kth = np.partition(-slack, k - 1)[k - 1]
+    cand = np.flatnonzero(-slack <= kth)
+    order = np.lexsort((members[cand], -slack[cand]))[:k]
+    return members[cand[order]]
 
 
 def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int) -> None:
@@ -295,13 +300,15 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
     for g in range(inst.n_groups):
         members = np.flatnonzero(inst.rep_group == g)
         eps = BAND_EPS * scale[g]
-        stuck: set[int] = set()
+        # members no move helps until another move changes the group (positions in members)
+        stuck = np.zeros(len(members), dtype=bool)
+        n_stuck = 0
         for _ in range(max_moves):
             over = load[members] - hi[members]
             under = lo[members] - load[members]
             worst = np.maximum(over, under)
-            if stuck:
-                worst[np.isin(members, np.fromiter(stuck, np.int64))] = -np.inf
+            if n_stuck:
+                worst[stuck] = -np.inf
             i = int(np.argmax(worst))
             if worst[i] <= eps:
                 break
@@ -331,7 +338,8 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
                         if item is not None and (best is None or key < best[0]):
                             best = (key, item, tier, int(r), rep, cls)
             if best is None:
-                stuck.add(rep)
+                stuck[i] = True
+                n_stuck += 1
                 continue
             _, item, tier, src, dst, cls = best
             x, a = item
@@ -341,7 +349,9 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
             books.add(dst, cls, books.tier(a, now_free), item)
             load[src] -= x
             load[dst] += x
-            stuck.clear()
+            if n_stuck:
+                stuck[:] = False
+                n_stuck = 0
 
 
 def _move_cost(inst: Instance, owner: np.ndarray, acc: np.ndarray, dst: int | np.ndarray) -> np.ndarray:
@@ -449,9 +459,14 @@ def _exchange(
             # potential t leaving rep that puts it inside its band
             r_lo, r_hi = load[rep] - hi[rep] + margin[rep], load[rep] - lo[rep] - margin[rep]
             peers = np.flatnonzero(inst.rep_group == inst.rep_group[rep])
+            peers = peers[peers != rep]
+            # in a large group only the peers with the most room the way the book must go are tried:
+            # scanning every peer made one round cost a pass over the group
+            room_toward = hi[peers] - load[peers] if load[rep] > hi[rep] else load[peers] - lo[peers]
+            peers = _widest(peers, room_toward)
             for strict in (True, False):
                 best = None
-                for peer in peers[peers != rep]:
+                for peer in peers:
                     if budget[0] <= 0:
                         return
                     budget[0] -= 1
