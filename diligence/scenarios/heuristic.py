@@ -45,6 +45,10 @@ Last, on the better of the two answers:
    junior rep who cannot receive enterprise accounts, say), the accounts
    placed in it in step 1 go to another group that takes them with less
    harm, and steps 2–7 run again; kept when the objective improves.
+9. **Fill** (:func:`_fill`): where a band cannot hold every book, the
+   excess is spread over the peers still under the top of the band (and a
+   shortfall over those above the bottom) by exchanges, as the MILP, which
+   weighs balance above every move, spreads it.
 
 A move is priced as the MILP prices it: the account's move cost (1 plus
 its disruption weights). Wherever the steps count moves they count that
@@ -69,7 +73,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from diligence.scenarios.instance import ASSIGNED, BAND_EPS, POTENTIAL_WEIGHT, Instance, band, loads, outside, score
+from diligence.scenarios.instance import (
+    ASSIGNED,
+    BAND_EPS,
+    POTENTIAL_WEIGHT,
+    Instance,
+    band,
+    loads,
+    outside,
+    score,
+    slack_weight,
+)
 
 _INF = float("inf")
 
@@ -735,6 +749,95 @@ def _rehome(inst: Instance, owner: np.ndarray, load: np.ndarray) -> bool:
     return changed
 
 
+#: Exchanges :func:`_fill` examines at most per call (a count, not a clock).
+FILL_BUDGET = 5_000
+#: Transfer windows :func:`_fill` tries, as shares of the amount it aims at: the
+#: nearest window with an exchange in it wins, its cheapest exchange is made.
+FILL_WINDOWS = (0.001, 0.01, 0.1, 0.5, 1.0)
+
+
+def _fill(inst: Instance, owner: np.ndarray, load: np.ndarray, budget: int = FILL_BUDGET) -> None:
+    """Step 9, on the answer kept, in place: where a group's band cannot hold every book (a
+    junior rep's book that cannot grow, say), spread what is left over.
+
+    A book above its band by ``e`` gives a peer with room ``r`` under the top
+    of the band a transfer ``t ≤ e``: the distance outside the band falls by
+    ``min(t, r)`` (a peer pushed over the top passes the excess on in a later
+    round, a chain). Likewise a book below its band by ``d`` takes ``t ≤ d``
+    from a peer ``s`` above the bottom, gaining ``min(t, s)``. The MILP weighs
+    that distance above every move, so its optimum fills every peer to the
+    edge before any book sits further out; this step does the same with the
+    exchanges of step 3 (one account out, one back, or both): of the
+    transfers with the full gain ``min(e, r)`` the cheapest, else the ones
+    nearest it. Books are paired most-outside with most-room first; a pair
+    with no exchange is not tried again until one of its books changes.
+    Total distance outside falls at every exchange; ``budget`` bounds the
+    exchanges examined."""
+    lo, hi = band(inst, load)
+    scale = inst.scale()
+    weight = slack_weight(inst)
+    member = inst.rep_group >= 0
+    sel = np.flatnonzero(member[owner])
+    by_rep = sel[np.argsort(owner[sel], kind="stable")]
+    cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
+    held = {r: by_rep[cuts[r] : cuts[r + 1]] for r in range(inst.n_reps)}
+    receives = np.zeros(inst.n_reps, dtype=bool)
+    if inst.n_accounts:
+        receives = inst.eligible[np.unique(inst.cls)].any(axis=0)
+    tried: set[tuple[int, int]] = set()
+    while budget > 0:
+        made = False
+        for g in range(inst.n_groups):
+            members = np.flatnonzero(inst.rep_group == g)
+            eps = BAND_EPS * scale[g]
+            excess, room = load[members] - hi[members], hi[members] - load[members]
+            short, surplus = lo[members] - load[members], load[members] - lo[members]
+            # (giver, taker, full gain, largest transfer): an over-band book and the peers with room under the top,
+            # an under-band book and the peers above the bottom; most outside first
+            pairs = []
+            for i in np.lexsort((members, -excess))[: int((excess > eps).sum())]:
+                takers = np.flatnonzero((room > eps) & receives[members])
+                for j in takers[np.lexsort((members[takers], -room[takers]))][:BALANCE_PARTNERS]:
+                    pairs.append((int(members[i]), int(members[j]), float(min(excess[i], room[j])), excess[i]))
+            for j in np.lexsort((members, -short))[: int((short > eps).sum())]:
+                if not receives[members[j]]:
+                    continue
+                givers = np.flatnonzero(surplus > eps)
+                for i in givers[np.lexsort((members[givers], -surplus[givers]))][:BALANCE_PARTNERS]:
+                    pairs.append((int(members[i]), int(members[j]), float(min(short[j], surplus[i])), short[j]))
+            for src, dst, aim, most in pairs:
+                if (src, dst) in tried or src == dst:
+                    continue
+                tried.add((src, dst))
+                cand = None
+                for share in FILL_WINDOWS:
+                    budget -= 1
+                    cand = _best_exchange(inst, owner, held, src, dst, max(aim * (1 - share), eps), float(most))
+                    if cand is not None:
+                        break
+                # the balance gained (≥ the window's bottom) must outweigh the moves added
+                if cand is None or cand[0] >= weight * max(aim * (1 - share), eps) / scale[g]:
+                    if budget <= 0:
+                        return
+                    continue
+                _, _, a, b = cand
+                for acc, to, frm in ((a, dst, src), (b, src, dst)):
+                    if acc >= 0:
+                        owner[acc] = to
+                        load[frm] -= inst.potential[acc]
+                        load[to] += inst.potential[acc]
+                        held[frm] = held[frm][held[frm] != acc]
+                        held[to] = np.append(held[to], acc)
+                # the two books changed: their pairs may be worth trying again
+                tried = {t for t in tried if src not in t and dst not in t}
+                made = True
+                break
+            if budget <= 0:
+                return
+        if not made:
+            return
+
+
 def _improve(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int) -> None:
     """Steps 2–7 on one start, in place."""
     _balance(inst, owner, load, max_moves)
@@ -795,4 +898,7 @@ def solve(inst: Instance, max_moves: int | None = None, start: np.ndarray | None
         key = round(score(inst, trial).objective, 9)
         if key < best[0]:
             best = (key, trial, trial_load)
+    # Last, what the band cannot hold is spread over the books that can take it (a polish on the
+    # answer kept: run inside each start, it steered the re-homing of step 8 elsewhere).
+    _fill(inst, best[1], best[2])
     return HeuristicResult(best[1], time.perf_counter() - t0)
