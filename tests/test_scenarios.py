@@ -700,3 +700,22 @@ def test_what_the_band_cannot_hold_is_spread_as_the_milp_spreads_it(seed):
     before = instance.score(inst, owner).violation
     heuristic._fill(inst, owner, instance.loads(inst, owner))
     assert instance.score(inst, owner).violation <= before + 1e-12
+
+
+def test_a_milp_stopped_by_its_time_budget_keeps_its_start_and_reports_its_gap():
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    tables = _random_company(4)
+    settings = resolve_settings({"balance_tolerance": 0.05, "milp_time_limit_s": 1e-6})
+    inst = instance.build_instance(tables, params, settings)
+    greedy = heuristic.solve(inst).owner
+    stopped = milp.solve(inst, 1e-6, start=greedy)
+    assert stopped.stopped and not stopped.optimal and stopped.owner is not None
+    assert instance.score(inst, stopped.owner).objective <= instance.score(inst, greedy).objective + 1e-6
+    plan = rebalance(tables, params, settings)
+    assert plan.stopped and not plan.optimal
+    # the gap is reported (to the bound HiGHS had when stopped), or unknown when it had none
+    assert plan.gap is None or plan.gap >= 0
+    finished = milp.solve(inst, 30, start=greedy)
+    assert finished.optimal and not finished.stopped
