@@ -719,3 +719,19 @@ def test_a_milp_stopped_by_its_time_budget_keeps_its_start_and_reports_its_gap()
     assert plan.gap is None or plan.gap >= 0
     finished = milp.solve(inst, 30, start=greedy)
     assert finished.optimal and not finished.stopped
+
+
+def test_a_problem_solved_again_gives_the_same_answer_and_a_changed_one_is_solved_anew():
+    import dataclasses
+
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    inst = instance.build_instance(_random_company(7), params, resolve_settings())
+    first = heuristic.solve(inst).owner
+    first[:] = -5  # the caller's copy: what the solver keeps is not touched
+    assert heuristic.solve(inst).owner.tolist() == heuristic._solve(inst, None, None).tolist()
+    pricier = dataclasses.replace(inst, move_cost=inst.move_cost + np.arange(inst.n_accounts) % 3)
+    assert heuristic.solve(pricier).owner.tolist() == heuristic._solve(pricier, None, None).tolist()
+    tighter = dataclasses.replace(inst, tolerance=0.02)
+    assert heuristic.solve(tighter).owner.tolist() == heuristic._solve(tighter, None, None).tolist()
