@@ -3,6 +3,7 @@ MILP on small ones.
 
     .venv/bin/python benchmarks/bench_scenarios.py [--sizes 10000 100000] [--reps 50 200] [--compare 30] [--tolerances 0.1 0.2]
         [--curve-sizes 100000 1000000] [--plans 20]
+    .venv/bin/python benchmarks/bench_scenarios.py --shapes [--shape-accounts 1000000] [--curve-points 2]
 
 Companies are random: three segments, reps spread over them (a fifth junior),
 a quarter of accounts unassigned, books skewed. In the solver comparison every
@@ -11,6 +12,17 @@ activity give them), and the heuristic's disruption is set against the MILP's.
 Targets: 100k accounts and 200 reps in under 30 s; each point of the trade-off
 curve under 60 s at 1M accounts; twenty named plans on the demo company in
 under a minute.
+
+``--shapes`` builds three companies of ``--shape-accounts`` accounts, each in
+a process of its own so that its peak memory is its own, and prints for each
+the heuristic's seconds, the process's peak memory and the seconds per point
+of the trade-off curve (the first ``--curve-points`` tolerances, the
+heuristic alone): the generator's default (:func:`diligence.synth.make_company`:
+books of about 75 accounts, owners inside their segment); *cross-segment*:
+books of about 2,000 accounts, owners drawn across segments, a sixth of
+accounts unowned; *tiny books*: 10,000 reps of about 100 accounts each.
+Target: the heuristic in at most 30 s and each curve point under 60 s on
+every shape at 1M accounts.
 """
 
 from __future__ import annotations
@@ -167,6 +179,115 @@ def time_plans(n: int) -> dict:
     return {"plans": len(evaluated), "seconds": round(time.perf_counter() - t0, 1)}
 
 
+SHAPES = ("generator", "cross-segment", "tiny-books")
+
+
+def shape_company(shape: str, n_accounts: int, seed: int = 11) -> dict:
+    """The tables of one benchmark shape (module notes) with ``n_accounts`` accounts."""
+    if shape == "generator":
+        from diligence.synth import make_company
+
+        return make_company(n_accounts=n_accounts, seed=seed)
+    rng = np.random.default_rng(seed)
+    n_reps = max(n_accounts // 2000, 6) if shape == "cross-segment" else 10_000
+    rep_seg = SEGMENTS[np.arange(n_reps) % 3]
+    reps = typed(
+        "reps",
+        pd.DataFrame(
+            {
+                "rep_id": [f"R{i:05d}" for i in range(n_reps)],
+                "rep_name": [f"Rep {i}" for i in range(n_reps)],
+                "role": "AE",
+                "level": np.where(rng.random(n_reps) < 0.2, "junior", "senior"),
+                "segment": rep_seg,
+                "hire_date": pd.Timestamp("2020-01-01"),
+                "quota": 100.0,
+            }
+        ),
+    )
+    seg = rng.choice(3, size=n_accounts, p=[0.1, 0.3, 0.6])
+    weights = rng.lognormal(0, 0.5, n_reps)
+    if shape == "cross-segment":
+        # owners drawn from every rep whatever the account's segment: books mix segments
+        pick = rng.choice(n_reps, size=n_accounts, p=weights / weights.sum())
+        unowned = rng.random(n_accounts) < 1 / 6
+    else:
+        # owners inside the account's segment, skewed books
+        pick = np.empty(n_accounts, np.int64)
+        for s_ in range(3):
+            ids = np.flatnonzero(seg == s_)
+            pool = np.flatnonzero(rep_seg == SEGMENTS[s_])
+            w = weights[pool]
+            pick[ids] = pool[rng.choice(len(pool), size=len(ids), p=w / w.sum())]
+        unowned = rng.random(n_accounts) < 0.1
+    owner = reps["rep_id"].to_numpy(dtype=object)[pick]
+    owner[unowned] = None
+    accounts = typed(
+        "accounts",
+        pd.DataFrame(
+            {
+                "account_id": [f"A{i:07d}" for i in range(n_accounts)],
+                "account_name": "x",
+                "owner_rep_id": owner,
+                "segment": SEGMENTS[seg],
+                "potential": np.round(rng.lognormal(3, 0.8, n_accounts), 1),
+            }
+        ),
+    )
+    return {"accounts": accounts, "reps": reps}
+
+
+def time_shape(shape: str, n_accounts: int, curve_points: int) -> dict:
+    """The heuristic, then ``curve_points`` points of the trade-off curve, on
+    one shape; seconds of each and the process's peak memory (run it in a
+    process of its own: the peak is the process's)."""
+    import resource
+
+    t0 = time.perf_counter()
+    tables = shape_company(shape, n_accounts)
+    built = time.perf_counter() - t0
+    n_reps = len(tables["reps"])
+    norm = math.ceil(n_accounts / max(n_reps, 1) * 1.1)
+    params = resolve_params({"as_of": "2026-06-30", "accounts_per_rep": dict.fromkeys(SEGMENTS, norm)})
+    if shape == "generator":
+        from diligence.synth import DEMO_AS_OF
+
+        params = resolve_params({"as_of": DEMO_AS_OF})
+    t0 = time.perf_counter()
+    plan = rebalance(tables, params, resolve_settings(), solver="heuristic")
+    seconds = time.perf_counter() - t0
+    out = {
+        "shape": shape,
+        "accounts": n_accounts,
+        "reps": n_reps,
+        "build_seconds": round(built, 1),
+        "heuristic_seconds": round(seconds, 1),
+        "movable": plan.instance.n_accounts,
+        "moved": plan.score.moves,
+        "newly_assigned": plan.score.newly_assigned,
+        "books_outside_band": plan.books_outside_band(),
+    }
+    if curve_points:
+        tolerances = resolve_settings()["curve_tolerances"][:curve_points]
+        settings = resolve_settings({"curve_milp_node_limit": 0, "curve_tolerances": tolerances})
+        t0 = time.perf_counter()
+        points, _, _ = curve.tradeoff_curve(tables, params, settings)
+        out["curve_seconds_per_point"] = round((time.perf_counter() - t0) / len(points), 1)
+        out["curve_moves"] = points["moves"].tolist()
+    out["peak_memory_gib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+    return out
+
+
+def run_shapes(n_accounts: int, curve_points: int, shapes: tuple[str, ...] = SHAPES) -> None:
+    """:func:`time_shape` for each shape, each in a fresh process."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    for shape in shapes:
+        with ctx.Pool(1) as pool:
+            print(pool.apply(time_shape, (shape, n_accounts, curve_points)), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
@@ -176,7 +297,13 @@ def main() -> None:
     ap.add_argument("--curve-sizes", type=int, nargs="*", default=[100_000])
     ap.add_argument("--curve-reps", type=int, default=200)
     ap.add_argument("--plans", type=int, default=20)
+    ap.add_argument("--shapes", nargs="*", choices=SHAPES, help="time the three 1M shapes (module notes) and stop")
+    ap.add_argument("--shape-accounts", type=int, default=1_000_000)
+    ap.add_argument("--curve-points", type=int, default=2)
     args = ap.parse_args()
+    if args.shapes is not None:
+        run_shapes(args.shape_accounts, args.curve_points, tuple(args.shapes) or SHAPES)
+        return
     for n in args.curve_sizes:
         print(time_curve(n, args.curve_reps), flush=True)
     if args.plans:

@@ -654,3 +654,93 @@ def test_assumed_inputs_say_where_they_come_from_and_observed_ones_replace_them(
     assert assumption_rows(None, PARAMS) == []
     default = assumption_rows(inputs, resolve_params({"as_of": AS_OF}))[-1]
     assert default["basis"] == "assumed" and "SPEC §6" in default["source"]
+
+
+def test_a_warm_start_is_never_beaten_by_the_milp_it_starts_and_keeps_protected_accounts():
+    # The MILP started from the heuristic's plan returns an answer at least as
+    # good; the heuristic started from a plan keeps its allowed owners' work and
+    # never gives a protected (locked) account a new owner, even when the start does.
+    import dataclasses
+
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    for seed in (3, 5):
+        tables = _random_company(seed)
+        settings = resolve_settings({"locked_accounts": tables["accounts"]["account_id"].head(10).tolist()})
+        inst = instance.build_instance(tables, params, settings)
+        cost = 1 + np.random.default_rng(seed).choice([0, 0, 1, 2, 3], size=inst.n_accounts).astype(float)
+        inst = dataclasses.replace(inst, move_cost=cost)
+        greedy = heuristic.solve(inst).owner
+        warm = milp.solve(inst, 20, start=greedy)
+        assert instance.score(inst, warm.owner).objective <= instance.score(inst, greedy).objective + 1e-6
+        # a start with every account sent to rep 0: only the allowed pairs are kept
+        again = heuristic.solve(inst, start=np.zeros(inst.n_accounts, np.int64)).owner
+        ok = heuristic.allowed(inst, again)
+        assert ok.all()
+        assert instance.score(inst, heuristic.solve(inst, start=greedy).owner).objective <= instance.score(
+            inst, greedy
+        ).objective + 1e-6 * max(1.0, abs(instance.score(inst, greedy).objective))
+        plan = rebalance(tables, params, settings, solver="heuristic", start=rebalance(tables, params, settings))
+        locked = tables["accounts"]["account_id"].head(10)
+        assert not set(plan.moves["account_id"]) & set(locked)
+        # deterministic: the same inputs give the same plan
+        again = rebalance(tables, params, settings, solver="heuristic", start=rebalance(tables, params, settings))
+        assert plan.owner.equals(again.owner)
+
+
+@pytest.mark.parametrize("seed", [1, 4, 10, 22, 29, 45])
+def test_what_the_band_cannot_hold_is_spread_as_the_milp_spreads_it(seed):
+    # At ±5% some books of these companies (a junior's enterprise book that
+    # may not grow, a few large accounts) cannot reach the band. The
+    # balance-first objective then wants every book that can take more at the
+    # edge of the band before any sits further out; the heuristic reaches the
+    # MILP's distance outside the band, and its last step never loses balance.
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    inst = instance.build_instance(_random_company(seed), params, resolve_settings({"balance_tolerance": 0.05}))
+    greedy = instance.score(inst, heuristic.solve(inst).owner)
+    exact = milp.solve(inst, 30)
+    best = instance.score(inst, exact.owner)
+    assert exact.optimal and not best.within_tolerance
+    assert greedy.violation <= best.violation * (1 + 1e-6) + 1e-9, (greedy.violation, best.violation)
+    owner = np.where(inst.kind == instance.ASSIGNED, inst.current, heuristic.solve(inst).owner)
+    before = instance.score(inst, owner).violation
+    heuristic._fill(inst, owner, instance.loads(inst, owner))
+    assert instance.score(inst, owner).violation <= before + 1e-12
+
+
+def test_a_milp_stopped_by_its_time_budget_keeps_its_start_and_reports_its_gap():
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    tables = _random_company(4)
+    settings = resolve_settings({"balance_tolerance": 0.05, "milp_time_limit_s": 1e-6})
+    inst = instance.build_instance(tables, params, settings)
+    greedy = heuristic.solve(inst).owner
+    stopped = milp.solve(inst, 1e-6, start=greedy)
+    assert stopped.stopped and not stopped.optimal and stopped.owner is not None
+    assert instance.score(inst, stopped.owner).objective <= instance.score(inst, greedy).objective + 1e-6
+    plan = rebalance(tables, params, settings)
+    assert plan.stopped and not plan.optimal
+    # the gap is reported (to the bound HiGHS had when stopped), or unknown when it had none
+    assert plan.gap is None or plan.gap >= 0
+    finished = milp.solve(inst, 30, start=greedy)
+    assert finished.optimal and not finished.stopped
+
+
+def test_a_problem_solved_again_gives_the_same_answer_and_a_changed_one_is_solved_anew():
+    import dataclasses
+
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    inst = instance.build_instance(_random_company(7), params, resolve_settings())
+    first = heuristic.solve(inst).owner
+    first[:] = -5  # the caller's copy: what the solver keeps is not touched
+    assert heuristic.solve(inst).owner.tolist() == heuristic._solve(inst, None, None).tolist()
+    pricier = dataclasses.replace(inst, move_cost=inst.move_cost + np.arange(inst.n_accounts) % 3)
+    assert heuristic.solve(pricier).owner.tolist() == heuristic._solve(pricier, None, None).tolist()
+    tighter = dataclasses.replace(inst, tolerance=0.02)
+    assert heuristic.solve(tighter).owner.tolist() == heuristic._solve(tighter, None, None).tolist()

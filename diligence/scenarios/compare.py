@@ -110,7 +110,7 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     plan = rebalance(tables, params, settings, classes=classes)
     hires = cp.planned_hires(tables, params, settings)
     hired = cp.with_hires(tables, hires)
-    plan_hires = rebalance(hired, params, settings, classes=classes) if len(hires) else plan
+    plan_hires = rebalance(hired, params, settings, classes=classes, start=plan) if len(hires) else plan
     curve, _owners, _inst = tradeoff.tradeoff_curve(tables, params, settings, classes=classes, known=plan)
     recommended, curve_sentence = tradeoff.recommendation(curve, settings["balance_tolerance"])
     evaluated = named.evaluate_plans(tables, params, settings, recorded)

@@ -17,7 +17,8 @@ not run).
   from point to point, and the objective (balance slack, then
   disruption, then potential moved) can never rise as the band loosens, so
   where the band is met the moves and the disruption never rise either;
-- the main plan's answer, when its tolerance is on the curve (with its proof);
+- the main plan's answer: at its own tolerance with its proof, at the others
+  with the moves their band no longer needs sent home (a start for the MILP);
 - when the problem has at most ``milp_max_accounts`` movable accounts, the
   MILP bounded by ``curve_milp_node_limit`` branch-and-bound nodes (a count,
   so the answer and the gap are the same on any machine; 0 skips it).
@@ -97,12 +98,22 @@ def tradeoff_curve(
             cands.append(("a tighter point", relaxed))
         proven = False
         bound = None
-        if known is not None and abs(known.instance.tolerance - tol) < 1e-12 and known.instance.n_accounts:
+        at_known = known is not None and abs(known.instance.tolerance - tol) < 1e-12
+        if known is not None and known.instance.n_accounts:
+            # the main plan is an answer at every tolerance: at its own, with its proof; elsewhere a
+            # near-optimal start (its moves the wider band no longer needs sent home)
             owner = inst.rep_ids.searchsorted(known.owner.iloc[inst.account_pos].to_numpy(dtype=object))
-            cands.append((known.solver, owner.astype(np.int64)))
-            proven = bool(known.optimal)
-        elif use_milp:
-            m = milp.solve(inst, settings["milp_time_limit_s"], node_limit=settings["curve_milp_node_limit"])
+            owner = owner.astype(np.int64)
+            if not at_known:
+                heuristic.undo_moves(inst, owner)
+            cands.append((known.solver if at_known else "the main plan", owner))
+            proven = at_known and bool(known.optimal)
+        if not at_known and use_milp:
+            # warm-started from the best answer so far: the MILP only has to improve on it
+            start = min(cands, key=lambda c: round(score(inst, c[1]).objective, 9))[1]
+            m = milp.solve(
+                inst, settings["milp_time_limit_s"], node_limit=settings["curve_milp_node_limit"], start=start
+            )
             bound = m.bound
             if m.owner is not None:
                 cands.append(("MILP (HiGHS)", m.owner))

@@ -1,5 +1,5 @@
-"""Exact rebalancing: a mixed-integer programme solved by HiGHS
-(:func:`scipy.optimize.milp`).
+"""Exact rebalancing: a mixed-integer programme solved by HiGHS (``highspy``),
+warm-started from a known answer (the heuristic's) when one is given.
 
 Variables: binary ``x[a, r]`` for each allowed (account, rep) pair
 (:meth:`Instance.candidates`), the continuous total ``T[g]`` of each
@@ -19,6 +19,14 @@ rep's band.
   (its weight totals less than one move).
 
 Potentials are divided by their mean so that the coefficients are near 1.
+
+**Warm start and budget.** Given a ``start`` (an owner per movable account,
+the heuristic's plan), HiGHS begins from it as its incumbent: the answer is
+never worse than the start, and branch-and-bound prunes from the first node.
+HiGHS runs single-threaded with its fixed seed, so a solve that ends on the
+gap or on ``node_limit`` gives the same answer on any machine; ``time_limit``
+is the budget that stops a solve which would take longer, and the result then
+says so (``stopped``) and carries the gap it reached.
 """
 
 from __future__ import annotations
@@ -26,11 +34,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
-from diligence.scenarios.instance import ASSIGNED, FORCED, POTENTIAL_WEIGHT, Instance, slack_weight
+from diligence.scenarios.instance import ASSIGNED, FORCED, POTENTIAL_WEIGHT, Instance, loads, slack_weight
 
 MIP_REL_GAP = 1e-6  # HiGHS stops, and a solution counts as optimal, within this relative gap
 
@@ -48,15 +56,82 @@ class MilpResult:
     objective: float | None
     message: str
     seconds: float
+    stopped: bool = False  # ended by the time budget before closing the gap
 
 
-def solve(inst: Instance, time_limit: float = 120.0, node_limit: int | None = None) -> MilpResult:
-    """Solve ``inst`` exactly (within ``time_limit`` seconds and, when given,
-    ``node_limit`` branch-and-bound nodes: a count, so that a bounded solve
-    gives the same answer and gap on any machine)."""
-    start = time.perf_counter()
+def solve(
+    inst: Instance, time_limit: float = 120.0, node_limit: int | None = None, start: np.ndarray | None = None
+) -> MilpResult:
+    """Solve ``inst`` exactly, within ``time_limit`` seconds and, when given,
+    ``node_limit`` branch-and-bound nodes (a count, so that a bounded solve
+    gives the same answer and gap on any machine). ``start`` (rep index per
+    movable account, e.g. the heuristic's answer) is HiGHS's first incumbent
+    (module notes). Returns a :class:`MilpResult`."""
+    t0 = time.perf_counter()
     if inst.n_accounts == 0:
         return MilpResult(np.zeros(0, np.int64), True, 0.0, 0.0, 0.0, "nothing to move", 0.0)
+    model = _model(inst)
+    pa, pr, n_var = model["pa"], model["pr"], len(model["cost"])
+    h = highspy.Highs()
+    for name, value in (
+        ("output_flag", False),
+        ("threads", 1),  # one thread: the search, hence the answer, is the same on every run
+        ("random_seed", 0),
+        ("mip_rel_gap", MIP_REL_GAP),
+        ("time_limit", float(time_limit)),
+    ):
+        h.setOptionValue(name, value)
+    if node_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(node_limit))
+    a_mat = model["a"].tocsc()
+    a_mat.sort_indices()
+    integral = np.zeros(n_var, np.int32)
+    integral[: len(pa)] = 1  # HighsVarType.kInteger
+    h.passModel(
+        n_var,
+        a_mat.shape[0],
+        a_mat.nnz,
+        1,  # MatrixFormat.kColwise
+        1,  # ObjSense.kMinimize
+        0.0,
+        model["cost"],
+        np.zeros(n_var),
+        model["upper"],
+        model["lb"],
+        model["ub"],
+        a_mat.indptr.astype(np.int32),
+        a_mat.indices.astype(np.int32),
+        a_mat.data.astype(float),
+        integral,
+    )
+    if start is not None:
+        h.setSolution(n_var, np.arange(n_var, dtype=np.int32), _start_values(inst, model, start))
+    h.run()
+    seconds = time.perf_counter() - t0
+    status = h.getModelStatus()
+    info = h.getInfo()
+    message = h.modelStatusToString(status)
+    if info.primal_solution_status != 2:  # no feasible solution in time
+        return MilpResult(None, False, None, None, None, message, seconds)
+    x = np.asarray(h.getSolution().col_value)[: len(pa)]
+    chosen = x > 0.5
+    owner = np.full(inst.n_accounts, -1, dtype=np.int64)
+    owner[pa[chosen]] = pr[chosen]
+    gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
+    bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+    # Proven by the gap, not by HiGHS's status: a solve stopped by the clock with
+    # the gap already closed is as optimal as one that stopped itself, and the
+    # result must not depend on how busy the machine was.
+    optimal = status == highspy.HighsModelStatus.kOptimal or (gap is not None and gap <= MIP_REL_GAP)
+    stopped = status == highspy.HighsModelStatus.kTimeLimit and not optimal
+    return MilpResult(owner, bool(optimal), gap, bound, float(info.objective_function_value), message, seconds, stopped)
+
+
+def _model(inst: Instance) -> dict:
+    """The programme of the module notes as arrays: ``cost``, the constraint
+    matrix ``a`` with row bounds ``lb``/``ub``, column ``upper`` bounds (lower
+    are 0), the (account, rep) pair of each binary column (``pa``, ``pr``),
+    and the scaling used (``unit``, ``scale``, ``n_per_group``, ``grouped``)."""
     pa, pr = inst.candidates()
     n_x, n_g = len(pa), inst.n_groups
     grouped = np.flatnonzero(inst.rep_group >= 0)
@@ -103,35 +178,36 @@ def solve(inst: Instance, time_limit: float = 120.0, node_limit: int | None = No
             m = sparse.csr_matrix((vals, (r_idx, c_idx)), shape=(n_s, n_var))
             rhs = -base[grouped]
             rows.append((m, np.full(n_s, -np.inf), rhs) if sign > 0 else (m, rhs, np.full(n_s, np.inf)))
-    a_mat = sparse.vstack([r[0] for r in rows], format="csr")
-    lb = np.concatenate([r[1] for r in rows])
-    ub = np.concatenate([r[2] for r in rows])
-    integrality = np.zeros(n_var)
-    integrality[:n_x] = 1
     upper = np.full(n_var, np.inf)
     upper[:n_x] = 1
-    res = milp(
-        cost,
-        constraints=LinearConstraint(a_mat, lb, ub),
-        integrality=integrality,
-        bounds=Bounds(np.zeros(n_var), upper),
-        options={
-            "time_limit": float(time_limit),
-            "disp": False,
-            "mip_rel_gap": MIP_REL_GAP,
-            **({"node_limit": int(node_limit)} if node_limit is not None else {}),
-        },
-    )
-    seconds = time.perf_counter() - start
-    if res.x is None:
-        return MilpResult(None, False, None, None, None, str(res.message), seconds)
-    chosen = res.x[:n_x] > 0.5
-    owner = np.full(inst.n_accounts, -1, dtype=np.int64)
-    owner[pa[chosen]] = pr[chosen]
-    gap = float(res.mip_gap) if getattr(res, "mip_gap", None) is not None else None
-    bound = float(res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None else None
-    # Proven by the gap, not by HiGHS's status: a solve stopped by the clock with
-    # the gap already closed is as optimal as one that stopped itself, and the
-    # result must not depend on how busy the machine was.
-    optimal = res.status == 0 or (gap is not None and gap <= MIP_REL_GAP)
-    return MilpResult(owner, optimal, gap, bound, float(res.fun), str(res.message), seconds)
+    return {
+        "cost": cost,
+        "a": sparse.vstack([r[0] for r in rows], format="csr"),
+        "lb": np.concatenate([r[1] for r in rows]),
+        "ub": np.concatenate([r[2] for r in rows]),
+        "upper": upper,
+        "pa": pa,
+        "pr": pr,
+        "unit": unit,
+        "n_per_group": n_per_group,
+        "grouped": grouped,
+    }
+
+
+def _start_values(inst: Instance, model: dict, owner: np.ndarray) -> np.ndarray:
+    """Every column's value for the answer ``owner``: its pairs' binaries, each
+    group's total and the least slacks that keep each band row feasible, so
+    that HiGHS accepts it as a complete incumbent."""
+    pa, pr, grouped = model["pa"], model["pr"], model["grouped"]
+    n_x, n_g, n_s = len(pa), inst.n_groups, len(grouped)
+    values = np.zeros(len(model["cost"]))
+    values[:n_x] = owner[pa] == pr
+    if n_s:
+        load = loads(inst, owner) / model["unit"]
+        g_rep = inst.rep_group[grouped]
+        total = np.bincount(g_rep, load[grouped], n_g)
+        mean = (total / np.maximum(model["n_per_group"], 1))[g_rep]
+        values[n_x : n_x + n_g] = total
+        values[n_x + n_g : n_x + n_g + n_s] = np.maximum(load[grouped] - (1 + inst.tolerance) * mean, 0.0)
+        values[n_x + n_g + n_s :] = np.maximum((1 - inst.tolerance) * mean - load[grouped], 0.0)
+    return values

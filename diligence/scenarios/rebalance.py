@@ -4,8 +4,9 @@ moves as few accounts as possible.
 
 :func:`rebalance` builds the problem (:mod:`~diligence.scenarios.instance`),
 always runs the heuristic and, when the problem has at most
-``milp_max_accounts`` movable accounts, the exact MILP within
-``milp_time_limit_s``. It keeps the better answer by the MILP's own objective
+``milp_max_accounts`` movable accounts, the exact MILP warm-started from the
+heuristic's plan within the time budget ``milp_time_limit_s`` (a solve the
+budget stops says so: ``Plan.stopped``, with the gap it reached). It keeps the better answer by the MILP's own objective
 (balance first, then moves, then potential moved) and reports the solver and
 its optimality gap: HiGHS's gap for the MILP, and for the heuristic the gap to
 the MILP's proven bound when the MILP ran (unknown otherwise).
@@ -55,6 +56,7 @@ class Plan:
     instance: Instance = field(repr=False)
     comparison: dict[str, Any] = field(default_factory=dict)
     classes: pd.DataFrame | None = field(default=None, repr=False)  # disruption classes of every account
+    stopped: bool = False  # the MILP ran out of its time budget (milp_time_limit_s) before closing its gap
 
     def moved_ids(self) -> pd.Series:
         """Ids of the accounts the plan moves from one rep to another (the
@@ -136,8 +138,22 @@ def _relative_gap(objective: float, bound: float | None) -> float | None:
     return max(0.0, objective - bound) / max(abs(objective), 1e-9)
 
 
+def owner_index(inst: Instance, owner: pd.Series) -> np.ndarray:
+    """Rep index in ``inst`` of each movable account's owner in ``owner``
+    (``owner_rep_id`` by account row, as :attr:`Plan.owner`); −1 where that
+    rep is not one of the problem's."""
+    ids = owner.iloc[inst.account_pos].astype("string").fillna("").to_numpy(dtype=object)
+    return pd.Index(inst.rep_ids).get_indexer(ids).astype(np.int64)
+
+
 def rebalance(
-    tables: dict, params: dict, settings: dict, *, solver: str = "auto", classes: pd.DataFrame | None = None
+    tables: dict,
+    params: dict,
+    settings: dict,
+    *,
+    solver: str = "auto",
+    classes: pd.DataFrame | None = None,
+    start: Plan | None = None,
 ) -> Plan:
     """Propose a rebalanced assignment of ``tables``.
 
@@ -153,6 +169,10 @@ def rebalance(
     classes
         :func:`diligence.scenarios.disruption.account_classes` of ``tables``
         (computed when not given).
+    start
+        A plan on the same accounts (today's reps rebalanced, when these
+        tables add hires): the heuristic begins from its owners where the
+        rules allow, so the MILP's warm start is already close to the optimum.
 
     Returns
     -------
@@ -162,12 +182,16 @@ def rebalance(
     inst = build_instance(tables, params, settings, classes)
     runs: dict[str, tuple[np.ndarray, float, bool, float | None]] = {}
     bound = None
+    stopped = False
     if solver in ("auto", "heuristic"):
-        h = heuristic.solve(inst)
+        h = heuristic.solve(inst, start=None if start is None else owner_index(inst, start.owner))
         runs[HEURISTIC] = (h.owner, h.seconds, False, None)
     if solver == "milp" or (solver == "auto" and inst.n_accounts <= settings["milp_max_accounts"]):
-        m = milp.solve(inst, settings["milp_time_limit_s"])
+        # warm-started from the heuristic's plan: never worse than it, and pruning from the first node
+        start = runs[HEURISTIC][0] if HEURISTIC in runs else None
+        m = milp.solve(inst, settings["milp_time_limit_s"], start=start)
         bound = m.bound
+        stopped = m.stopped
         if m.owner is not None:
             runs[MILP] = (m.owner, m.seconds, m.optimal, m.gap)
     if not runs:  # a forced MILP without a solution in time
@@ -191,7 +215,9 @@ def rebalance(
         }
         for k, s in scores.items()
     }
-    return plan_of(tables, params, inst, owner, classes, scores[name], name, gap, bool(optimal), runs, comparison)
+    out = plan_of(tables, params, inst, owner, classes, scores[name], name, gap, bool(optimal), runs, comparison)
+    out.stopped = bool(stopped and not optimal)
+    return out
 
 
 def plan_of(
