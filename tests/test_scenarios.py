@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -744,3 +745,22 @@ def test_a_problem_solved_again_gives_the_same_answer_and_a_changed_one_is_solve
     assert heuristic.solve(pricier).owner.tolist() == heuristic._solve(pricier, None, None).tolist()
     tighter = dataclasses.replace(inst, tolerance=0.02)
     assert heuristic.solve(tighter).owner.tolist() == heuristic._solve(tighter, None, None).tolist()
+
+
+def test_the_solver_writes_nothing_to_the_standard_output():
+    # HiGHS's banner goes to the C stream below Python; in a step kernel it would reach the report
+    import subprocess
+    import sys
+
+    script = (
+        "from tests.test_scenarios import PARAMS, _accounts, _rep, _reps, rebalance, resolve_settings\n"
+        "reps = _reps([_rep(1), _rep(2)])\n"
+        "accounts = _accounts([('A1', 'R1', 'SMB', 'East', 20.0), ('A2', 'R1', 'SMB', 'East', 10.0),"
+        " ('A3', 'R2', 'SMB', 'East', 10.0)])\n"
+        "plan = rebalance({'accounts': accounts, 'reps': reps}, PARAMS, resolve_settings(), solver='milp')\n"
+        "assert plan.score.moves == 1\n"
+        "print('solved')\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True)
+    assert done.stdout == "solved\n"

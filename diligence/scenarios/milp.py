@@ -31,7 +31,12 @@ says so (``stopped``) and carries the gap it reached.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import highspy
@@ -41,6 +46,37 @@ from scipy import sparse
 from diligence.scenarios.instance import ASSIGNED, FORCED, POTENTIAL_WEIGHT, Instance, loads, slack_weight
 
 MIP_REL_GAP = 1e-6  # HiGHS stops, and a solution counts as optimal, within this relative gap
+_BANNER = {"silenced": False}
+
+
+@contextlib.contextmanager
+def _first_instance_silenced() -> Iterator[None]:
+    """HiGHS writes its banner to the process's standard output (the C stream,
+    below Python) when a process makes its first instance, before any option
+    can turn logging off; in a step kernel it would land in the report. The
+    first instance is made with file descriptor 1 pointed at the null device."""
+    if _BANNER["silenced"]:
+        yield
+        return
+    sys.stdout.flush()
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        yield
+    finally:
+        ctypes.CDLL(None).fflush(None)  # what C buffered goes to the null device too
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+        _BANNER["silenced"] = True
+
+
+def _highs() -> highspy.Highs:
+    """A silent HiGHS instance."""
+    with _first_instance_silenced():
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    return h
 
 
 @dataclass
@@ -72,9 +108,8 @@ def solve(
         return MilpResult(np.zeros(0, np.int64), True, 0.0, 0.0, 0.0, "nothing to move", 0.0)
     model = _model(inst)
     pa, pr, n_var = model["pa"], model["pr"], len(model["cost"])
-    h = highspy.Highs()
+    h = _highs()
     for name, value in (
-        ("output_flag", False),
         ("threads", 1),  # one thread: the search, hence the answer, is the same on every run
         ("random_seed", 0),
         ("mip_rel_gap", MIP_REL_GAP),
