@@ -147,3 +147,36 @@ def test_a_pool_closed_while_its_early_kernels_start_leaves_none_behind(tmp_path
         time.sleep(0.2)
     assert not {p.pid for p in me.children(recursive=True) if p.is_running()} - before, "an early kernel lives on"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("k")], "a kernel's socket folder was left"
+
+
+def test_a_long_step_starts_first_and_a_reading_step_waits_only_for_those_before_it(tmp_path):
+    from diligence.execution.run import execute_steps, submission_order
+
+    stamp = "import time\nstart = time.time()\ntime.sleep({})\nprint(start, time.time())"
+    first = _notebook(tmp_path / "01_step.ipynb", stamp.format(1))
+    reader = _notebook(tmp_path / "02_summary.ipynb", "# run.metrics(before='02_summary')\n" + stamp.format(0))
+    long = _notebook(tmp_path / "03_long.ipynb", stamp.format(4))
+    nb = nbformat.read(long, as_version=4)
+    nb.metadata["diligence"] = {"long_running": True}
+    nbformat.write(nb, long)
+    steps = [first, reader, long]
+    assert submission_order(steps) == [long, first, reader]
+    executed, _ = execute_steps(steps, _steps_build(tmp_path), {"x": 1}, scratch_dir=tmp_path, jobs=2)
+    assert [p.name for p in executed] == ["01_step.ipynb", "02_summary.ipynb", "03_long.ipynb"]
+    (_, e1), (s2, _), (s3, e3) = (
+        tuple(map(float, nbformat.read(p, as_version=4).cells[-1].outputs[0]["text"].split())) for p in executed
+    )
+    assert s3 < e1, "the long step ran beside the first, not after the step that reads it"
+    assert e1 <= s2 < e3, "the reading step waited for the step before it, not for the long one after it"
+
+
+def test_a_step_reads_the_metrics_of_the_steps_before_it_only(tmp_path):
+    from diligence.execution.notebook import Run
+    from diligence.params import Params
+
+    run = Run(work_dir=tmp_path, company="Co", params=Params.resolve({"as_of": "2026-06-30"}), tables={})
+    run.record("01_first", "First", metrics={"a": 1})
+    run.record("03_later", "Later", metrics={"b": 2})
+    earlier, every = run.metrics(before="02_summary"), run.metrics(before="04_next")
+    assert earlier["a"] == 1 and "b" not in earlier
+    assert every["a"] == 1 and every["b"] == 2

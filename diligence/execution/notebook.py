@@ -46,12 +46,15 @@ class Run:
         path = self.work_dir / store.DATA_QUALITY_FILE
         return store.read_json(path) if path.exists() else {}
 
-    def metrics(self) -> dict[str, Any]:
-        """Every metric recorded so far by this run's steps (for the summary)."""
+    def metrics(self, before: str) -> dict[str, Any]:
+        """Every metric recorded by the steps that come before the step named
+        ``before`` (``"12_summary"``): what it reads is the same whether the
+        steps after it, run beside it, have recorded yet or not."""
         from diligence.execution.findings import collect_metrics
         from diligence.execution.results import load_results
 
-        return collect_metrics(load_results(self.work_dir, with_tables=False))
+        earlier = [r for r in load_results(self.work_dir, with_tables=False) if r.step < before]
+        return collect_metrics(earlier)
 
     def record(self, step: str, title: str, **results: Any) -> None:
         """Record this step's metrics, flags, findings and tables for the report,

@@ -411,9 +411,27 @@ def execute_step(
 
 def reads_earlier_steps(notebook: Path) -> bool:
     """True when the step reads the results the steps before it recorded
-    (its code calls ``run.metrics()``)."""
-    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
-    return any("run.metrics()" in "".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
+    (its code calls ``run.metrics(before=...)``)."""
+    cells = _notebook(notebook).get("cells", [])
+    return any("run.metrics(" in "".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
+
+
+def runs_long(notebook: Path) -> bool:
+    """True when the step's metadata marks it long-running (``diligence.long_running``):
+    run beside others, it starts first so that the short steps fill the other cores."""
+    return bool(_notebook(notebook).get("metadata", {}).get("diligence", {}).get("long_running"))
+
+
+def _notebook(notebook: Path) -> dict[str, Any]:
+    return json.loads(notebook.read_text(encoding="utf-8"))
+
+
+def submission_order(notebooks: list[Path]) -> list[Path]:
+    """The steps in the order a pool of kernels takes them: those that read no
+    earlier results first, long-running ones at their head; then those that do,
+    in step order (each waits for the steps before it: :func:`execute_steps`)."""
+    independent = [s for s in notebooks if not reads_earlier_steps(s)]
+    return sorted(independent, key=lambda s: not runs_long(s)) + [s for s in notebooks if reads_earlier_steps(s)]
 
 
 def execute_steps(
@@ -434,9 +452,10 @@ def execute_steps(
     A step reads the validated tables and records its own results, so steps
     run side by side, each in a warm kernel of the run's :class:`KernelPool`
     (at most ``jobs`` kernels) — except a step that reads what
-    the steps before it recorded (:func:`reads_earlier_steps`: the summary,
-    the scenarios), which starts when every step before it has ended, as in a
-    run one after the other. The first step that fails stops the others
+    the steps before it recorded (:func:`reads_earlier_steps`: pipeline
+    quality, the summary), which starts when every step before it has ended, as
+    in a run one after the other; a long-running step starts first
+    (:func:`submission_order`). The first step that fails stops the others
     (their kernels are interrupted) and is raised; so is a KeyboardInterrupt.
     Returns the executed notebooks in step order and each step's seconds.
     """
@@ -463,21 +482,22 @@ def execute_steps(
     if jobs <= 1:
         return [one(source) for source in notebooks], seconds
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step") as threads:
-        futures: list[Future] = []
+        futures: dict[Path, Future] = {}
         try:
-            for source in notebooks:
+            for source in submission_order(notebooks):
                 if reads_earlier_steps(source):
-                    for future in as_completed(futures):
+                    earlier = notebooks[: notebooks.index(source)]
+                    for future in as_completed([futures[s] for s in earlier if s in futures]):
                         future.result()
-                futures.append(threads.submit(one, source))
-            for future in as_completed(futures):
+                futures[source] = threads.submit(one, source)
+            for future in as_completed(futures.values()):
                 future.result()
         except BaseException:
-            for future in futures:
+            for future in futures.values():
                 future.cancel()
             kernels.stop()
             raise
-    return [f.result() for f in futures], {s.stem: seconds[s.stem] for s in notebooks}
+    return [futures[s].result() for s in notebooks], {s.stem: seconds[s.stem] for s in notebooks}
 
 
 def check_jobs(jobs: int | None) -> int:
