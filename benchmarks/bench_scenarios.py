@@ -46,10 +46,10 @@ from diligence.scenarios import curve, heuristic, instance, milp, plans, rebalan
 SEGMENTS = np.array(["Enterprise", "Mid-Market", "SMB"])
 
 
-def company(n_accounts: int, n_reps: int, seed: int = 7) -> dict:
-    rng = np.random.default_rng(seed)
-    rep_seg = SEGMENTS[np.arange(n_reps) % 3]
-    reps = typed(
+def _reps(rng: np.random.Generator, rep_seg: np.ndarray) -> pd.DataFrame:
+    """One AE per entry of ``rep_seg`` (its segment), a fifth of them junior."""
+    n_reps = len(rep_seg)
+    return typed(
         "reps",
         pd.DataFrame(
             {
@@ -63,6 +63,12 @@ def company(n_accounts: int, n_reps: int, seed: int = 7) -> dict:
             }
         ),
     )
+
+
+def company(n_accounts: int, n_reps: int, seed: int = 7) -> dict:
+    rng = np.random.default_rng(seed)
+    rep_seg = SEGMENTS[np.arange(n_reps) % 3]
+    reps = _reps(rng, rep_seg)
     seg = rng.choice(3, size=n_accounts, p=[0.1, 0.3, 0.6])
     # skewed books: each segment's reps get accounts with unequal weights
     owner = np.empty(n_accounts, dtype=object)
@@ -191,20 +197,7 @@ def shape_company(shape: str, n_accounts: int, seed: int = 11) -> dict:
     rng = np.random.default_rng(seed)
     n_reps = max(n_accounts // 2000, 6) if shape == "cross-segment" else 10_000
     rep_seg = SEGMENTS[np.arange(n_reps) % 3]
-    reps = typed(
-        "reps",
-        pd.DataFrame(
-            {
-                "rep_id": [f"R{i:05d}" for i in range(n_reps)],
-                "rep_name": [f"Rep {i}" for i in range(n_reps)],
-                "role": "AE",
-                "level": np.where(rng.random(n_reps) < 0.2, "junior", "senior"),
-                "segment": rep_seg,
-                "hire_date": pd.Timestamp("2020-01-01"),
-                "quota": 100.0,
-            }
-        ),
-    )
+    reps = _reps(rng, rep_seg)
     seg = rng.choice(3, size=n_accounts, p=[0.1, 0.3, 0.6])
     weights = rng.lognormal(0, 0.5, n_reps)
     if shape == "cross-segment":
