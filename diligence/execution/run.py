@@ -426,12 +426,14 @@ def _notebook(notebook: Path) -> dict[str, Any]:
     return json.loads(notebook.read_text(encoding="utf-8"))
 
 
-def submission_order(notebooks: list[Path]) -> list[Path]:
+def submission_order(notebooks: list[Path], reading: set[Path] | None = None) -> list[Path]:
     """The steps in the order a pool of kernels takes them: those that read no
-    earlier results first, long-running ones at their head; then those that do,
-    in step order (each waits for the steps before it: :func:`execute_steps`)."""
-    independent = [s for s in notebooks if not reads_earlier_steps(s)]
-    return sorted(independent, key=lambda s: not runs_long(s)) + [s for s in notebooks if reads_earlier_steps(s)]
+    earlier results first, long-running ones at their head; then those that do
+    (``reading``, else :func:`reads_earlier_steps` of each), in step order (each
+    waits for the steps before it: :func:`execute_steps`)."""
+    reading = {s for s in notebooks if reads_earlier_steps(s)} if reading is None else reading
+    independent = [s for s in notebooks if s not in reading]
+    return sorted(independent, key=lambda s: not runs_long(s)) + [s for s in notebooks if s in reading]
 
 
 def execute_steps(
@@ -483,9 +485,10 @@ def execute_steps(
         return [one(source) for source in notebooks], seconds
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="step") as threads:
         futures: dict[Path, Future] = {}
+        reading = {s for s in notebooks if reads_earlier_steps(s)}
         try:
-            for source in submission_order(notebooks):
-                if reads_earlier_steps(source):
+            for source in submission_order(notebooks, reading):
+                if source in reading:
                     earlier = notebooks[: notebooks.index(source)]
                     for future in as_completed([futures[s] for s in earlier if s in futures]):
                         future.result()

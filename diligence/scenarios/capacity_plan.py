@@ -342,6 +342,30 @@ def selling_fte(fte: np.ndarray, need: np.ndarray) -> np.ndarray:
     return np.minimum(np.asarray(fte, float), np.asarray(need, float))
 
 
+#: The figures of :func:`hiring_plan`, in its column order after quarter and
+#: segment, as the tables narrow enough to read and print that they split into
+#: (:func:`diligence.report.display.table_parts`, led by quarter and segment).
+HIRING_PARTS: dict[str, tuple[str, ...]] = {
+    "Hiring plan by quarter": (
+        "target_headcount",
+        "opening_headcount",
+        "expected_leavers",
+        "hires",
+        "closing_headcount",
+        "productive_fte",
+        "bookings_capacity",
+        "hires_cost",
+    ),
+    "Hiring plan against the baseline": (
+        "capacity_need",
+        "baseline_headcount",
+        "selling_fte",
+        "baseline_selling_fte",
+        "added_bookings",
+    ),
+}
+
+
 def hiring_plan(tables: dict, params: dict, settings: dict, need: pd.DataFrame | None = None) -> pd.DataFrame:
     """Hiring by quarter and segment, with attrition and ramp, beside the baseline (module docstring).
 
@@ -359,24 +383,7 @@ def hiring_plan(tables: dict, params: dict, settings: dict, need: pd.DataFrame |
     """
     settings = with_inputs(tables, params, settings)
     need = headcount_need(tables, params, settings) if need is None else need
-    columns = [
-        "quarter",
-        "quarter_label",
-        "segment",
-        "target_headcount",
-        "opening_headcount",
-        "expected_leavers",
-        "hires",
-        "closing_headcount",
-        "productive_fte",
-        "bookings_capacity",
-        "hires_cost",
-        "capacity_need",
-        "baseline_headcount",
-        "selling_fte",
-        "baseline_selling_fte",
-        "added_bookings",
-    ]
+    columns = ["quarter", "quarter_label", "segment", *(c for part in HIRING_PARTS.values() for c in part)]
     if need.empty:
         return pd.DataFrame(columns=columns)
     n_q = int(settings["plan_quarters"])
@@ -430,29 +437,6 @@ def hiring_plan(tables: dict, params: dict, settings: dict, need: pd.DataFrame |
     out["segment"] = out["segment"].astype("string")
     out["quarter_label"] = out["quarter_label"].astype("string")
     return out[columns]
-
-
-#: How :func:`hiring_plan` splits into tables narrow enough to read and print
-#: (:func:`diligence.report.display.table_parts`, led by quarter and segment).
-HIRING_PARTS: dict[str, tuple[str, ...]] = {
-    "Hiring plan by quarter": (
-        "target_headcount",
-        "opening_headcount",
-        "expected_leavers",
-        "hires",
-        "closing_headcount",
-        "productive_fte",
-        "bookings_capacity",
-        "hires_cost",
-    ),
-    "Hiring plan against the baseline": (
-        "capacity_need",
-        "baseline_headcount",
-        "selling_fte",
-        "baseline_selling_fte",
-        "added_bookings",
-    ),
-}
 
 
 def hiring_by_quarter(plan: pd.DataFrame) -> pd.DataFrame:

@@ -516,15 +516,31 @@ def _exchange(
         if move is None:
             return
         rep, ((_, _, a, b), peer) = move
-        for acc, dst, src in ((a, peer, rep), (b, rep, peer)):
-            if acc >= 0:
-                owner[acc] = dst
-                load[src] -= inst.potential[acc]
-                load[dst] += inst.potential[acc]
-                held[src] = held[src][held[src] != acc]
-                held[dst] = np.append(held[dst], acc)
+        _swap(inst, owner, load, held, a, b, rep, peer)
         version[[rep, peer]] += 1
         stuck -= set(np.flatnonzero(inst.rep_group == inst.rep_group[rep]).tolist())
+
+
+def _swap(
+    inst: Instance,
+    owner: np.ndarray,
+    load: np.ndarray,
+    held: dict[int, np.ndarray],
+    a: int,
+    b: int,
+    src: int,
+    dst: int,
+) -> None:
+    """Carry out an exchange: account ``a`` goes from ``src`` to ``dst`` and
+    account ``b`` (none when negative) from ``dst`` to ``src``; the owners,
+    the books' loads and the accounts each book holds (``held``) follow."""
+    for acc, to, frm in ((a, dst, src), (b, src, dst)):
+        if acc >= 0:
+            owner[acc] = to
+            load[frm] -= inst.potential[acc]
+            load[to] += inst.potential[acc]
+            held[frm] = held[frm][held[frm] != acc]
+            held[to] = np.append(held[to], acc)
 
 
 def _reassign(inst: Instance, owner: np.ndarray, load: np.ndarray, acc: np.ndarray, dst: np.ndarray) -> None:
@@ -834,13 +850,7 @@ def _fill(inst: Instance, owner: np.ndarray, load: np.ndarray, budget: int = FIL
                         return
                     continue
                 _, _, a, b = cand
-                for acc, to, frm in ((a, dst, src), (b, src, dst)):
-                    if acc >= 0:
-                        owner[acc] = to
-                        load[frm] -= inst.potential[acc]
-                        load[to] += inst.potential[acc]
-                        held[frm] = held[frm][held[frm] != acc]
-                        held[to] = np.append(held[to], acc)
+                _swap(inst, owner, load, held, a, b, src, dst)
                 # the two books changed: their pairs may be worth trying again
                 tried = {t for t in tried if src not in t and dst not in t}
                 made = True
