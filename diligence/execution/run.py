@@ -17,9 +17,9 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from diligence.intake.archives import ArchiveLimits
 from diligence.intake.checks import as_of_problem, parameter_columns
 from diligence.params import Params, parse_date
 from diligence.report.changes import change_section
-from diligence.report.pdf import HOW_TO_GET_IT, PdfError, find_chromium, print_pdf
+from diligence.report.pdf import HOW_TO_GET_IT, PdfError, PdfPrint, find_chromium, start_print
 from diligence.report.quality import data_period
 from diligence.resources import notebooks_dir
 
@@ -503,6 +503,16 @@ def execute_steps(
     return [futures[s].result() for s in notebooks], {s.stem: seconds[s.stem] for s in notebooks}
 
 
+@contextmanager
+def _printing(html: Path, pdf: Path, chromium: str) -> Iterator[PdfPrint]:
+    """A print of the report started now; stopped if the run fails before waiting for it."""
+    printing = start_print(html, pdf, chromium)
+    try:
+        yield printing
+    finally:
+        printing.cancel()
+
+
 def check_jobs(jobs: int | None) -> int:
     """The number of steps to run at once: ``jobs``, or the machine's cores."""
     if jobs is None:
@@ -657,13 +667,13 @@ def run_company(
                 changes=changes,
                 assumptions=next((s.tables[INPUTS_TABLE] for s in steps if INPUTS_TABLE in s.tables), None),
             )
+            printing = None
             if chromium is not None:
+                # Chromium prints in its own process while this one writes the workbook and the deck
                 try:
-                    print_pdf(build / "report.html", build / "report.pdf", chromium)
+                    printing = stack.enter_context(_printing(build / "report.html", build / "report.pdf", chromium))
                 except PdfError as exc:
                     notes.append(f"report.pdf was skipped: {exc}")
-            if "html" not in wanted:
-                (build / "report.html").unlink()
             if "xlsx" in wanted:
                 write_workbook(
                     findings,
@@ -680,6 +690,13 @@ def run_company(
                     data_period=period,
                     parameters=resolved,
                 )
+            if printing is not None:
+                try:
+                    printing.wait()
+                except PdfError as exc:
+                    notes.append(f"report.pdf was skipped: {exc}")
+            if "html" not in wanted:
+                (build / "report.html").unlink()
             publish(build, out, OUTPUTS)
             timings["outputs"] = time.perf_counter() - rendering_started
     except BaseException:

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from diligence.errors import DiligenceError
@@ -43,38 +44,82 @@ def find_chromium() -> str | None:
     return None
 
 
-def print_pdf(html: Path, pdf: Path, chromium: str, *, timeout: float = PRINT_TIMEOUT_S) -> Path:
-    """Print ``html`` (a self-contained report) to ``pdf`` with ``chromium``.
+class PdfPrint:
+    """A print of the report under way (:func:`start_print`): Chromium runs in
+    its own process while the caller writes the other deliverables;
+    :meth:`wait` finishes it."""
+
+    def __init__(self, cmd: list[str], pdf: Path, profile: tempfile.TemporaryDirectory, timeout: float) -> None:
+        self._pdf, self._profile, self._timeout = pdf, profile, timeout
+        self._started = time.monotonic()
+        try:
+            self._proc = subprocess.Popen(
+                cmd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                preexec_fn=die_with_parent(),
+            )
+        except OSError as exc:
+            profile.cleanup()
+            raise PdfError(f"Chromium could not be started ({exc}).") from None
+
+    def wait(self) -> Path:
+        """The printed PDF, once Chromium is done (within the timeout counted
+        from the start). Raises :class:`PdfError` when it fails or times out."""
+        try:
+            left = max(self._timeout - (time.monotonic() - self._started), 0.0)
+            try:
+                _out, err = self._proc.communicate(timeout=left)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.communicate()
+                raise PdfError(f"Chromium did not print the report within {self._timeout:g} s.") from None
+        finally:
+            self._profile.cleanup()
+        pdf = self._pdf
+        if self._proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
+            tail = (err or "").strip().splitlines()[-3:]
+            raise PdfError(f"Chromium could not print the report (exit {self._proc.returncode}): {' '.join(tail)}")
+        return pdf
+
+    def cancel(self) -> None:
+        """Stop the print (the run failed meanwhile) and remove its profile."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.communicate()
+        self._profile.cleanup()
+
+
+def start_print(html: Path, pdf: Path, chromium: str, *, timeout: float = PRINT_TIMEOUT_S) -> PdfPrint:
+    """Start printing ``html`` (a self-contained report) to ``pdf`` with
+    ``chromium`` and return at once (:class:`PdfPrint`; its ``wait`` ends it).
 
     Chromium's own header and footer are off (the report's ``@page`` rules
     draw its footer). A throwaway profile folder keeps the user's own profile
-    untouched. Raises :class:`PdfError` when Chromium fails or times out.
+    untouched.
     """
     html, pdf = Path(html).resolve(), Path(pdf).resolve()
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        cmd = [
-            chromium,
-            "--headless=new",
-            "--no-sandbox",  # runs as root in containers; the page is our own local file
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-extensions",
-            "--no-first-run",
-            "--no-default-browser-check",
-            f"--user-data-dir={profile}",
-            "--no-pdf-header-footer",
-            f"--print-to-pdf={pdf}",
-            html.as_uri(),
-        ]
-        try:
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=timeout, check=False, preexec_fn=die_with_parent()
-            )
-        except subprocess.TimeoutExpired:
-            raise PdfError(f"Chromium did not print the report within {timeout:g} s.") from None
-        except OSError as exc:
-            raise PdfError(f"Chromium could not be started ({exc}).") from None
-    if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
-        tail = (proc.stderr or "").strip().splitlines()[-3:]
-        raise PdfError(f"Chromium could not print the report (exit {proc.returncode}): {' '.join(tail)}")
-    return pdf
+    profile = tempfile.TemporaryDirectory(prefix="chromium-")
+    cmd = [
+        chromium,
+        "--headless=new",
+        "--no-sandbox",  # runs as root in containers; the page is our own local file
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-extensions",
+        "--no-first-run",
+        "--no-default-browser-check",
+        f"--user-data-dir={profile.name}",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf}",
+        html.as_uri(),
+    ]
+    return PdfPrint(cmd, pdf, profile, timeout)
+
+
+def print_pdf(html: Path, pdf: Path, chromium: str, *, timeout: float = PRINT_TIMEOUT_S) -> Path:
+    """Print ``html`` to ``pdf`` with ``chromium`` and wait for it
+    (:func:`start_print`). Raises :class:`PdfError` when Chromium fails or
+    times out."""
+    return start_print(html, pdf, chromium, timeout=timeout).wait()

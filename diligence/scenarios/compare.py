@@ -9,6 +9,7 @@ so there is no second implementation to drift.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -110,11 +111,19 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     plan = rebalance(tables, params, settings, classes=classes)
     hires = cp.planned_hires(tables, params, settings)
     hired = cp.with_hires(tables, hires)
-    plan_hires = rebalance(hired, params, settings, classes=classes, start=plan) if len(hires) else plan
-    curve, _owners, _inst = tradeoff.tradeoff_curve(tables, params, settings, classes=classes, known=plan)
+    # The plan with hires and the curve start from the main plan and spend their time in HiGHS, which
+    # leaves Python's lock: each runs in a thread of its own beside the named plans and the
+    # sensitivity, so a second core works too. Each result depends only on its inputs.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scenarios") as pool:
+        hiring_plan = (
+            pool.submit(rebalance, hired, params, settings, classes=classes, start=plan) if len(hires) else None
+        )
+        curving = pool.submit(tradeoff.tradeoff_curve, tables, params, settings, classes=classes, known=plan)
+        evaluated = named.evaluate_plans(tables, params, settings, recorded)
+        sens = sensitivity.sensitivity(tables, params, settings)
+        plan_hires = plan if hiring_plan is None else hiring_plan.result()
+        curve, _owners, _inst = curving.result()
     recommended, curve_sentence = tradeoff.recommendation(curve, settings["balance_tolerance"])
-    evaluated = named.evaluate_plans(tables, params, settings, recorded)
-    sens = sensitivity.sensitivity(tables, params, settings)
     scenarios = {TODAY: tables, REBALANCED: apply_plan(tables, plan), WITH_HIRES: apply_plan(hired, plan_hires)}
     metrics, status, every = compare(scenarios, params, recorded)
     need = cp.headcount_need(tables, params, settings)

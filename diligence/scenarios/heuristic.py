@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -891,6 +892,7 @@ def allowed(inst: Instance, owner: np.ndarray) -> np.ndarray:
 #: point at its tolerance, the named plan that keeps today's headcount).
 _RECENT: dict[bytes, np.ndarray] = {}
 _RECENT_SIZE = 8
+_RECENT_LOCK = threading.Lock()
 
 
 def _fingerprint(inst: Instance, max_moves: int | None, start: np.ndarray | None) -> bytes:
@@ -926,12 +928,15 @@ def solve(inst: Instance, max_moves: int | None = None, start: np.ndarray | None
     time (the solve is deterministic, so nothing but time differs)."""
     t0 = time.perf_counter()
     key = _fingerprint(inst, max_moves, start)
-    if key in _RECENT:
-        return HeuristicResult(_RECENT[key].copy(), time.perf_counter() - t0)
+    with _RECENT_LOCK:  # the scenario step solves in threads
+        known = _RECENT.get(key)
+    if known is not None:
+        return HeuristicResult(known.copy(), time.perf_counter() - t0)
     result = _solve(inst, max_moves, start)
-    if len(_RECENT) >= _RECENT_SIZE:
-        del _RECENT[next(iter(_RECENT))]
-    _RECENT[key] = result.copy()
+    with _RECENT_LOCK:
+        if len(_RECENT) >= _RECENT_SIZE:
+            del _RECENT[next(iter(_RECENT))]
+        _RECENT[key] = result.copy()
     return HeuristicResult(result, time.perf_counter() - t0)
 
 

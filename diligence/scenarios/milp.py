@@ -35,6 +35,7 @@ import contextlib
 import ctypes
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from diligence.scenarios.instance import ASSIGNED, FORCED, POTENTIAL_WEIGHT, Ins
 
 MIP_REL_GAP = 1e-6  # HiGHS stops, and a solution counts as optimal, within this relative gap
 _BANNER = {"silenced": False}
+_FIRST = threading.Lock()  # two threads making the first instance would swap the saved descriptor
 
 
 @contextlib.contextmanager
@@ -54,10 +56,23 @@ def _first_instance_silenced() -> Iterator[None]:
     """HiGHS writes its banner to the process's standard output (the C stream,
     below Python) when a process makes its first instance, before any option
     can turn logging off; in a step kernel it would land in the report. The
-    first instance is made with file descriptor 1 pointed at the null device."""
+    first instance is made with file descriptor 1 pointed at the null device
+    (by one thread at a time)."""
     if _BANNER["silenced"]:
         yield
         return
+    with _FIRST:
+        if _BANNER["silenced"]:
+            yield
+            return
+        with _null_stdout():
+            yield
+        _BANNER["silenced"] = True
+
+
+@contextlib.contextmanager
+def _null_stdout() -> Iterator[None]:
+    """File descriptor 1 on the null device for the duration."""
     sys.stdout.flush()
     saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
     try:
@@ -68,7 +83,6 @@ def _first_instance_silenced() -> Iterator[None]:
         os.dup2(saved, 1)
         os.close(saved)
         os.close(null)
-        _BANNER["silenced"] = True
 
 
 def _highs() -> highspy.Highs:
