@@ -9,6 +9,7 @@ of leaving them running on and writing into folders the next run removes.
 from __future__ import annotations
 
 import ctypes
+import gc
 import signal
 import sys
 from collections.abc import Callable
@@ -38,3 +39,18 @@ def die_with_parent() -> Callable[[], None] | None:
     that started it ends (Linux); None elsewhere, where a kernel's own watch of
     its parent is all there is."""
     return _pdeathsig if _LIBC is not None and hasattr(_LIBC, "prctl") else None
+
+
+def release_memory() -> None:
+    """Give the memory of frames no longer referenced back to the system.
+
+    A large company's tables, once dropped, leave the process holding their
+    pages in the C allocator's free lists, so a kernel that has run one step
+    (or the run, once it has handed its tables to the steps) keeps the peak
+    of the process tree high; collecting cycles and trimming the allocator's
+    heap (glibc's ``malloc_trim``) returns them. Does nothing where there is
+    no such call.
+    """
+    gc.collect()
+    if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
+        _LIBC.malloc_trim(0)

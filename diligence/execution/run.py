@@ -42,6 +42,7 @@ from diligence.intake import load_company
 from diligence.intake.archives import ArchiveLimits
 from diligence.intake.checks import as_of_problem, parameter_columns
 from diligence.params import Params, parse_date
+from diligence.processes import release_memory
 from diligence.report.changes import change_section
 from diligence.report.pdf import HOW_TO_GET_IT, PdfError, PdfPrint, find_chromium, start_print
 from diligence.report.quality import data_period
@@ -145,6 +146,7 @@ _CLEAN_NAMESPACE = (
     "import matplotlib.pyplot as _plt\n_plt.close('all')\n"
     "import diligence.metrics.memo as _memo\n_memo.clear_all()\n"
     "get_ipython().run_line_magic('reset', '-f')\n"
+    "import diligence.processes as _processes\n_processes.release_memory()\ndel _processes\n"
 )
 
 
@@ -637,6 +639,7 @@ def run_company(
             period = data_period(intake.tables)
             if earlier is None:  # the steps read the tables written; this process needs them no more
                 intake = prepared = None
+                release_memory()
             nb_params = {"work_dir": WORK, "company": company}
             executed, step_seconds = execute_steps(
                 notebooks, build, nb_params, scratch_dir=tmp, jobs=jobs, on_step=on_step, pool=pool

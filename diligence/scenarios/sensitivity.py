@@ -117,8 +117,14 @@ def sensitivity(tables: dict, params: dict, settings: dict, items: list[str] | N
     levels = driver_levels(tables, params, settings, att)
     base_levels = {d: lv[1] for d, lv in levels.items()}
 
+    seen: dict[tuple, dict] = {}
+
     def figures(lv: dict[str, float]) -> dict:
-        return _figures(tables, params, s, need, att, lv)
+        # the figures' joint ends often share their driver values: each set is worked out once
+        key = tuple(lv[d] for d in DRIVERS)
+        if key not in seen:
+            seen[key] = _figures(tables, params, s, need, att, lv)
+        return seen[key]
 
     base = figures(base_levels)
     ends: dict[str, tuple[dict, dict]] = {}
