@@ -80,13 +80,25 @@ def capacity_table(tables: dict, params: dict) -> pd.DataFrame:
     if "segment" not in accounts:
         return pd.DataFrame(columns=columns)
     reps = active_quota_reps(tables["reps"], as_of_date(params))
-    acc_seg = accounts["segment"].astype("string").dropna()
-    rep_seg = reps["segment"].astype("string").dropna() if "segment" in reps else pd.Series([], dtype="string")
-    names = pd.concat([acc_seg, rep_seg], ignore_index=True)
-    display = pd.DataFrame({"key": _norm(names), "name": names}).groupby("key", sort=True)["name"].min()
-    out = pd.DataFrame({"key": display.index, "segment": display.to_numpy()})
-    out["accounts"] = out["key"].map(_norm(acc_seg).value_counts()).fillna(0).astype(int)
-    out["headcount"] = out["key"].map(_norm(rep_seg).value_counts()).fillna(0).astype(int)
+    # counted by name first: a million accounts hold a handful of names, normalised once each
+    acc_seg = accounts["segment"].astype("string").value_counts(dropna=True)
+    rep_seg = (reps["segment"] if "segment" in reps else pd.Series([], dtype="string")).astype("string")
+    rep_seg = rep_seg.value_counts(dropna=True)
+    counts = pd.DataFrame(
+        {
+            "name": pd.concat([acc_seg.index.to_series(), rep_seg.index.to_series()], ignore_index=True),
+            "accounts": np.concatenate([acc_seg.to_numpy(), np.zeros(len(rep_seg), int)]),
+            "headcount": np.concatenate([np.zeros(len(acc_seg), int), rep_seg.to_numpy()]),
+        }
+    )
+    counts["key"] = _norm(counts["name"])
+    out = (
+        counts.groupby("key", sort=True)
+        .agg(segment=("name", "min"), accounts=("accounts", "sum"), headcount=("headcount", "sum"))
+        .reset_index()
+    )
+    out["accounts"] = out["accounts"].astype(int)
+    out["headcount"] = out["headcount"].astype(int)
     rates = _rate_lookup(params)  # always holds "other": resolve_params merges into the defaults
     known = out["key"].isin(list(rates))
     out["rate_from"] = out["key"].map({k: name for k, (name, _) in rates.items()}).where(known, rates[OTHER][0])

@@ -77,14 +77,15 @@ def tradeoff_curve(
     """The rebalancer at each of ``settings["curve_tolerances"]`` (module notes).
 
     ``known`` is a :class:`~diligence.scenarios.rebalance.Plan` already solved
-    on the same tables (the main plan), reused at its tolerance.
+    on the same tables and settings (the main plan), reused at its tolerance;
+    its problem is the curve's (only the band changes), so it is not built again.
 
     Returns ``(curve, owners, instance)``: ``curve`` has :data:`COLUMNS`, one
     row per tolerance, loosest last (``solver`` names where the kept answer
     came from); ``owners`` maps each tolerance to its answer (rep index per
     movable account of ``instance``).
     """
-    base = build_instance(tables, params, settings, classes)
+    base = known.instance if known is not None else build_instance(tables, params, settings, classes)
     use_milp = 0 < base.n_accounts <= settings["milp_max_accounts"] and settings["curve_milp_node_limit"] > 0
     rows, owners = [], {}
     previous = None

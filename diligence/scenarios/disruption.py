@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from diligence.metrics.coverage import as_of_date, column_or_blank, lookup, within_days_before
+from diligence.metrics.memo import once_per_tables
 from diligence.metrics.pipeline import LOOKBACK_DAYS, open_mask, won_mask
 
 CLASSES: tuple[str, ...] = ("open_opportunity", "customer", "owner_activity")
@@ -42,8 +43,11 @@ CLASS_LABELS: dict[str, str] = {
 IDLE = "idle"
 
 
+@once_per_tables(("accounts", "opportunities", "activities"), ("as_of", "active_window_days"))
 def account_classes(tables: dict, params: Mapping[str, Any]) -> pd.DataFrame:
-    """The disruption classes of every account (module notes).
+    """The disruption classes of every account (module notes), built once for
+    the same tables and parameters (the scenario step's plans all ask for them:
+    :func:`~diligence.metrics.memo.once_per_tables`).
 
     Returns a frame indexed like ``accounts``: ``account_id``, one boolean
     column per class of :data:`CLASSES`, and ``open_pipeline`` (amount of the
