@@ -4,10 +4,15 @@ Each size runs in a fresh process: the synthetic company is generated first
 (not timed), the peak-memory counter is reset, then every concern's metrics,
 the flags and the evidence tables the notebooks show are computed and timed.
 
-    .venv/bin/python benchmarks/bench_metrics.py [--sizes 10000 100000 1000000] [--shape default|wide|tiny]
+    .venv/bin/python benchmarks/bench_metrics.py [--sizes 10000 100000 1000000] [--shape default|wide|tiny] [--scenarios]
 
 ``--shape`` recuts the books (:data:`diligence.synth.SHAPES`): ``wide`` books of
 about 2,000 accounts across segments with a sixth unowned, ``tiny`` 10,000 reps.
+
+``--scenarios`` also times the scenario step's calculations
+(:func:`diligence.scenarios.compare.run_scenarios`: every plan, the trade-off
+curve, the named plans and the sensitivity), reported apart (``scenarios_s``):
+what a run's scenario step computes, without its notebook.
 
 Targets: the 1M-account company in under 60 s and 6 GiB on a 2-core machine.
 """
@@ -39,7 +44,7 @@ def _reset_peak() -> None:
         pass
 
 
-def measure(n_accounts: int, shape: str = "default") -> dict:
+def measure(n_accounts: int, shape: str = "default", scenarios: bool = False) -> dict:
     sys.path.insert(0, str(ROOT))
     from diligence.metrics import (
         METRIC_MODULES,
@@ -95,12 +100,20 @@ def measure(n_accounts: int, shape: str = "default") -> dict:
         ("productivity.attrition_by_quarter", lambda: productivity.attrition_by_quarter(tables, params)),
     ]:
         timed(name, fn)
+    scenario_s = None
+    if scenarios:
+        from diligence.scenarios import compare, resolve_settings
+
+        start = time.perf_counter()
+        compare.run_scenarios(tables, params, resolve_settings(params["scenarios"]), metrics)
+        scenario_s = round(time.perf_counter() - start, 2)
     return {
         "accounts": n_accounts,
         "shape": shape,
         "rows": {t: len(f) for t, f in tables.items()},
         "generate_s": round(generated, 1),
         "calculations_s": round(sum(timings.values()), 2),
+        "scenarios_s": scenario_s,
         "peak_rss_mib": round(_peak_rss_mib(), 0),
         "rss_before_calculations_mib": round(base, 0),
         "timings_s": timings,
@@ -111,16 +124,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--shape", default="default", help="how books are cut: default, wide or tiny")
+    parser.add_argument("--scenarios", action="store_true", help="also time the scenario step's calculations")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.shape)))
+        print(json.dumps(measure(args.one, args.shape, args.scenarios)))
         return
     print(f"shape {args.shape}")
     print(f"{'accounts':>10} {'opps':>10} {'activities':>11} {'history':>10} {'calc s':>8} {'peak MiB':>9}  slowest")
     for n in args.sizes:
         proc = subprocess.run(
-            [sys.executable, __file__, "--one", str(n), "--shape", args.shape], capture_output=True, text=True
+            [sys.executable, __file__, "--one", str(n), "--shape", args.shape, *(["--scenarios"] * args.scenarios)],
+            capture_output=True,
+            text=True,
         )
         if proc.returncode:
             print(proc.stderr[-2000:])
@@ -130,7 +146,9 @@ def main() -> None:
         print(
             f"{n:>10,} {r['rows'].get('opportunities', 0):>10,} {r['rows'].get('activities', 0):>11,} "
             f"{r['rows'].get('opportunity_history', 0):>10,} "
-            f"{r['calculations_s']:>8.2f} {r['peak_rss_mib']:>9,.0f}  " + ", ".join(f"{k} {v:.2f}s" for k, v in slow)
+            f"{r['calculations_s']:>8.2f} {r['peak_rss_mib']:>9,.0f}  "
+            + ", ".join(f"{k} {v:.2f}s" for k, v in slow)
+            + (f"; scenario step {r['scenarios_s']:.1f}s" if r["scenarios_s"] is not None else "")
         )
 
 

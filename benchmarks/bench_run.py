@@ -118,19 +118,26 @@ def bench_shapes(shapes: list[str], n: int, formats: str | None, jobs: int | Non
             printed: list[str] = []
             kit = timed(run_command(data, root / "out", formats, jobs), printed)
         calc = subprocess.run(
-            [sys.executable, str(ROOT / "benchmarks" / "bench_metrics.py"), "--one", str(n), "--shape", shape],
+            [sys.executable, str(ROOT / "benchmarks" / "bench_metrics.py"), "--one", str(n), "--shape", shape]
+            + ["--scenarios"],
             capture_output=True,
             text=True,
         )
         if calc.returncode:
             raise SystemExit(calc.stderr[-2000:])
         alone = json.loads(calc.stdout.strip().splitlines()[-1])
-        rows.append((shape, about, kit, (alone["calculations_s"], alone["peak_rss_mib"]), step_seconds(printed[0])))
+        calcs = (alone["calculations_s"], alone["scenarios_s"], alone["peak_rss_mib"])
+        rows.append((shape, about, kit, calcs, step_seconds(printed[0])))
         print(f"{shape}: kit {kit[0]:.1f} s, calculations {alone['calculations_s']:.1f} s", flush=True)
     print(f"\n{n:,} accounts, formats {formats or 'all'}")
-    print(f"{'shape':>8} {'kit s':>8} {'calc s':>8} {'ratio':>6} {'kit MiB':>8} {'calc MiB':>9}  books")
-    for shape, about, (ks, km), (cs, cm), steps in rows:
-        print(f"{shape:>8} {ks:>8.1f} {cs:>8.1f} {ks / cs:>6.2f} {km:>8.0f} {cm:>9.0f}  {about}")
+    print("calc s: the metrics alone; + scen s: and the scenario step's calculations (ratio /all against both)")
+    head = f"{'shape':>8} {'kit s':>8} {'calc s':>8} {'ratio':>6} {'+scen s':>8} {'/all':>6} {'kit MiB':>8} {'calc MiB':>9}"
+    print(head + "  books")
+    for shape, about, (ks, km), (cs, ss, cm), steps in rows:
+        print(
+            f"{shape:>8} {ks:>8.1f} {cs:>8.1f} {ks / cs:>6.2f} {cs + ss:>8.1f} {ks / (cs + ss):>6.2f} {km:>8.0f} "
+            f"{cm:>9.0f}  {about}"
+        )
         print(f"{'':>8} {steps}")
 
 
