@@ -587,6 +587,35 @@ def test_every_plan_is_measured_by_the_functions_that_measure_today():
         resolve_params({"scenarios": {"plans": [{"name": "x", "attrition": 2}]}})
 
 
+def test_a_named_plan_posing_a_solved_problem_shows_that_answer():
+    from diligence.scenarios import plans
+    from diligence.scenarios.rebalance import same_problem
+
+    reps = _reps([_rep(1), _rep(2), _rep(3)])
+    rows = [
+        (f"S{i:02d}", "R1" if i < 12 else ("R2" if i < 16 else None), "SMB", "East", 1.0 + i % 3) for i in range(20)
+    ]
+    tables = _with_history(_accounts(rows), reps)
+    params = resolve_params({"as_of": AS_OF, "accounts_per_rep": {"SMB": 8}})
+    settings = resolve_settings(
+        {
+            "plans": [
+                {"name": "Kept", "hires_by_segment": {}},
+                {"name": "Wide", "hires_by_segment": {}, "balance_tolerance": 0.3},
+            ]
+        }
+    )
+    main = rebalance(tables, params, settings, solver="milp")
+    evaluated = plans.evaluate_plans(tables, params, settings, known=(main,))
+    # the first named plan is the main plan's problem: its proven answer, not a second solve
+    assert evaluated[0]["rebalanced"] is main
+    assert evaluated[0]["moves"] == main.score.moves
+    # another band is another problem, solved on its own
+    assert evaluated[1]["rebalanced"] is not main
+    assert not same_problem(evaluated[1]["rebalanced"].instance, main.instance)
+    assert same_problem(main.instance, instance.build_instance(tables, params, settings))
+
+
 def test_sensitivity_swings_each_assumption_alone():
     from diligence.scenarios import sensitivity
 

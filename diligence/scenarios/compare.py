@@ -119,9 +119,10 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
             pool.submit(rebalance, hired, params, settings, classes=classes, start=plan) if len(hires) else None
         )
         curving = pool.submit(tradeoff.tradeoff_curve, tables, params, settings, classes=classes, known=plan)
-        evaluated = named.evaluate_plans(tables, params, settings, recorded)
         sens = sensitivity.sensitivity(tables, params, settings)
         plan_hires = plan if hiring_plan is None else hiring_plan.result()
+        # a named plan that poses the main plan's or the hiring plan's problem shows that answer
+        evaluated = named.evaluate_plans(tables, params, settings, recorded, known=(plan, plan_hires))
         curve, _owners, _inst = curving.result()
     recommended, curve_sentence = tradeoff.recommendation(curve, settings["balance_tolerance"])
     scenarios = {TODAY: tables, REBALANCED: apply_plan(tables, plan), WITH_HIRES: apply_plan(hired, plan_hires)}

@@ -33,6 +33,7 @@ hires that add nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -41,7 +42,7 @@ from diligence.metrics import flags
 from diligence.scenarios import capacity_plan as cp
 from diligence.scenarios import sensitivity
 from diligence.scenarios.compare import KEY_METRICS, SCENARIO_FLAGS, scenario_metrics
-from diligence.scenarios.rebalance import apply_plan, rebalance
+from diligence.scenarios.rebalance import Plan, apply_plan, rebalance
 from diligence.text import fmt_money
 
 #: The plans shown when the parameters name none.
@@ -75,9 +76,16 @@ def plans_of(settings: dict) -> list[dict]:
 
 
 def evaluate_plan(
-    tables: dict, params: dict, settings: dict, plan: dict, recorded: dict[str, Any] | None = None
+    tables: dict,
+    params: dict,
+    settings: dict,
+    plan: dict,
+    recorded: dict[str, Any] | None = None,
+    known: Sequence[Plan] = (),
 ) -> dict[str, Any]:
-    """One named plan, evaluated (module notes).
+    """One named plan, evaluated (module notes). ``known``: plans already
+    found on these tables; one that solved the named plan's very problem is
+    its answer (:func:`~diligence.scenarios.rebalance.rebalance`).
 
     Returns ``name, tables`` (the plan's accounts and reps), ``rebalanced``
     (the :class:`~diligence.scenarios.rebalance.Plan`), ``metrics`` (every
@@ -94,7 +102,7 @@ def evaluate_plan(
     s = cp.with_inputs(tables, params, plan_settings(settings, plan))
     hires = cp.planned_hires(tables, params, s)
     hired = cp.with_hires(tables, hires) if len(hires) else tables
-    moved = rebalance(hired, params, s, solver="heuristic")
+    moved = rebalance(hired, params, s, solver="heuristic", known=known)
     planned = apply_plan(hired, moved)
     metrics = scenario_metrics(planned, params, recorded)
     judged = flags.evaluate(metrics, params, planned)
@@ -130,10 +138,14 @@ def evaluate_plan(
 
 
 def evaluate_plans(
-    tables: dict, params: dict, settings: dict, recorded: dict[str, Any] | None = None
+    tables: dict,
+    params: dict,
+    settings: dict,
+    recorded: dict[str, Any] | None = None,
+    known: Sequence[Plan] = (),
 ) -> list[dict[str, Any]]:
     """Every plan of :func:`plans_of`, in order (:func:`evaluate_plan`)."""
-    return [evaluate_plan(tables, params, settings, plan, recorded) for plan in plans_of(settings)]
+    return [evaluate_plan(tables, params, settings, plan, recorded, known) for plan in plans_of(settings)]
 
 
 def side_by_side(evaluated: list[dict[str, Any]]) -> pd.DataFrame:

@@ -14,7 +14,8 @@ the MILP's proven bound when the MILP ran (unknown otherwise).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -146,6 +147,16 @@ def owner_index(inst: Instance, owner: pd.Series) -> np.ndarray:
     return pd.Index(inst.rep_ids).get_indexer(ids).astype(np.int64)
 
 
+def same_problem(a: Instance, b: Instance) -> bool:
+    """Whether two instances pose the same problem: every array and the tolerance equal."""
+    return all(
+        np.array_equal(getattr(a, f.name), getattr(b, f.name))
+        if isinstance(getattr(a, f.name), np.ndarray)
+        else getattr(a, f.name) == getattr(b, f.name)
+        for f in fields(Instance)
+    )
+
+
 def rebalance(
     tables: dict,
     params: dict,
@@ -154,6 +165,7 @@ def rebalance(
     solver: str = "auto",
     classes: pd.DataFrame | None = None,
     start: Plan | None = None,
+    known: Sequence[Plan] = (),
 ) -> Plan:
     """Propose a rebalanced assignment of ``tables``.
 
@@ -173,6 +185,12 @@ def rebalance(
         A plan on the same accounts (today's reps rebalanced, when these
         tables add hires): the heuristic begins from its owners where the
         rules allow, so the MILP's warm start is already close to the optimum.
+    known
+        Plans already found (the scenario step's main plan and plan with
+        hires): when one of them solved this very problem
+        (:func:`same_problem`) it is returned as it is, with its proof, rather
+        than solved again, so that a named plan equal to one of them shows
+        the same answer.
 
     Returns
     -------
@@ -180,6 +198,9 @@ def rebalance(
     """
     classes = disruption.account_classes(tables, params) if classes is None else classes
     inst = build_instance(tables, params, settings, classes)
+    for plan in known:
+        if same_problem(plan.instance, inst):
+            return plan
     runs: dict[str, tuple[np.ndarray, float, bool, float | None]] = {}
     bound = None
     stopped = False
