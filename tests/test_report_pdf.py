@@ -71,3 +71,27 @@ def test_unknown_format_is_exit_2_before_any_work(tmp_path: Path):
     result = run_cli("run", tmp_path, "--company", "X", "--out", tmp_path / "o", "--formats", "pptx2")
     assert result.returncode == 2 and "unknown format" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+@needs_chromium
+def test_a_print_started_then_given_up_leaves_no_chromium_and_no_profile(tmp_path: Path):
+    import psutil
+
+    from diligence.report.pdf import PdfError, start_print
+
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><h1>Print me</h1></body></html>", encoding="utf-8")
+    # a print waited for gives its PDF, as print_pdf does
+    done = start_print(page, tmp_path / "page.pdf", CHROMIUM)
+    assert done.wait().stat().st_size > 0
+    # the run failing while Chromium prints: the print is stopped and cleaned up
+    given_up = start_print(page, tmp_path / "other.pdf", CHROMIUM)
+    profile = Path(given_up._profile.name)
+    assert profile.is_dir()
+    given_up.cancel()
+    assert given_up._proc.poll() is not None
+    assert not profile.exists()
+    assert not psutil.pid_exists(given_up._proc.pid) or psutil.Process(given_up._proc.pid).status() == "zombie"
+    # a Chromium that cannot print is an error the run turns into a note
+    with pytest.raises(PdfError):
+        start_print(tmp_path / "missing" / "page.html", tmp_path / "x.pdf", sys.executable).wait()
