@@ -306,10 +306,150 @@ def _widest(members: np.ndarray, slack: np.ndarray) -> np.ndarray:
     return members[cand[order]]
 
 
+#: Groups of more books than this get a bulk round before the one-move steps
+#: of step 2 (:func:`_bulk_balance`): moving one account per pass over a group
+#: of thousands of books made step 2 cost a pass per move.
+BULK_MIN_GROUP = BALANCE_PARTNERS
+
+
+def _shed_pick(inst: Instance, owner: np.ndarray, tier: np.ndarray, acc: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """Of ``acc`` (accounts of several books), the ones each book gives up
+    toward ``amount`` (indexed by rep): free accounts first, then paid ones
+    by move cost, largest first within a tier, as long as the total given
+    stays within the amount (accounts larger than it are passed over)."""
+    x = inst.potential[acc]
+    src = owner[acc]
+    acc = acc[x <= amount[src]]
+    if not len(acc):
+        return acc
+    x, src = inst.potential[acc], owner[acc]
+    order = np.lexsort((acc, -x, tier[acc], src))
+    acc, x, src = acc[order], x[order], src[order]
+    first = np.flatnonzero(np.r_[True, src[1:] != src[:-1]])
+    run = np.cumsum(np.r_[True, src[1:] != src[:-1]]) - 1
+    cum = np.cumsum(x)
+    within = cum - (cum[first] - x[first])[run]
+    return acc[within <= amount[src]]
+
+
+def _fill_to(x: np.ndarray, caps: np.ndarray, slack: np.ndarray) -> np.ndarray:
+    """Entry (position in ``caps``) each value of ``x`` (taken in order) goes
+    to, −1 for none: the values are laid end to end and cut where the
+    capacities ``caps`` end, each going to the entry its start falls in, as
+    long as it ends no more than that entry's ``slack`` past the entry's end."""
+    if not len(caps) or not len(x):
+        return np.full(len(x), -1, np.int64)
+    ends = np.cumsum(caps)
+    start = np.cumsum(x) - x
+    j = np.searchsorted(ends, start, side="right")
+    ok = j < len(caps)
+    jj = np.minimum(j, len(caps) - 1)
+    ok &= start + x <= ends[jj] + slack[jj]
+    return np.where(ok, jj, -1)
+
+
+def _bulk_give(
+    inst: Instance,
+    owner: np.ndarray,
+    load: np.ndarray,
+    tier: np.ndarray,
+    moving: np.ndarray,
+    takers: np.ndarray,
+    targets: tuple[float, ...],
+    top: np.ndarray,
+) -> None:
+    """Give accounts ``moving`` (largest first) to the books ``takers`` that
+    may receive them, in place: each taker, most below its target first,
+    is filled toward each of ``targets`` in turn (never past ``top``, its
+    band's top less a margin); the accounts left over stay where they are."""
+    if not len(moving) or not len(takers):
+        return
+    classes = np.unique(inst.cls[moving])
+    counts = inst.eligible[classes][:, takers].sum(axis=1)
+    # the classes the fewest books may take go first, while those books still have room
+    for c in classes[np.lexsort((classes, counts))]:
+        reps = takers[inst.eligible[c, takers]]
+        acc = moving[inst.cls[moving] == c]
+        acc = acc[np.lexsort((acc, -inst.potential[acc]))]
+        for target in targets:
+            if not len(acc) or not len(reps):
+                break
+            cap = target - load[reps]
+            rr = reps[cap > 0]
+            cap = cap[cap > 0]
+            order = np.lexsort((rr, -cap))
+            rr, cap = rr[order], cap[order]
+            entry = _fill_to(inst.potential[acc], cap, top[rr] - target)
+            go = entry >= 0
+            a, dst = acc[go], rr[entry[go]]
+            np.subtract.at(load, owner[a], inst.potential[a])
+            np.add.at(load, dst, inst.potential[a])
+            owner[a] = dst
+            tier[a] = np.where((inst.kind[a] == ASSIGNED) & (dst == inst.current[a]), inst.move_cost[a], FREE)
+            acc = acc[~go]
+
+
+def _bulk_balance(
+    inst: Instance, owner: np.ndarray, load: np.ndarray, lo: np.ndarray, hi: np.ndarray, members: np.ndarray, eps: float
+) -> None:
+    """Step 2's bulk round on one large group, in place. Each book above its
+    band gives up accounts worth at most its excess (free ones first, then
+    the cheapest, largest first, so the fewest moves), and they go to the
+    books furthest below the band: first up to a quarter into it, then up
+    to the group mean. Books still below their band then take, the same way,
+    from the books above the mean, never below it. No book is pushed outside
+    its band and none crosses it the other way; what is left (at most about
+    one account per book) goes to the one-move steps."""
+    if not len(members):
+        return
+    mean = 0.5 * (lo[members[0]] + hi[members[0]])
+    low, top = lo[members[0]], hi[members[0]] - eps
+    quarter = low + 0.25 * (mean - low)
+    tops = np.full(inst.n_reps, top)
+    free = (inst.kind != ASSIGNED) | (owner != inst.current)
+    tier = np.where(free, FREE, inst.move_cost)
+    receives = inst.eligible[:, members].any(axis=0)
+    # Books above the band give their excess.
+    amount = np.zeros(inst.n_reps)
+    amount[members] = np.maximum(load[members] - hi[members], 0.0)
+    givers = members[amount[members] > eps]
+    takers = members[(load[members] < quarter) & receives]
+    if len(givers) and len(takers):
+        is_giver = np.zeros(inst.n_reps, dtype=bool)
+        is_giver[givers] = True
+        acc = np.flatnonzero(is_giver[owner])
+        acc = acc[inst.eligible[:, takers].any(axis=1)[inst.cls[acc]]]
+        moving = _shed_pick(inst, owner, tier, acc, amount)
+        _bulk_give(inst, owner, load, tier, moving, takers, (quarter, mean), tops)
+    # Books still below the band take from those above the mean.
+    takers = members[(load[members] < low - eps) & receives]
+    if not len(takers):
+        return
+    short = float((quarter - load[takers]).sum())
+    donors = members[load[members] > mean + eps]
+    if not len(donors):
+        return
+    surplus = load[donors] - mean
+    order = np.lexsort((donors, -surplus))
+    donors, surplus = donors[order], surplus[order]
+    amount = np.zeros(inst.n_reps)
+    amount[donors] = np.clip(short - (np.cumsum(surplus) - surplus), 0.0, surplus)
+    is_donor = np.zeros(inst.n_reps, dtype=bool)
+    is_donor[donors[amount[donors] > eps]] = True
+    acc = np.flatnonzero(is_donor[owner])
+    acc = acc[inst.eligible[:, takers].any(axis=1)[inst.cls[acc]]]
+    moving = _shed_pick(inst, owner, tier, acc, amount)
+    _bulk_give(inst, owner, load, tier, moving, takers, (quarter,), tops)
+
+
 def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int) -> None:
     """Step 2, in place: moves inside each comparable group until every book is in its band."""
     lo, hi = band(inst, load)
     scale = inst.scale()
+    for g in range(inst.n_groups):
+        members = np.flatnonzero(inst.rep_group == g)
+        if len(members) > BULK_MIN_GROUP:
+            _bulk_balance(inst, owner, load, lo, hi, members, BAND_EPS * scale[g])
     books = _Books(inst, owner)
     eligible = inst.eligible
     for g in range(inst.n_groups):
@@ -318,6 +458,15 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
         # members no move helps until another move changes the group (positions in members)
         stuck = np.zeros(len(members), dtype=bool)
         n_stuck = 0
+        # in a large group, a stuck book waits for a peer with more room (or surplus) than the
+        # most it tried (``widest``): clearing every mark at each move made each move retry every
+        # book no move can help (junior books below an enterprise band, say)
+        large = len(members) > BULK_MIN_GROUP
+        widest = np.zeros(len(members))
+        pos = {int(r): k for k, r in enumerate(members)} if large else {}
+        # the members that may take some class the group's books hold (the others never receive)
+        held = sorted(set().union(*(books.classes[int(r)] for r in members)))
+        takes = eligible[held][:, members].any(axis=0) if held else np.zeros(len(members), dtype=bool)
         for _ in range(max_moves):
             over = load[members] - hi[members]
             under = lo[members] - load[members]
@@ -329,14 +478,20 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
                 break
             rep = int(members[i])
             best = None
+            tried = eps
             if over[i] > eps:  # move one account out of rep
                 need, most = load[rep] - hi[rep], load[rep] - lo[rep]
-                partners = _widest(members, hi[members] - load[members])
+                # only the peers that may take one of its classes: in a large group the widest
+                # otherwise are the books that can take nothing (junior books among enterprise ones)
+                mine = sorted(books.classes[rep])
+                ok = eligible[mine][:, members].any(axis=0) if mine else takes & False
+                partners = _widest(members[ok], hi[members[ok]] - load[members[ok]])
                 for cls in sorted(books.classes[rep]):
                     for r in partners:
                         room = hi[r] - load[r]
                         if r == rep or room <= eps or not eligible[cls, r]:
                             continue
+                        tried = max(tried, room)
                         item, tier, key = books.best(rep, cls, min(most, room), need)
                         if item is not None and (best is None or key < best[0]):
                             best = (key, item, tier, rep, int(r), cls)
@@ -349,11 +504,13 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
                     for cls in sorted(books.classes[int(r)]):
                         if not eligible[cls, rep]:
                             continue
+                        tried = max(tried, surplus)
                         item, tier, key = books.best(int(r), cls, min(most, surplus), need)
                         if item is not None and (best is None or key < best[0]):
                             best = (key, item, tier, int(r), rep, cls)
             if best is None:
                 stuck[i] = True
+                widest[i] = tried if over[i] > eps or takes[i] else _INF
                 n_stuck += 1
                 continue
             _, item, tier, src, dst, cls = best
@@ -364,7 +521,15 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
             books.add(dst, cls, books.tier(a, now_free), item)
             load[src] -= x
             load[dst] += x
-            if n_stuck:
+            if n_stuck and large:
+                # the source gained room, the destination surplus; the two books themselves changed
+                free = stuck & (
+                    ((over > eps) & (hi[src] - load[src] > widest)) | ((over <= eps) & (load[dst] - lo[dst] > widest))
+                )
+                free[[pos[src], pos[dst]]] = True
+                stuck &= ~free
+                n_stuck = int(stuck.sum())
+            elif n_stuck:
                 stuck[:] = False
                 n_stuck = 0
 
