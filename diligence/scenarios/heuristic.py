@@ -632,6 +632,13 @@ def _exchange(
     cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
     held = {r: by_rep[cuts[r] : cuts[r + 1]] for r in range(inst.n_reps)}
     stuck: set[int] = set()  # reps no exchange fixes until their group changes
+    # a book below its band that may take no account its peers hold (a junior book among
+    # enterprise ones, none of its own accounts away) gains from no exchange: it starts stuck
+    if len(sel):
+        takes = inst.eligible[np.unique(inst.cls[sel])].any(axis=0)
+        away = sel[(inst.kind[sel] == ASSIGNED) & (owner[sel] != inst.current[sel])]
+        takes[inst.current[away]] = True
+        stuck.update(np.flatnonzero(member & ~takes & (load < lo)).tolist())
     # best exchange of each (rep, peer, strict), valid while neither book changes
     version = np.zeros(inst.n_reps, np.int64)
     cache: dict[tuple[int, int, bool], tuple[int, int, tuple | None]] = {}
@@ -683,7 +690,13 @@ def _exchange(
         rep, ((_, _, a, b), peer) = move
         _swap(inst, owner, load, held, a, b, rep, peer)
         version[[rep, peer]] += 1
-        stuck -= set(np.flatnonzero(inst.rep_group == inst.rep_group[rep]).tolist())
+        peers = np.flatnonzero(inst.rep_group == inst.rep_group[rep])
+        if len(peers) > BULK_MIN_GROUP:
+            # in a large group only the two books changed: retrying every stuck book of the group
+            # after each exchange spent the budget on books no exchange can fix
+            stuck -= {rep, peer}
+        else:
+            stuck -= set(peers.tolist())
 
 
 def _swap(
@@ -715,20 +728,32 @@ def _reassign(inst: Instance, owner: np.ndarray, load: np.ndarray, acc: np.ndarr
     owner[acc] = dst
 
 
-def _undo(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
-    """Step 4, in place: send moved accounts home when both books stay in band."""
+def _undo(inst: Instance, owner: np.ndarray, load: np.ndarray, group: int | None = None) -> None:
+    """Step 4, in place: send moved accounts home when both books stay in band
+    (with ``group``, only the accounts held in that comparable group)."""
     lo, hi = band(inst, load)
-    member = inst.rep_group >= 0
     moved = np.flatnonzero((inst.kind == ASSIGNED) & (owner != inst.current))
-    for a in moved[np.lexsort((moved, -inst.potential[moved]))]:
-        src, dst, x = owner[a], inst.current[a], inst.potential[a]
-        ok_src = not member[src] or load[src] - x >= lo[src] - 1e-9 * abs(lo[src])
-        ok_dst = not member[dst] or load[dst] + x <= hi[dst] + 1e-9 * abs(hi[dst])
-        # only within a group, where the band does not move with the transfer
-        if ok_src and ok_dst and inst.rep_group[src] == inst.rep_group[dst]:
-            owner[a] = dst
-            load[src] -= x
-            load[dst] += x
+    if group is not None:
+        moved = moved[inst.rep_group[owner[moved]] == group]
+    order = moved[np.lexsort((moved, -inst.potential[moved]))]
+    # only within a group, where the band does not move with the transfer
+    order = order[inst.rep_group[owner[order]] == inst.rep_group[inst.current[order]]]
+    # plain lists: this loop visits every moved account and numpy's per-item access dominated it
+    member = (inst.rep_group >= 0).tolist()
+    lo_, hi_, book = lo.tolist(), hi.tolist(), load.tolist()
+    back = []
+    for a, src, dst, x in zip(
+        order.tolist(), owner[order].tolist(), inst.current[order].tolist(), inst.potential[order].tolist()
+    ):
+        ok_src = not member[src] or book[src] - x >= lo_[src] - 1e-9 * abs(lo_[src])
+        ok_dst = not member[dst] or book[dst] + x <= hi_[dst] + 1e-9 * abs(hi_[dst])
+        if ok_src and ok_dst:
+            back.append(a)
+            book[src] -= x
+            book[dst] += x
+    back = np.array(back, dtype=np.int64)
+    owner[back] = inst.current[back]
+    load[:] = book
 
 
 def undo_moves(inst: Instance, owner: np.ndarray) -> None:
@@ -767,8 +792,10 @@ def _consolidate(
         _reassign(inst, trial, trial_load, back, inst.current[back])
         if budget is not None and (budget[0] <= 0 or budget[1] <= 0):
             return
-        _exchange(inst, trial, trial_load, inst.n_accounts, int(inst.rep_group[inst.current[back[0]]]), budget)
-        _undo(inst, trial, trial_load)
+        group = int(inst.rep_group[inst.current[back[0]]])
+        _exchange(inst, trial, trial_load, inst.n_accounts, group, budget)
+        # the other groups are as the last pass of step 4 left them
+        _undo(inst, trial, trial_load, group)
         after = score(inst, trial)
         if after.violation <= before.violation + 1e-12 and after.disruption < before.disruption - 1e-9:
             owner[:] = trial
