@@ -22,7 +22,9 @@ On each start:
    never pushing either outside the band. Accounts already moved or newly
    placed move again for free and are preferred; otherwise the move that
    closes the gap in one go with the least potential, else the largest that
-   fits (fewest moves).
+   fits (fewest moves). In a large group a bulk round comes first
+   (:func:`_bulk_balance`): the books above the band give up at once the
+   accounts that fit in their excess, to the books furthest below it.
 3. **Exchange**: each book still outside its band trades with a peer of its
    group: one account out, one back, or both (a swap), cheapest in moves
    first; when no exchange keeps the peer in band, one that pushes the peer
@@ -67,6 +69,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import heapq
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -95,6 +98,25 @@ class HeuristicResult:
     seconds: float
 
 
+class _Lowest:
+    """The book with the least potential among a fixed set of reps whose
+    books only grow (ties by rep index): a heap with stale entries skipped."""
+
+    def __init__(self, reps: np.ndarray, load: np.ndarray) -> None:
+        self.heap = list(zip(load[reps].tolist(), reps.tolist()))
+        heapq.heapify(self.heap)
+
+    def top(self, load: np.ndarray) -> tuple[float, int]:
+        """(potential, rep) of the lowest book under ``load``."""
+        heap = self.heap
+        while True:
+            x, r = heap[0]
+            now = float(load[r])
+            if now == x:
+                return x, r
+            heapq.heapreplace(heap, (now, r))
+
+
 def _place(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
     """Step 1, in place: owners for forced and new accounts."""
     todo = np.flatnonzero(owner < 0)
@@ -108,16 +130,38 @@ def _place(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
     member = g >= 0
     gsum = np.bincount(g[member], load[member], n_g).astype(float)
     gcnt = np.bincount(g[member], minlength=n_g).astype(float)
-    for a in todo:
-        reps = eligible_reps[inst.cls[a]]
-        rg = g[reps]
-        ref = np.where(rg >= 0, gsum[np.maximum(rg, 0)] / np.maximum(gcnt[np.maximum(rg, 0)], 1), load[reps].mean())
-        fill = load[reps] / np.maximum(ref, 1e-12)
-        r = int(reps[int(np.argmin(fill))])
+    # within a group the book lowest relative to the mean is the lowest book: one heap per
+    # (class, group) replaces a pass over every eligible rep per account
+    lowest: dict[int, list[tuple[int, _Lowest]]] = {}
+    for c, reps in enumerate(eligible_reps):
+        if len(reps) and (g[reps] >= 0).all():
+            lowest[c] = [(int(h), _Lowest(reps[g[reps] == h], load)) for h in np.unique(g[reps])]
+    for a in todo.tolist():
+        c = int(inst.cls[a])
+        if c in lowest:
+            best = None
+            for h, heap in lowest[c]:
+                x, r = heap.top(load)
+                key = (x / max(gsum[h] / max(gcnt[h], 1), 1e-12), r)
+                if best is None or key < best:
+                    best = key
+            r = best[1]
+        else:  # reps in no group: their reference is the eligible reps' mean book
+            reps = eligible_reps[c]
+            rg = g[reps]
+            ref = np.where(rg >= 0, gsum[np.maximum(rg, 0)] / np.maximum(gcnt[np.maximum(rg, 0)], 1), load[reps].mean())
+            fill = load[reps] / np.maximum(ref, 1e-12)
+            r = int(reps[int(np.argmin(fill))])
         owner[a] = r
         load[r] += inst.potential[a]
         if g[r] >= 0:
             gsum[g[r]] += inst.potential[a]
+
+
+def _rep_keys(owner: np.ndarray, n_reps: int) -> np.ndarray:
+    """``owner`` as the narrowest unsigned integers that hold every rep index:
+    numpy sorts 16-bit keys by radix, several times faster than 64-bit ones."""
+    return owner.astype(np.uint16) if n_reps <= 1 << 16 else owner
 
 
 def _receiver(x: float, cand: np.ndarray, load: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> int:
@@ -183,15 +227,25 @@ def _shed(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
     for g in range(inst.n_groups):
         members = np.flatnonzero(inst.rep_group == g)
         eps = BAND_EPS * scale[g]
-        fluid = np.flatnonzero(placed & (inst.rep_group[owner] == g))
+        in_group = inst.rep_group[owner] == g
+        fluid = np.flatnonzero(placed & in_group)
         np.subtract.at(load, owner[fluid], inst.potential[fluid])
+        # each book's own accounts, indexed once (a scan of every account per book was the cost
+        # on large instances); the ones it receives meanwhile are kept beside them
+        own = np.flatnonzero(~placed & in_group)
+        own = own[np.argsort(_rep_keys(owner[own], inst.n_reps), kind="stable")]
+        cuts = np.searchsorted(owner[own], np.arange(inst.n_reps + 1))
+        got: dict[int, list[int]] = defaultdict(list)
+        n_eligible = eligible[:, members].sum(axis=1)
         for r in members[np.lexsort((members, -(load[members] - hi[members])))]:
             excess = load[r] - hi[r]
             if excess <= eps:
                 continue
-            mine = np.flatnonzero((owner == r) & ~placed)
+            mine = own[cuts[r] : cuts[r + 1]]
+            mine = np.unique(np.concatenate([mine[owner[mine] == r], np.array(got[int(r)], dtype=np.int64)]))
             peers = members[members != r]
-            mine = mine[eligible[inst.cls[mine]][:, peers].any(axis=1)] if len(peers) else mine[:0]
+            # classes some peer may take: the members eligible, less the book itself
+            mine = mine[(n_eligible - eligible[:, r])[inst.cls[mine]] > 0] if len(peers) else mine[:0]
             if not len(mine):
                 continue
             pick = _cheapest_covering(inst, mine, excess)
@@ -199,11 +253,17 @@ def _shed(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
                 cand = peers[eligible[inst.cls[a], peers]]
                 dst = _receiver(inst.potential[a], cand, load, lo, hi)
                 owner[a] = dst
+                got[dst].append(int(a))
                 load[r] -= inst.potential[a]
                 load[dst] += inst.potential[a]
-        for a in fluid[np.lexsort((fluid, -inst.potential[fluid]))]:
-            cand = members[eligible[inst.cls[a], members]]
-            dst = _receiver(inst.potential[a], cand, load, lo, hi) if len(cand) else int(owner[a])
+        # in a group (one band) the receiver of :func:`_receiver` is the lowest eligible book:
+        # one heap per class, the books only growing now
+        lowest: dict[int, _Lowest] = {}
+        for a in fluid[np.lexsort((fluid, -inst.potential[fluid]))].tolist():
+            c = int(inst.cls[a])
+            if c not in lowest:
+                lowest[c] = _Lowest(members[eligible[c, members]], load) if n_eligible[c] else None
+            dst = lowest[c].top(load)[1] if lowest[c] is not None else int(owner[a])
             owner[a] = dst
             load[dst] += inst.potential[a]
 
@@ -216,44 +276,59 @@ FREE = -1.0
 class _Books:
     """Each rep's movable accounts by class, in sorted lists by tier: free to
     move (already moved or newly placed), and paid (still with today's
-    owner) at each move cost."""
+    owner) at each move cost. A rep's lists are built when first read: on a
+    large instance most books are never touched."""
 
     def __init__(self, inst: Instance, owner: np.ndarray) -> None:
         self.lists: dict[tuple[int, int, float], list[tuple[float, int]]] = defaultdict(list)
-        self.classes: dict[int, set[int]] = defaultdict(set)
+        self._classes: dict[int, set[int]] = defaultdict(set)
         self.tiers: dict[tuple[int, int], set[float]] = defaultdict(set)
         self.cost = inst.move_cost
+        self.inst = inst
         free = (inst.kind != ASSIGNED) | (owner != inst.current)
-        tier = np.where(free, FREE, inst.move_cost)
-        order = np.lexsort((np.arange(inst.n_accounts), inst.potential))
-        # in order of potential, so each list is built sorted by appending
-        lists, classes, tiers = self.lists, self.classes, self.tiers
-        for a, rep, cls, t, x in zip(
-            order.tolist(),
-            owner[order].tolist(),
-            inst.cls[order].tolist(),
-            tier[order].tolist(),
-            inst.potential[order].tolist(),
+        self._tier = np.where(free, FREE, inst.move_cost)
+        held = np.flatnonzero(owner >= 0)
+        # by rep, then potential, then account: each list is built sorted by appending
+        self._order = held[np.lexsort((held, inst.potential[held], owner[held]))]
+        self._cuts = np.searchsorted(owner[self._order], np.arange(inst.n_reps + 1))
+        self._built = np.zeros(inst.n_reps, dtype=bool)
+
+    def _build(self, rep: int) -> None:
+        self._built[rep] = True
+        acc = self._order[self._cuts[rep] : self._cuts[rep + 1]]
+        inst, lists, classes, tiers = self.inst, self.lists, self._classes[rep], self.tiers
+        for a, cls, t, x in zip(
+            acc.tolist(), inst.cls[acc].tolist(), self._tier[acc].tolist(), inst.potential[acc].tolist()
         ):
             lists[(rep, cls, t)].append((x, a))
-            classes[rep].add(cls)
+            classes.add(cls)
             if t != FREE:
                 tiers[(rep, cls)].add(t)
+
+    def classes(self, rep: int) -> set[int]:
+        """The classes of the accounts ``rep`` holds."""
+        if not self._built[rep]:
+            self._build(rep)
+        return self._classes[rep]
 
     def tier(self, a: int, free: bool) -> float:
         return FREE if free else float(self.cost[a])
 
     def remove(self, rep: int, cls: int, tier: float, item: tuple[float, int]) -> None:
+        if not self._built[rep]:
+            self._build(rep)
         lst = self.lists[(rep, cls, tier)]
         del lst[bisect.bisect_left(lst, item)]
 
     def add(self, rep: int, cls: int, tier: float, item: tuple[float, int]) -> None:
+        if not self._built[rep]:
+            self._build(rep)
         lst = self.lists[(rep, cls, tier)]
         if lst:
             bisect.insort(lst, item)
         else:
             lst.append(item)
-        self.classes[rep].add(cls)
+        self._classes[rep].add(cls)
         if tier != FREE:
             self.tiers[(rep, cls)].add(tier)
 
@@ -263,6 +338,8 @@ class _Books:
         one ≥ ``need`` (costing its tier) or, failing that, its largest paid
         one (costing about one move more, since the gap stays open), the
         cheapest. Returns (item, tier, rank key: smaller is better)."""
+        if not self._built[rep]:
+            self._build(rep)
         free = self.lists.get((rep, cls, FREE))
         if free:
             i = bisect.bisect_right(free, (cap, _INF)) - 1
@@ -290,6 +367,10 @@ class _Books:
 #: the most room (or surplus) are the only ones worth trying, and scanning all
 #: of them made each move cost a pass over the whole group.
 BALANCE_PARTNERS = 40
+
+
+#: Passes over the stuck books of a large group step 2 makes at most (a count).
+BALANCE_PASSES = 20
 
 
 def _widest(members: np.ndarray, slack: np.ndarray) -> np.ndarray:
@@ -452,6 +533,7 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
             _bulk_balance(inst, owner, load, lo, hi, members, BAND_EPS * scale[g])
     books = _Books(inst, owner)
     eligible = inst.eligible
+    group_of_owner = np.where(owner >= 0, inst.rep_group[np.maximum(owner, 0)], -1)
     for g in range(inst.n_groups):
         members = np.flatnonzero(inst.rep_group == g)
         eps = BAND_EPS * scale[g]
@@ -462,11 +544,12 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
         # most it tried (``widest``): clearing every mark at each move made each move retry every
         # book no move can help (junior books below an enterprise band, say)
         large = len(members) > BULK_MIN_GROUP
+        passes = moved = 0
         widest = np.zeros(len(members))
         pos = {int(r): k for k, r in enumerate(members)} if large else {}
         # the members that may take some class the group's books hold (the others never receive)
-        held = sorted(set().union(*(books.classes[int(r)] for r in members)))
-        takes = eligible[held][:, members].any(axis=0) if held else np.zeros(len(members), dtype=bool)
+        held = np.unique(inst.cls[group_of_owner == g])
+        takes = eligible[held][:, members].any(axis=0)
         for _ in range(max_moves):
             over = load[members] - hi[members]
             under = lo[members] - load[members]
@@ -475,18 +558,23 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
                 worst[stuck] = -np.inf
             i = int(np.argmax(worst))
             if worst[i] <= eps:
-                break
+                # every book left is stuck: in a large group, a new pass over them all when moves
+                # were made since the last one (up to BALANCE_PASSES passes)
+                if not (large and moved and passes < BALANCE_PASSES and n_stuck):
+                    break
+                passes += 1
+                moved = 0
+                stuck[:] = False
+                n_stuck = 0
+                continue
             rep = int(members[i])
             best = None
             tried = eps
             if over[i] > eps:  # move one account out of rep
                 need, most = load[rep] - hi[rep], load[rep] - lo[rep]
-                # only the peers that may take one of its classes: in a large group the widest
-                # otherwise are the books that can take nothing (junior books among enterprise ones)
-                mine = sorted(books.classes[rep])
-                ok = eligible[mine][:, members].any(axis=0) if mine else takes & False
-                partners = _widest(members[ok], hi[members[ok]] - load[members[ok]])
-                for cls in sorted(books.classes[rep]):
+                mine = sorted(books.classes(rep))
+                partners = _widest(members, hi[members] - load[members])
+                for cls in mine:
                     for r in partners:
                         room = hi[r] - load[r]
                         if r == rep or room <= eps or not eligible[cls, r]:
@@ -501,7 +589,7 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
                     surplus = load[r] - lo[r]
                     if r == rep or surplus <= eps:
                         continue
-                    for cls in sorted(books.classes[int(r)]):
+                    for cls in sorted(books.classes(int(r))):
                         if not eligible[cls, rep]:
                             continue
                         tried = max(tried, surplus)
@@ -521,6 +609,7 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
             books.add(dst, cls, books.tier(a, now_free), item)
             load[src] -= x
             load[dst] += x
+            moved += 1
             if n_stuck and large:
                 # the source gained room, the destination surplus; the two books themselves changed
                 free = stuck & (
@@ -609,6 +698,7 @@ def _exchange(
     max_rounds: int,
     group: int | None = None,
     budget: list[int] | None = None,
+    stuck: set[int] | None = None,
 ) -> None:
     """Step 3, in place: bring the books step 2 left outside their band
     inside, one exchange with a peer at a time (an account out, one back, or
@@ -619,7 +709,8 @@ def _exchange(
     ``group``, only that comparable group's books are worked on. ``budget``
     (``[candidates, reads]``, shared between calls: :data:`EXCHANGE_BUDGET`)
     counts the candidates examined and the accounts they read; the pass
-    stops where it is when either runs out."""
+    stops where it is when either runs out. ``stuck`` (updated in place)
+    holds the books no exchange fixed, to start from in a later call."""
     budget = budget if budget is not None else [EXCHANGE_BUDGET, EXCHANGE_READS]
     lo, hi = band(inst, load)
     scale = inst.scale()
@@ -628,10 +719,10 @@ def _exchange(
     # only the books worked on (and their peers, of the same groups) are indexed: on a large
     # instance, sorting every account for each group's pass dominated the step
     sel = np.flatnonzero(member[owner])
-    by_rep = sel[np.argsort(owner[sel], kind="stable")]
+    by_rep = sel[np.argsort(_rep_keys(owner[sel], inst.n_reps), kind="stable")]
     cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
     held = {r: by_rep[cuts[r] : cuts[r + 1]] for r in range(inst.n_reps)}
-    stuck: set[int] = set()  # reps no exchange fixes until their group changes
+    stuck = set() if stuck is None else stuck  # reps no exchange fixes until their group changes
     # a book below its band that may take no account its peers hold (a junior book among
     # enterprise ones, none of its own accounts away) gains from no exchange: it starts stuck
     if len(sel):
@@ -765,13 +856,19 @@ def undo_moves(inst: Instance, owner: np.ndarray) -> None:
 
 
 def _consolidate(
-    inst: Instance, owner: np.ndarray, load: np.ndarray, max_trials: int = 64, budget: list[int] | None = None
+    inst: Instance,
+    owner: np.ndarray,
+    load: np.ndarray,
+    max_trials: int = 64,
+    budget: list[int] | None = None,
+    stuck: set[int] | None = None,
 ) -> None:
     """Step 5, in place: where two or more accounts moved between the same
     two reps, or out of one rep, or into one, try sending them home and
     letting steps 3–4 find fewer moves (often one larger account, with new
     accounts shuffled for free); keep the trial when it is no worse on
-    balance and strictly fewer moves."""
+    balance and strictly fewer moves. ``stuck``: the books step 3 left
+    outside their band (:func:`_exchange`), kept up to date."""
     moved = np.flatnonzero((inst.kind == ASSIGNED) & (owner != inst.current))
     if len(moved) < 2:
         return
@@ -793,11 +890,20 @@ def _consolidate(
         if budget is not None and (budget[0] <= 0 or budget[1] <= 0):
             return
         group = int(inst.rep_group[inst.current[back[0]]])
-        _exchange(inst, trial, trial_load, inst.n_accounts, group, budget)
+        # in a large group the books step 3 could not fix, and the trial leaves as they were, stay
+        # stuck: retrying them in every trial spent the budget on books no exchange fixes
+        kept = None
+        if stuck is not None and (inst.rep_group == group).sum() > BULK_MIN_GROUP:
+            kept = stuck - set(np.flatnonzero(trial_load != load).tolist())
+        _exchange(inst, trial, trial_load, inst.n_accounts, group, budget, kept)
         # the other groups are as the last pass of step 4 left them
+        undone = trial_load.copy()
         _undo(inst, trial, trial_load, group)
         after = score(inst, trial)
         if after.violation <= before.violation + 1e-12 and after.disruption < before.disruption - 1e-9:
+            if kept is not None:
+                stuck.clear()
+                stuck.update(kept - set(np.flatnonzero(trial_load != undone).tolist()))
             owner[:] = trial
             load[:] = trial_load
             before = after
@@ -994,7 +1100,7 @@ def _fill(inst: Instance, owner: np.ndarray, load: np.ndarray, budget: int = FIL
     weight = slack_weight(inst)
     member = inst.rep_group >= 0
     sel = np.flatnonzero(member[owner])
-    by_rep = sel[np.argsort(owner[sel], kind="stable")]
+    by_rep = sel[np.argsort(_rep_keys(owner[sel], inst.n_reps), kind="stable")]
     cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
     held = {r: by_rep[cuts[r] : cuts[r + 1]] for r in range(inst.n_reps)}
     receives = np.zeros(inst.n_reps, dtype=bool)
@@ -1057,9 +1163,12 @@ def _improve(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
     """Steps 2–7 on one start, in place."""
     _balance(inst, owner, load, max_moves)
     budget = [EXCHANGE_BUDGET, EXCHANGE_READS]
-    _exchange(inst, owner, load, max_moves, budget=budget)
+    stuck: set[int] = set()
+    _exchange(inst, owner, load, max_moves, budget=budget, stuck=stuck)
+    before = load.copy()
     _undo(inst, owner, load)
-    _consolidate(inst, owner, load, budget=budget)
+    stuck -= set(np.flatnonzero(load != before).tolist())
+    _consolidate(inst, owner, load, budget=budget, stuck=stuck)
     _pair_repair(inst, owner, load)
     _pair_improve(inst, owner, load)
 
