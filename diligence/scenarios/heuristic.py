@@ -68,8 +68,10 @@ instances is bounded by counts, never by a clock.
 from __future__ import annotations
 
 import bisect
+import copy
 import hashlib
 import heapq
+import itertools
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -658,10 +660,13 @@ def _best_exchange(
     cb_all = np.concatenate([[0.0], _move_cost(inst, owner, back, rep)])
     ib_all = np.concatenate([[-1], back])
     best = None
+    least = float(ca.min())
     for tier in np.unique(cb_all):
+        # tiers come cheapest first: once the cheapest pair of a tier costs more than the best found,
+        # no later tier can do better
+        if best is not None and tier + least > best[0]:
+            break
         sel = cb_all == tier
-        if not sel.any():
-            continue
         order = np.lexsort((ib_all[sel], xb_all[sel]))
         xb, ib = xb_all[sel][order], ib_all[sel][order]
         # b with x_a − t_hi ≤ x_b ≤ x_a − t_lo; the smallest such b
@@ -689,6 +694,48 @@ def _best_exchange(
 #: below both (the demo company reads about 1% of the second).
 EXCHANGE_BUDGET = 200_000
 EXCHANGE_READS = 20_000_000
+#: Of those candidates, the most step 5 examines (its trials re-examine the
+#: books they change, tens of peers each: on large instances they took most
+#: of the exchange work for a few moves saved). Small companies stay far below.
+CONSOLIDATE_BUDGET = 5_000
+
+
+class _Memo:
+    """The best exchange of each (book, peer, strict) found by steps 3 and 5
+    on one start, with the version of the two books it was found on: a
+    consolidation trial re-examines mostly books it did not change, and the
+    exchange found for two unchanged books is the same. A version is fresh
+    each time a book changes (:meth:`sync` finds the changes made between
+    calls), so entries of a trial that was dropped never match again."""
+
+    def __init__(self, inst: Instance, owner: np.ndarray) -> None:
+        self.cache: dict[tuple[int, int, bool], tuple[int, int, tuple | None]] = {}
+        self.version = np.zeros(inst.n_reps, np.int64)
+        self.owner = owner.copy()
+        self.counter = itertools.count(1)
+
+    def fork(self) -> _Memo:
+        """A memo for a trial: the same entries and version numbers, its own books."""
+        other = copy.copy(self)
+        other.version, other.owner = self.version.copy(), self.owner.copy()
+        return other
+
+    def adopt(self, other: _Memo) -> None:
+        """Take the books of a trial that was kept."""
+        self.version, self.owner = other.version, other.owner
+
+    def bump(self, reps: np.ndarray) -> None:
+        """Fresh versions for the books of ``reps``."""
+        for r in reps.tolist():
+            self.version[r] = next(self.counter)
+
+    def sync(self, owner: np.ndarray) -> None:
+        """Fresh versions for the books that changed since last seen."""
+        diff = np.flatnonzero(owner != self.owner)
+        if len(diff):
+            reps = np.unique(np.concatenate([self.owner[diff], owner[diff]]))
+            self.bump(reps[reps >= 0])
+            self.owner[diff] = owner[diff]
 
 
 def _exchange(
@@ -699,6 +746,7 @@ def _exchange(
     group: int | None = None,
     budget: list[int] | None = None,
     stuck: set[int] | None = None,
+    memo: _Memo | None = None,
 ) -> None:
     """Step 3, in place: bring the books step 2 left outside their band
     inside, one exchange with a peer at a time (an account out, one back, or
@@ -710,7 +758,8 @@ def _exchange(
     (``[candidates, reads]``, shared between calls: :data:`EXCHANGE_BUDGET`)
     counts the candidates examined and the accounts they read; the pass
     stops where it is when either runs out. ``stuck`` (updated in place)
-    holds the books no exchange fixed, to start from in a later call."""
+    holds the books no exchange fixed, to start from in a later call;
+    ``memo`` the exchanges found by earlier calls (:class:`_Memo`)."""
     budget = budget if budget is not None else [EXCHANGE_BUDGET, EXCHANGE_READS]
     lo, hi = band(inst, load)
     scale = inst.scale()
@@ -731,8 +780,9 @@ def _exchange(
         takes[inst.current[away]] = True
         stuck.update(np.flatnonzero(member & ~takes & (load < lo)).tolist())
     # best exchange of each (rep, peer, strict), valid while neither book changes
-    version = np.zeros(inst.n_reps, np.int64)
-    cache: dict[tuple[int, int, bool], tuple[int, int, tuple | None]] = {}
+    memo = _Memo(inst, owner) if memo is None else memo
+    memo.sync(owner)
+    cache = memo.cache
     for _ in range(max_rounds):
         viol = np.where(member, outside(load, lo, hi), 0.0)
         bad = np.flatnonzero(viol > 2 * margin)
@@ -762,11 +812,11 @@ def _exchange(
                         p_lo, p_hi = lo[peer] - room - load[peer], hi[peer] + room - load[peer]
                     key = (int(rep), int(peer), strict)
                     hit = cache.get(key)
-                    if hit is not None and hit[0] == version[rep] and hit[1] == version[peer]:
+                    if hit is not None and hit[0] == memo.version[rep] and hit[1] == memo.version[peer]:
                         cand = hit[2]
                     else:
                         cand = _best_exchange(inst, owner, held, int(rep), int(peer), max(r_lo, p_lo), min(r_hi, p_hi))
-                        cache[key] = (int(version[rep]), int(version[peer]), cand)
+                        cache[key] = (int(memo.version[rep]), int(memo.version[peer]), cand)
                         budget[1] -= len(held[int(rep)]) + len(held[int(peer)])
                     if cand is not None and (best is None or cand[:2] < best[0][:2]):
                         best = (cand, int(peer))
@@ -780,7 +830,9 @@ def _exchange(
             return
         rep, ((_, _, a, b), peer) = move
         _swap(inst, owner, load, held, a, b, rep, peer)
-        version[[rep, peer]] += 1
+        memo.bump(np.array([rep, peer]))
+        swapped = [x for x in (a, b) if x >= 0]
+        memo.owner[swapped] = owner[swapped]
         peers = np.flatnonzero(inst.rep_group == inst.rep_group[rep])
         if len(peers) > BULK_MIN_GROUP:
             # in a large group only the two books changed: retrying every stuck book of the group
@@ -862,13 +914,15 @@ def _consolidate(
     max_trials: int = 64,
     budget: list[int] | None = None,
     stuck: set[int] | None = None,
+    memo: _Memo | None = None,
 ) -> None:
     """Step 5, in place: where two or more accounts moved between the same
     two reps, or out of one rep, or into one, try sending them home and
     letting steps 3–4 find fewer moves (often one larger account, with new
     accounts shuffled for free); keep the trial when it is no worse on
     balance and strictly fewer moves. ``stuck``: the books step 3 left
-    outside their band (:func:`_exchange`), kept up to date."""
+    outside their band (:func:`_exchange`), kept up to date; ``memo``: the
+    exchanges found so far (:class:`_Memo`)."""
     moved = np.flatnonzero((inst.kind == ASSIGNED) & (owner != inst.current))
     if len(moved) < 2:
         return
@@ -895,7 +949,8 @@ def _consolidate(
         kept = None
         if stuck is not None and (inst.rep_group == group).sum() > BULK_MIN_GROUP:
             kept = stuck - set(np.flatnonzero(trial_load != load).tolist())
-        _exchange(inst, trial, trial_load, inst.n_accounts, group, budget, kept)
+        fork = memo.fork() if memo is not None else None
+        _exchange(inst, trial, trial_load, inst.n_accounts, group, budget, kept, fork)
         # the other groups are as the last pass of step 4 left them
         undone = trial_load.copy()
         _undo(inst, trial, trial_load, group)
@@ -904,6 +959,8 @@ def _consolidate(
             if kept is not None:
                 stuck.clear()
                 stuck.update(kept - set(np.flatnonzero(trial_load != undone).tolist()))
+            if memo is not None:
+                memo.adopt(fork)
             owner[:] = trial
             load[:] = trial_load
             before = after
@@ -1164,11 +1221,12 @@ def _improve(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
     _balance(inst, owner, load, max_moves)
     budget = [EXCHANGE_BUDGET, EXCHANGE_READS]
     stuck: set[int] = set()
-    _exchange(inst, owner, load, max_moves, budget=budget, stuck=stuck)
+    memo = _Memo(inst, owner)
+    _exchange(inst, owner, load, max_moves, budget=budget, stuck=stuck, memo=memo)
     before = load.copy()
     _undo(inst, owner, load)
     stuck -= set(np.flatnonzero(load != before).tolist())
-    _consolidate(inst, owner, load, budget=budget, stuck=stuck)
+    _consolidate(inst, owner, load, budget=[min(budget[0], CONSOLIDATE_BUDGET), budget[1]], stuck=stuck, memo=memo)
     _pair_repair(inst, owner, load)
     _pair_improve(inst, owner, load)
 
