@@ -163,7 +163,7 @@ def _place(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
 def _rep_keys(owner: np.ndarray, n_reps: int) -> np.ndarray:
     """``owner`` as the narrowest unsigned integers that hold every rep index:
     numpy sorts 16-bit keys by radix, several times faster than 64-bit ones."""
-    return owner.astype(np.uint16) if n_reps <= 1 << 16 else owner
+    return owner.astype(np.uint16) if n_reps < (1 << 16) - 1 else owner
 
 
 def _receiver(x: float, cand: np.ndarray, load: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> int:
@@ -694,6 +694,9 @@ def _best_exchange(
 #: below both (the demo company reads about 1% of the second).
 EXCHANGE_BUDGET = 200_000
 EXCHANGE_READS = 20_000_000
+#: Peers step 3 tries per book in a large group (the ones with the most room the
+#: way the book must go).
+EXCHANGE_PARTNERS = 20
 #: Of those candidates, the most step 5 examines (its trials re-examine the
 #: books they change, tens of peers each: on large instances they took most
 #: of the exchange work for a few moves saved). Small companies stay far below.
@@ -798,6 +801,10 @@ def _exchange(
             # scanning every peer made one round cost a pass over the group
             room_toward = hi[peers] - load[peers] if load[rep] > hi[rep] else load[peers] - lo[peers]
             peers = _widest(peers, room_toward)
+            if len(peers) >= BALANCE_PARTNERS:
+                # in a large group the first :data:`EXCHANGE_PARTNERS`: a book no exchange fixes
+                # (most of those left outside at 1M accounts) cost a full scan in both modes
+                peers = peers[:EXCHANGE_PARTNERS]
             for strict in (True, False):
                 best = None
                 for peer in peers:
@@ -934,7 +941,9 @@ def _consolidate(
         n * n + n + owner[moved],
     ]
     sets = [moved[lab == k] for lab in labels for k, c in zip(*np.unique(lab, return_counts=True)) if c >= 2]
-    before = score(inst, owner)
+    before = None
+    lo, hi = band(inst, load)
+    scale = inst.scale()
     for back in sets[:max_trials]:
         trial, trial_load = owner.copy(), load.copy()
         back = back[owner[back] != inst.current[back]]  # an earlier trial may have sent some home
@@ -946,16 +955,30 @@ def _consolidate(
         group = int(inst.rep_group[inst.current[back[0]]])
         # in a large group the books step 3 could not fix, and the trial leaves as they were, stay
         # stuck: retrying them in every trial spent the budget on books no exchange fixes
+        members = np.flatnonzero(inst.rep_group == group)
+        large = len(members) > BULK_MIN_GROUP
         kept = None
-        if stuck is not None and (inst.rep_group == group).sum() > BULK_MIN_GROUP:
+        if stuck is not None and large:
             kept = stuck - set(np.flatnonzero(trial_load != load).tolist())
         fork = memo.fork() if memo is not None else None
         _exchange(inst, trial, trial_load, inst.n_accounts, group, budget, kept, fork)
         # the other groups are as the last pass of step 4 left them
         undone = trial_load.copy()
         _undo(inst, trial, trial_load, group)
-        after = score(inst, trial)
-        if after.violation <= before.violation + 1e-12 and after.disruption < before.disruption - 1e-9:
+        if large:
+            # only this group's books changed: judged on them, not on a score of every account
+            changed = np.flatnonzero(trial != owner)
+            paid, cost = inst.kind[changed] == ASSIGNED, inst.move_cost[changed]
+            now = float(np.sort(cost[paid & (trial[changed] != inst.current[changed])]).sum())
+            was = float(np.sort(cost[paid & (owner[changed] != inst.current[changed])]).sum())
+            worse = outside(trial_load[members], lo[members], hi[members]).sum()
+            worse -= outside(load[members], lo[members], hi[members]).sum()
+            keep = worse / scale[group] <= 1e-12 and now < was - 1e-9
+        else:
+            before = score(inst, owner) if before is None else before
+            after = score(inst, trial)
+            keep = after.violation <= before.violation + 1e-12 and after.disruption < before.disruption - 1e-9
+        if keep:
             if kept is not None:
                 stuck.clear()
                 stuck.update(kept - set(np.flatnonzero(trial_load != undone).tolist()))
@@ -963,7 +986,7 @@ def _consolidate(
                 memo.adopt(fork)
             owner[:] = trial
             load[:] = trial_load
-            before = after
+            before = None if large else after
 
 
 #: Largest pair problem :func:`_resplit` solves (accounts the two reps hold
@@ -974,15 +997,23 @@ RESPLIT_NODE_LIMIT = 2_000
 
 
 def _resplit(
-    inst: Instance, owner: np.ndarray, load: np.ndarray, lo: np.ndarray, hi: np.ndarray, r: int, s: int
+    inst: Instance,
+    owner: np.ndarray,
+    load: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    r: int,
+    s: int,
+    held: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The best split of two books of one group: of the accounts ``r`` and
     ``s`` hold that either may have (eligible, or its owner of today), which
     go to ``r`` so that both books end inside their bands with the fewest
     moves (then the least potential moved). A knapsack with two sides, solved
     exactly by HiGHS; the band stays put because the two share a group.
-    Returns (accounts, new owners) or None when no split is in band."""
-    held = np.flatnonzero((owner == r) | (owner == s))
+    Returns (accounts, new owners) or None when no split is in band.
+    ``held``: the accounts the two hold (sorted), when known."""
+    held = np.flatnonzero((owner == r) | (owner == s)) if held is None else held
     both = _receivable(inst, held, r) & _receivable(inst, held, s)
     acc = held[both]
     if not len(acc) or len(acc) > RESPLIT_MAX_ACCOUNTS:
@@ -1014,6 +1045,24 @@ def _resplit(
     return acc, np.where(res.x > 0.5, r, s).astype(np.int64)
 
 
+class _PairBooks:
+    """The accounts two reps hold, without a pass over every account per
+    pair: an index by rep, plus the accounts reassigned since it was made."""
+
+    def __init__(self, inst: Instance, owner: np.ndarray) -> None:
+        keys = _rep_keys(owner, inst.n_reps)
+        self.order = np.argsort(keys, kind="stable")
+        self.cuts = np.searchsorted(keys[self.order], np.arange(inst.n_reps + 1))
+        self.owner = owner
+        self.since: list[int] = []
+
+    def held(self, r: int, s: int) -> np.ndarray:
+        """The accounts ``r`` or ``s`` holds, sorted."""
+        o, c = self.order, self.cuts
+        cand = np.concatenate([o[c[r] : c[r + 1]], o[c[s] : c[s + 1]], np.array(self.since, dtype=np.int64)])
+        return np.unique(cand[(self.owner[cand] == r) | (self.owner[cand] == s)])
+
+
 def _pair_repair(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs: int = 2 * BALANCE_PARTNERS) -> None:
     """Step 6, in place: a book still outside its band after steps 2–5 (a tight
     band with few, large accounts) is re-split exactly with one peer at a time
@@ -1022,6 +1071,7 @@ def _pair_repair(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs:
     lo, hi = band(inst, load)
     scale = inst.scale()
     tried = 0
+    pairs = _PairBooks(inst, owner)
     while tried < max_pairs:
         viol = outside(load, lo, hi)
         bad = np.flatnonzero(viol > BAND_EPS * scale[np.maximum(inst.rep_group, 0)])
@@ -1035,7 +1085,7 @@ def _pair_repair(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs:
                 if tried >= max_pairs:
                     break
                 tried += 1
-                split = _resplit(inst, owner, load, lo, hi, int(rep), int(peer))
+                split = _resplit(inst, owner, load, lo, hi, int(rep), int(peer), pairs.held(int(rep), int(peer)))
                 if split is None:
                     continue
                 added = float(_move_cost(inst, owner, *split).sum())
@@ -1043,6 +1093,7 @@ def _pair_repair(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs:
                     best = (added, split)
             if best is not None:
                 _reassign(inst, owner, load, *best[1])
+                pairs.since.extend(best[1][0].tolist())
                 fixed = True
                 break
         if not fixed:
@@ -1055,15 +1106,17 @@ def _pair_improve(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs
     lo, hi = band(inst, load)
     moved = np.flatnonzero((inst.kind == ASSIGNED) & (owner != inst.current))
     pairs = np.unique(np.stack([inst.current[moved], owner[moved]], axis=1), axis=0) if len(moved) else []
+    books = _PairBooks(inst, owner)
     for r, s_ in list(pairs)[:max_pairs]:
         r, s_ = int(r), int(s_)
         if inst.rep_group[r] != inst.rep_group[s_] or inst.rep_group[r] < 0:
             continue
-        split = _resplit(inst, owner, load, lo, hi, r, s_)
+        split = _resplit(inst, owner, load, lo, hi, r, s_, books.held(r, s_))
         if split is None:
             continue
         if _move_cost(inst, owner, *split).sum() < -1e-9:
             _reassign(inst, owner, load, *split)
+            books.since.extend(split[0].tolist())
 
 
 def _group_violation(inst: Instance, load: np.ndarray, members: np.ndarray, scale: float) -> float:
