@@ -94,6 +94,17 @@ from diligence.scenarios.instance import (
 _INF = float("inf")
 
 
+#: The group scales of the instance being solved (:meth:`Instance.scale`), set
+#: for the length of one :func:`_solve`: each step asked for them again, a pass
+#: over every account each time.
+_SCALE: list = [None, None]
+
+
+def _scale(inst: Instance) -> np.ndarray:
+    """``inst.scale()``, computed once per solve."""
+    return _SCALE[1] if _SCALE[0] is inst else inst.scale()
+
+
 @dataclass
 class HeuristicResult:
     owner: np.ndarray
@@ -223,7 +234,7 @@ def _shed(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
     to the books furthest below theirs. Moves cost only where today's books
     are too heavy, and the accounts that move for free fill the gaps."""
     lo, hi = band(inst, load)  # the group means include the placed accounts
-    scale = inst.scale()
+    scale = _scale(inst)
     placed = inst.kind != ASSIGNED
     eligible = inst.eligible
     for g in range(inst.n_groups):
@@ -528,7 +539,7 @@ def _bulk_balance(
 def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int) -> None:
     """Step 2, in place: moves inside each comparable group until every book is in its band."""
     lo, hi = band(inst, load)
-    scale = inst.scale()
+    scale = _scale(inst)
     for g in range(inst.n_groups):
         members = np.flatnonzero(inst.rep_group == g)
         if len(members) > BULK_MIN_GROUP:
@@ -765,7 +776,7 @@ def _exchange(
     ``memo`` the exchanges found by earlier calls (:class:`_Memo`)."""
     budget = budget if budget is not None else [EXCHANGE_BUDGET, EXCHANGE_READS]
     lo, hi = band(inst, load)
-    scale = inst.scale()
+    scale = _scale(inst)
     member = (inst.rep_group >= 0) if group is None else (inst.rep_group == group)
     margin = 0.5 * BAND_EPS * scale[np.maximum(inst.rep_group, 0)]
     # only the books worked on (and their peers, of the same groups) are indexed: on a large
@@ -878,13 +889,18 @@ def _reassign(inst: Instance, owner: np.ndarray, load: np.ndarray, acc: np.ndarr
     owner[acc] = dst
 
 
-def _undo(inst: Instance, owner: np.ndarray, load: np.ndarray, group: int | None = None) -> None:
+def _undo(
+    inst: Instance, owner: np.ndarray, load: np.ndarray, group: int | None = None, books: np.ndarray | None = None
+) -> None:
     """Step 4, in place: send moved accounts home when both books stay in band
-    (with ``group``, only the accounts held in that comparable group)."""
+    (with ``group``, only the accounts held in that comparable group; with
+    ``books``, a mask of reps, only the accounts held by or owned today by one)."""
     lo, hi = band(inst, load)
     moved = np.flatnonzero((inst.kind == ASSIGNED) & (owner != inst.current))
     if group is not None:
         moved = moved[inst.rep_group[owner[moved]] == group]
+    if books is not None:
+        moved = moved[books[owner[moved]] | books[inst.current[moved]]]
     order = moved[np.lexsort((moved, -inst.potential[moved]))]
     # only within a group, where the band does not move with the transfer
     order = order[inst.rep_group[owner[order]] == inst.rep_group[inst.current[order]]]
@@ -943,7 +959,7 @@ def _consolidate(
     sets = [moved[lab == k] for lab in labels for k, c in zip(*np.unique(lab, return_counts=True)) if c >= 2]
     before = None
     lo, hi = band(inst, load)
-    scale = inst.scale()
+    scale = _scale(inst)
     for back in sets[:max_trials]:
         trial, trial_load = owner.copy(), load.copy()
         back = back[owner[back] != inst.current[back]]  # an earlier trial may have sent some home
@@ -964,7 +980,8 @@ def _consolidate(
         _exchange(inst, trial, trial_load, inst.n_accounts, group, budget, kept, fork)
         # the other groups are as the last pass of step 4 left them
         undone = trial_load.copy()
-        _undo(inst, trial, trial_load, group)
+        # in a large group, only the books the trial changed: the others are as the last pass left them
+        _undo(inst, trial, trial_load, group, (trial_load != load) if large else None)
         if large:
             # only this group's books changed: judged on them, not on a score of every account
             changed = np.flatnonzero(trial != owner)
@@ -1022,7 +1039,7 @@ def _resplit(
     p = inst.potential[acc] / unit
     base_r = (load[r] - inst.potential[acc][owner[acc] == r].sum()) / unit
     base_s = (load[s] - inst.potential[acc][owner[acc] == s].sum()) / unit
-    margin = 0.5 * BAND_EPS * inst.scale()[inst.rep_group[r]] / unit
+    margin = 0.5 * BAND_EPS * _scale(inst)[inst.rep_group[r]] / unit
     paid = inst.kind[acc] == ASSIGNED
     home_r = paid & (inst.current[acc] == r)
     home_s = paid & (inst.current[acc] == s)
@@ -1069,7 +1086,7 @@ def _pair_repair(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs:
     (:func:`_resplit`), peers with the most slack first; the cheapest split
     that puts both books inside is kept."""
     lo, hi = band(inst, load)
-    scale = inst.scale()
+    scale = _scale(inst)
     tried = 0
     pairs = _PairBooks(inst, owner)
     while tried < max_pairs:
@@ -1139,7 +1156,7 @@ def _rehome(inst: Instance, owner: np.ndarray, load: np.ndarray) -> bool:
     (raising a group's mean pushes the books that cannot grow, such as
     junior reps' among enterprise accounts, further below it). Returns
     whether any account moved."""
-    scale = inst.scale()
+    scale = _scale(inst)
     members = [np.flatnonzero(inst.rep_group == g) for g in range(inst.n_groups)]
     viol = np.array([_group_violation(inst, load, m, scale[g]) for g, m in enumerate(members)])
     placed = np.flatnonzero(inst.kind != ASSIGNED)
@@ -1206,7 +1223,7 @@ def _fill(inst: Instance, owner: np.ndarray, load: np.ndarray, budget: int = FIL
     Total distance outside falls at every exchange; ``budget`` bounds the
     exchanges examined."""
     lo, hi = band(inst, load)
-    scale = inst.scale()
+    scale = _scale(inst)
     weight = slack_weight(inst)
     member = inst.rep_group >= 0
     sel = np.flatnonzero(member[owner])
@@ -1354,6 +1371,15 @@ def _solve(inst: Instance, max_moves: int | None, start: np.ndarray | None) -> n
         owner = np.where(allowed(inst, start), start, owner).astype(np.int64)
     if inst.n_accounts == 0:
         return owner
+    _SCALE[:] = [inst, inst.scale()]
+    try:
+        return _solve_from(inst, owner, max_moves)
+    finally:
+        _SCALE[:] = [None, None]
+
+
+def _solve_from(inst: Instance, owner: np.ndarray, max_moves: int | None) -> np.ndarray:
+    """:func:`_solve` from the owners of today (or of the start) in ``owner``."""
     load = inst.base.copy()
     held = owner >= 0
     np.add.at(load, owner[held], inst.potential[held])
