@@ -652,24 +652,47 @@ def _receivable(inst: Instance, acc: np.ndarray, dst: int) -> np.ndarray:
     return inst.eligible[inst.cls[acc], dst] | ((inst.kind[acc] == ASSIGNED) & (inst.current[acc] == dst))
 
 
+def _side(inst: Instance, owner: np.ndarray, acc: np.ndarray) -> tuple:
+    """What :func:`_best_exchange` reads of the accounts ``acc`` a book holds,
+    gathered once per book: (accounts, potential, class, paid, owner of
+    today, move cost, 1.0 where already moved)."""
+    paid = inst.kind[acc] == ASSIGNED
+    cur = inst.current[acc]
+    return acc, inst.potential[acc], inst.cls[acc], paid, cur, inst.move_cost[acc], (paid & (owner[acc] != cur)) * 1.0
+
+
+def _offer(inst: Instance, side: tuple, dst: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The accounts of a book (:func:`_side`) that may go to ``dst``, after a
+    leading "no account" (−1): (potential, change in disruption, account);
+    the change as :func:`_move_cost` gives it."""
+    acc, x, cls, paid, cur, cost, was = side
+    ok = inst.eligible[cls, dst] | (paid & (cur == dst))
+    change = ((paid & (cur != dst)) * 1.0 - was) * cost
+    return np.concatenate([[0.0], x[ok]]), np.concatenate([[0.0], change[ok]]), np.concatenate([[-1], acc[ok]])
+
+
 def _best_exchange(
-    inst: Instance, owner: np.ndarray, held: dict[int, np.ndarray], rep: int, peer: int, t_lo: float, t_hi: float
+    inst: Instance,
+    owner: np.ndarray,
+    held: dict[int, np.ndarray],
+    rep: int,
+    peer: int,
+    t_lo: float,
+    t_hi: float,
+    sides: dict[int, tuple] | None = None,
 ) -> tuple | None:
     """The cheapest exchange between ``rep`` and ``peer`` (same group):
     account ``a`` (or none) from rep to peer and ``b`` (or none) back, so that
     the potential going from rep to peer, ``x_a − x_b``, lies in
     ``[t_lo, t_hi]``. Returns (moves added, potential moved, a, b) or None;
-    −1 stands for "no account"."""
+    −1 stands for "no account". ``sides``: the books' :func:`_side`, when
+    already gathered."""
     if t_lo > t_hi:
         return None
-    out = held[rep][_receivable(inst, held[rep], peer)]
-    back = held[peer][_receivable(inst, held[peer], rep)]
-    xa = np.concatenate([[0.0], inst.potential[out]])
-    ca = np.concatenate([[0.0], _move_cost(inst, owner, out, peer)])
-    ia = np.concatenate([[-1], out])
-    xb_all = np.concatenate([[0.0], inst.potential[back]])
-    cb_all = np.concatenate([[0.0], _move_cost(inst, owner, back, rep)])
-    ib_all = np.concatenate([[-1], back])
+    side_r = sides[rep] if sides is not None else _side(inst, owner, held[rep])
+    side_p = sides[peer] if sides is not None else _side(inst, owner, held[peer])
+    xa, ca, ia = _offer(inst, side_r, peer)
+    xb_all, cb_all, ib_all = _offer(inst, side_p, rep)
     best = None
     least = float(ca.min())
     for tier in np.unique(cb_all):
@@ -797,6 +820,8 @@ def _exchange(
     memo = _Memo(inst, owner) if memo is None else memo
     memo.sync(owner)
     cache = memo.cache
+    # each book's :func:`_side`, with the version it was gathered at
+    sides: dict[int, tuple[int, tuple]] = {}
     for _ in range(max_rounds):
         viol = np.where(member, outside(load, lo, hi), 0.0)
         bad = np.flatnonzero(viol > 2 * margin)
@@ -833,7 +858,19 @@ def _exchange(
                     if hit is not None and hit[0] == memo.version[rep] and hit[1] == memo.version[peer]:
                         cand = hit[2]
                     else:
-                        cand = _best_exchange(inst, owner, held, int(rep), int(peer), max(r_lo, p_lo), min(r_hi, p_hi))
+                        for r in (int(rep), int(peer)):
+                            if r not in sides or sides[r][0] != memo.version[r]:
+                                sides[r] = (int(memo.version[r]), _side(inst, owner, held[r]))
+                        cand = _best_exchange(
+                            inst,
+                            owner,
+                            held,
+                            int(rep),
+                            int(peer),
+                            max(r_lo, p_lo),
+                            min(r_hi, p_hi),
+                            {int(rep): sides[int(rep)][1], int(peer): sides[int(peer)][1]},
+                        )
                         cache[key] = (int(memo.version[rep]), int(memo.version[peer]), cand)
                         budget[1] -= len(held[int(rep)]) + len(held[int(peer)])
                     if cand is not None and (best is None or cand[:2] < best[0][:2]):
