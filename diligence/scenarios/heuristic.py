@@ -537,7 +537,9 @@ def _bulk_balance(
 
 
 def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int) -> None:
-    """Step 2, in place: moves inside each comparable group until every book is in its band."""
+    """Step 2, in place: moves inside each comparable group until every book
+    is in its band, after a bulk round (:func:`_bulk_balance`) in a group of
+    more than :data:`BULK_MIN_GROUP` books."""
     lo, hi = band(inst, load)
     scale = _scale(inst)
     for g in range(inst.n_groups):
