@@ -793,3 +793,73 @@ def test_the_solver_writes_nothing_to_the_standard_output():
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True)
     assert done.stdout == "solved\n"
+
+
+def _large_group_instance(seed: int, n_reps: int = 120, n_accounts: int = 4000) -> instance.Instance:
+    """One comparable group of more books than the bulk round's threshold:
+    skewed books, a fifth of the reps junior (they may take no enterprise
+    account), a tenth of the accounts new, move costs of 1 to 3."""
+    rng = np.random.default_rng(seed)
+    weights = rng.lognormal(0, 0.6, n_reps)
+    current = rng.choice(n_reps, size=n_accounts, p=weights / weights.sum())
+    kind = np.where(rng.random(n_accounts) < 0.1, instance.NEW, instance.ASSIGNED)
+    cls = (rng.random(n_accounts) < 0.2).astype(np.int64)  # class 1: enterprise
+    junior = np.arange(n_reps) % 5 == 0
+    return instance.Instance(
+        rep_ids=np.array([f"R{i:04d}" for i in range(n_reps)], dtype=object),
+        rep_group=np.zeros(n_reps, np.int64),
+        group_labels=np.array(["AE"], dtype=object),
+        base=np.zeros(n_reps),
+        account_pos=np.arange(n_accounts),
+        account_ids=np.array([f"A{i:05d}" for i in range(n_accounts)], dtype=object),
+        potential=np.round(rng.lognormal(3, 0.8, n_accounts), 1),
+        current=np.where(kind == instance.ASSIGNED, current, -1),
+        kind=kind,
+        cls=cls,
+        eligible=np.vstack([np.ones(n_reps, bool), ~junior]),
+        tolerance=0.1,
+        move_cost=1.0 + rng.integers(0, 3, n_accounts),
+    )
+
+
+def test_bulk_round_moves_allowed_accounts_and_pushes_no_book_out_of_its_band():
+    inst = _large_group_instance(3)
+    owner = np.where(inst.kind == instance.ASSIGNED, inst.current, -1).astype(np.int64)
+    load = inst.base.copy()
+    np.add.at(load, owner[owner >= 0], inst.potential[owner >= 0])
+    heuristic._place(inst, owner, load)
+    lo, hi = instance.band(inst, load)
+    before, start = load.copy(), owner.copy()
+    members = np.arange(inst.n_reps)
+    assert len(members) > heuristic.BULK_MIN_GROUP
+    heuristic._bulk_balance(inst, owner, load, lo, hi, members, 1e-9)
+    assert np.allclose(load, instance.loads(inst, owner))
+    assert heuristic.allowed(inst, owner).all()
+    moved = owner != start
+    assert moved.any()
+    # a book above its band gives no more than its excess, one below takes no more than it lacks
+    # past the top, and a book inside stays inside
+    tol = 1e-9
+    assert (load[before > hi] >= hi[before > hi] - tol).all()
+    assert (load <= np.maximum(before, hi) + tol).all()
+    assert (load >= np.minimum(before, lo) - tol).all()
+    # the books outside the band are fewer
+    assert ((load > hi + tol) | (load < lo - tol)).sum() < ((before > hi + tol) | (before < lo - tol)).sum()
+
+
+def test_heuristic_on_a_large_group_is_deterministic_and_reaches_the_band():
+    inst = _large_group_instance(5)
+    first = heuristic._solve(inst, None, None)
+    again = heuristic._solve(inst, None, None)
+    assert first.tolist() == again.tolist()
+    assert heuristic.allowed(inst, first).all()
+    greedy = instance.score(inst, first)
+    assert greedy.within_tolerance, greedy
+    # the lowest-book heap picks as a scan of every eligible book does
+    load = np.array([5.0, 3.0, 3.0, 7.0])
+    lowest = heuristic._Lowest(np.array([0, 1, 2, 3]), load)
+    assert lowest.top(load) == (3.0, 1)
+    load[1] += 4.0
+    assert lowest.top(load) == (3.0, 2)
+    load[2] += 4.0
+    assert lowest.top(load) == (5.0, 0)

@@ -22,7 +22,9 @@ On each start:
    never pushing either outside the band. Accounts already moved or newly
    placed move again for free and are preferred; otherwise the move that
    closes the gap in one go with the least potential, else the largest that
-   fits (fewest moves).
+   fits (fewest moves). In a large group a bulk round comes first
+   (:func:`_bulk_balance`): the books above the band give up at once the
+   accounts that fit in their excess, to the books furthest below it.
 3. **Exchange**: each book still outside its band trades with a peer of its
    group: one account out, one back, or both (a swap), cheapest in moves
    first; when no exchange keeps the peer in band, one that pushes the peer
@@ -66,7 +68,10 @@ instances is bounded by counts, never by a clock.
 from __future__ import annotations
 
 import bisect
+import copy
 import hashlib
+import heapq
+import itertools
 import threading
 import time
 from collections import defaultdict
@@ -90,10 +95,40 @@ from diligence.scenarios.instance import (
 _INF = float("inf")
 
 
+#: The group scales of the instance being solved (:meth:`Instance.scale`), set
+#: for the length of one :func:`_solve`: each step asked for them again, a pass
+#: over every account each time.
+_SCALE: list = [None, None]
+
+
+def _scale(inst: Instance) -> np.ndarray:
+    """``inst.scale()``, computed once per solve."""
+    return _SCALE[1] if _SCALE[0] is inst else inst.scale()
+
+
 @dataclass
 class HeuristicResult:
     owner: np.ndarray
     seconds: float
+
+
+class _Lowest:
+    """The book with the least potential among a fixed set of reps whose
+    books only grow (ties by rep index): a heap with stale entries skipped."""
+
+    def __init__(self, reps: np.ndarray, load: np.ndarray) -> None:
+        self.heap = list(zip(load[reps].tolist(), reps.tolist()))
+        heapq.heapify(self.heap)
+
+    def top(self, load: np.ndarray) -> tuple[float, int]:
+        """(potential, rep) of the lowest book under ``load``."""
+        heap = self.heap
+        while True:
+            x, r = heap[0]
+            now = float(load[r])
+            if now == x:
+                return x, r
+            heapq.heapreplace(heap, (now, r))
 
 
 def _place(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
@@ -109,16 +144,38 @@ def _place(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
     member = g >= 0
     gsum = np.bincount(g[member], load[member], n_g).astype(float)
     gcnt = np.bincount(g[member], minlength=n_g).astype(float)
-    for a in todo:
-        reps = eligible_reps[inst.cls[a]]
-        rg = g[reps]
-        ref = np.where(rg >= 0, gsum[np.maximum(rg, 0)] / np.maximum(gcnt[np.maximum(rg, 0)], 1), load[reps].mean())
-        fill = load[reps] / np.maximum(ref, 1e-12)
-        r = int(reps[int(np.argmin(fill))])
+    # within a group the book lowest relative to the mean is the lowest book: one heap per
+    # (class, group) replaces a pass over every eligible rep per account
+    lowest: dict[int, list[tuple[int, _Lowest]]] = {}
+    for c, reps in enumerate(eligible_reps):
+        if len(reps) and (g[reps] >= 0).all():
+            lowest[c] = [(int(h), _Lowest(reps[g[reps] == h], load)) for h in np.unique(g[reps])]
+    for a in todo.tolist():
+        c = int(inst.cls[a])
+        if c in lowest:
+            best = None
+            for h, heap in lowest[c]:
+                x, r = heap.top(load)
+                key = (x / max(gsum[h] / max(gcnt[h], 1), 1e-12), r)
+                if best is None or key < best:
+                    best = key
+            r = best[1]
+        else:  # reps in no group: their reference is the eligible reps' mean book
+            reps = eligible_reps[c]
+            rg = g[reps]
+            ref = np.where(rg >= 0, gsum[np.maximum(rg, 0)] / np.maximum(gcnt[np.maximum(rg, 0)], 1), load[reps].mean())
+            fill = load[reps] / np.maximum(ref, 1e-12)
+            r = int(reps[int(np.argmin(fill))])
         owner[a] = r
         load[r] += inst.potential[a]
         if g[r] >= 0:
             gsum[g[r]] += inst.potential[a]
+
+
+def _rep_keys(owner: np.ndarray, n_reps: int) -> np.ndarray:
+    """``owner`` as the narrowest unsigned integers that hold every rep index:
+    numpy sorts 16-bit keys by radix, several times faster than 64-bit ones."""
+    return owner.astype(np.uint16) if n_reps < (1 << 16) - 1 else owner
 
 
 def _receiver(x: float, cand: np.ndarray, load: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> int:
@@ -178,21 +235,31 @@ def _shed(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
     to the books furthest below theirs. Moves cost only where today's books
     are too heavy, and the accounts that move for free fill the gaps."""
     lo, hi = band(inst, load)  # the group means include the placed accounts
-    scale = inst.scale()
+    scale = _scale(inst)
     placed = inst.kind != ASSIGNED
     eligible = inst.eligible
     for g in range(inst.n_groups):
         members = np.flatnonzero(inst.rep_group == g)
         eps = BAND_EPS * scale[g]
-        fluid = np.flatnonzero(placed & (inst.rep_group[owner] == g))
+        in_group = inst.rep_group[owner] == g
+        fluid = np.flatnonzero(placed & in_group)
         np.subtract.at(load, owner[fluid], inst.potential[fluid])
+        # each book's own accounts, indexed once (a scan of every account per book was the cost
+        # on large instances); the ones it receives meanwhile are kept beside them
+        own = np.flatnonzero(~placed & in_group)
+        own = own[np.argsort(_rep_keys(owner[own], inst.n_reps), kind="stable")]
+        cuts = np.searchsorted(owner[own], np.arange(inst.n_reps + 1))
+        got: dict[int, list[int]] = defaultdict(list)
+        n_eligible = eligible[:, members].sum(axis=1)
         for r in members[np.lexsort((members, -(load[members] - hi[members])))]:
             excess = load[r] - hi[r]
             if excess <= eps:
                 continue
-            mine = np.flatnonzero((owner == r) & ~placed)
+            mine = own[cuts[r] : cuts[r + 1]]
+            mine = np.unique(np.concatenate([mine[owner[mine] == r], np.array(got[int(r)], dtype=np.int64)]))
             peers = members[members != r]
-            mine = mine[eligible[inst.cls[mine]][:, peers].any(axis=1)] if len(peers) else mine[:0]
+            # classes some peer may take: the members eligible, less the book itself
+            mine = mine[(n_eligible - eligible[:, r])[inst.cls[mine]] > 0] if len(peers) else mine[:0]
             if not len(mine):
                 continue
             pick = _cheapest_covering(inst, mine, excess)
@@ -200,11 +267,17 @@ def _shed(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
                 cand = peers[eligible[inst.cls[a], peers]]
                 dst = _receiver(inst.potential[a], cand, load, lo, hi)
                 owner[a] = dst
+                got[dst].append(int(a))
                 load[r] -= inst.potential[a]
                 load[dst] += inst.potential[a]
-        for a in fluid[np.lexsort((fluid, -inst.potential[fluid]))]:
-            cand = members[eligible[inst.cls[a], members]]
-            dst = _receiver(inst.potential[a], cand, load, lo, hi) if len(cand) else int(owner[a])
+        # in a group (one band) the receiver of :func:`_receiver` is the lowest eligible book:
+        # one heap per class, the books only growing now
+        lowest: dict[int, _Lowest] = {}
+        for a in fluid[np.lexsort((fluid, -inst.potential[fluid]))].tolist():
+            c = int(inst.cls[a])
+            if c not in lowest:
+                lowest[c] = _Lowest(members[eligible[c, members]], load) if n_eligible[c] else None
+            dst = lowest[c].top(load)[1] if lowest[c] is not None else int(owner[a])
             owner[a] = dst
             load[dst] += inst.potential[a]
 
@@ -217,44 +290,59 @@ FREE = -1.0
 class _Books:
     """Each rep's movable accounts by class, in sorted lists by tier: free to
     move (already moved or newly placed), and paid (still with today's
-    owner) at each move cost."""
+    owner) at each move cost. A rep's lists are built when first read: on a
+    large instance most books are never touched."""
 
     def __init__(self, inst: Instance, owner: np.ndarray) -> None:
         self.lists: dict[tuple[int, int, float], list[tuple[float, int]]] = defaultdict(list)
-        self.classes: dict[int, set[int]] = defaultdict(set)
+        self._classes: dict[int, set[int]] = defaultdict(set)
         self.tiers: dict[tuple[int, int], set[float]] = defaultdict(set)
         self.cost = inst.move_cost
+        self.inst = inst
         free = (inst.kind != ASSIGNED) | (owner != inst.current)
-        tier = np.where(free, FREE, inst.move_cost)
-        order = np.lexsort((np.arange(inst.n_accounts), inst.potential))
-        # in order of potential, so each list is built sorted by appending
-        lists, classes, tiers = self.lists, self.classes, self.tiers
-        for a, rep, cls, t, x in zip(
-            order.tolist(),
-            owner[order].tolist(),
-            inst.cls[order].tolist(),
-            tier[order].tolist(),
-            inst.potential[order].tolist(),
+        self._tier = np.where(free, FREE, inst.move_cost)
+        held = np.flatnonzero(owner >= 0)
+        # by rep, then potential, then account: each list is built sorted by appending
+        self._order = held[np.lexsort((held, inst.potential[held], owner[held]))]
+        self._cuts = np.searchsorted(owner[self._order], np.arange(inst.n_reps + 1))
+        self._built = np.zeros(inst.n_reps, dtype=bool)
+
+    def _build(self, rep: int) -> None:
+        self._built[rep] = True
+        acc = self._order[self._cuts[rep] : self._cuts[rep + 1]]
+        inst, lists, classes, tiers = self.inst, self.lists, self._classes[rep], self.tiers
+        for a, cls, t, x in zip(
+            acc.tolist(), inst.cls[acc].tolist(), self._tier[acc].tolist(), inst.potential[acc].tolist()
         ):
             lists[(rep, cls, t)].append((x, a))
-            classes[rep].add(cls)
+            classes.add(cls)
             if t != FREE:
                 tiers[(rep, cls)].add(t)
+
+    def classes(self, rep: int) -> set[int]:
+        """The classes of the accounts ``rep`` holds."""
+        if not self._built[rep]:
+            self._build(rep)
+        return self._classes[rep]
 
     def tier(self, a: int, free: bool) -> float:
         return FREE if free else float(self.cost[a])
 
     def remove(self, rep: int, cls: int, tier: float, item: tuple[float, int]) -> None:
+        if not self._built[rep]:
+            self._build(rep)
         lst = self.lists[(rep, cls, tier)]
         del lst[bisect.bisect_left(lst, item)]
 
     def add(self, rep: int, cls: int, tier: float, item: tuple[float, int]) -> None:
+        if not self._built[rep]:
+            self._build(rep)
         lst = self.lists[(rep, cls, tier)]
         if lst:
             bisect.insort(lst, item)
         else:
             lst.append(item)
-        self.classes[rep].add(cls)
+        self._classes[rep].add(cls)
         if tier != FREE:
             self.tiers[(rep, cls)].add(tier)
 
@@ -264,6 +352,8 @@ class _Books:
         one ≥ ``need`` (costing its tier) or, failing that, its largest paid
         one (costing about one move more, since the gap stays open), the
         cheapest. Returns (item, tier, rank key: smaller is better)."""
+        if not self._built[rep]:
+            self._build(rep)
         free = self.lists.get((rep, cls, FREE))
         if free:
             i = bisect.bisect_right(free, (cap, _INF)) - 1
@@ -293,6 +383,10 @@ class _Books:
 BALANCE_PARTNERS = 40
 
 
+#: Passes over the stuck books of a large group step 2 makes at most (a count).
+BALANCE_PASSES = 20
+
+
 def _widest(members: np.ndarray, slack: np.ndarray) -> np.ndarray:
     """The :data:`BALANCE_PARTNERS` members with the most slack (all of them
     in a small group), most slack first, ties by rep index."""
@@ -307,18 +401,171 @@ def _widest(members: np.ndarray, slack: np.ndarray) -> np.ndarray:
     return members[cand[order]]
 
 
+#: Groups of more books than this get a bulk round before the one-move steps
+#: of step 2 (:func:`_bulk_balance`): moving one account per pass over a group
+#: of thousands of books made step 2 cost a pass per move.
+BULK_MIN_GROUP = BALANCE_PARTNERS
+
+
+def _shed_pick(inst: Instance, owner: np.ndarray, tier: np.ndarray, acc: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """Of ``acc`` (accounts of several books), the ones each book gives up
+    toward ``amount`` (indexed by rep): free accounts first, then paid ones
+    by move cost, largest first within a tier, as long as the total given
+    stays within the amount (accounts larger than it are passed over)."""
+    x = inst.potential[acc]
+    src = owner[acc]
+    acc = acc[x <= amount[src]]
+    if not len(acc):
+        return acc
+    x, src = inst.potential[acc], owner[acc]
+    order = np.lexsort((acc, -x, tier[acc], src))
+    acc, x, src = acc[order], x[order], src[order]
+    first = np.flatnonzero(np.r_[True, src[1:] != src[:-1]])
+    run = np.cumsum(np.r_[True, src[1:] != src[:-1]]) - 1
+    cum = np.cumsum(x)
+    within = cum - (cum[first] - x[first])[run]
+    return acc[within <= amount[src]]
+
+
+def _fill_to(x: np.ndarray, caps: np.ndarray, slack: np.ndarray) -> np.ndarray:
+    """Entry (position in ``caps``) each value of ``x`` (taken in order) goes
+    to, −1 for none: the values are laid end to end and cut where the
+    capacities ``caps`` end, each going to the entry its start falls in, as
+    long as it ends no more than that entry's ``slack`` past the entry's end."""
+    if not len(caps) or not len(x):
+        return np.full(len(x), -1, np.int64)
+    ends = np.cumsum(caps)
+    start = np.cumsum(x) - x
+    j = np.searchsorted(ends, start, side="right")
+    ok = j < len(caps)
+    jj = np.minimum(j, len(caps) - 1)
+    ok &= start + x <= ends[jj] + slack[jj]
+    return np.where(ok, jj, -1)
+
+
+def _bulk_give(
+    inst: Instance,
+    owner: np.ndarray,
+    load: np.ndarray,
+    tier: np.ndarray,
+    moving: np.ndarray,
+    takers: np.ndarray,
+    targets: tuple[float, ...],
+    top: np.ndarray,
+) -> None:
+    """Give accounts ``moving`` (largest first) to the books ``takers`` that
+    may receive them, in place: each taker, most below its target first,
+    is filled toward each of ``targets`` in turn (never past ``top``, its
+    band's top less a margin); the accounts left over stay where they are."""
+    if not len(moving) or not len(takers):
+        return
+    classes = np.unique(inst.cls[moving])
+    counts = inst.eligible[classes][:, takers].sum(axis=1)
+    # the classes the fewest books may take go first, while those books still have room
+    for c in classes[np.lexsort((classes, counts))]:
+        reps = takers[inst.eligible[c, takers]]
+        acc = moving[inst.cls[moving] == c]
+        acc = acc[np.lexsort((acc, -inst.potential[acc]))]
+        for target in targets:
+            if not len(acc) or not len(reps):
+                break
+            cap = target - load[reps]
+            rr = reps[cap > 0]
+            cap = cap[cap > 0]
+            order = np.lexsort((rr, -cap))
+            rr, cap = rr[order], cap[order]
+            entry = _fill_to(inst.potential[acc], cap, top[rr] - target)
+            go = entry >= 0
+            a, dst = acc[go], rr[entry[go]]
+            np.subtract.at(load, owner[a], inst.potential[a])
+            np.add.at(load, dst, inst.potential[a])
+            owner[a] = dst
+            tier[a] = np.where((inst.kind[a] == ASSIGNED) & (dst == inst.current[a]), inst.move_cost[a], FREE)
+            acc = acc[~go]
+
+
+def _bulk_balance(
+    inst: Instance, owner: np.ndarray, load: np.ndarray, lo: np.ndarray, hi: np.ndarray, members: np.ndarray, eps: float
+) -> None:
+    """Step 2's bulk round on one large group, in place. Each book above its
+    band gives up accounts worth at most its excess (free ones first, then
+    the cheapest, largest first, so the fewest moves), and they go to the
+    books furthest below the band: first up to a quarter into it, then up
+    to the group mean. Books still below their band then take, the same way,
+    from the books above the mean, never below it. No book is pushed outside
+    its band and none crosses it the other way; what is left (at most about
+    one account per book) goes to the one-move steps."""
+    if not len(members):
+        return
+    mean = 0.5 * (lo[members[0]] + hi[members[0]])
+    low, top = lo[members[0]], hi[members[0]] - eps
+    quarter = low + 0.25 * (mean - low)
+    tops = np.full(inst.n_reps, top)
+    free = (inst.kind != ASSIGNED) | (owner != inst.current)
+    tier = np.where(free, FREE, inst.move_cost)
+    receives = inst.eligible[:, members].any(axis=0)
+    # Books above the band give their excess.
+    amount = np.zeros(inst.n_reps)
+    amount[members] = np.maximum(load[members] - hi[members], 0.0)
+    givers = members[amount[members] > eps]
+    takers = members[(load[members] < quarter) & receives]
+    if len(givers) and len(takers):
+        is_giver = np.zeros(inst.n_reps, dtype=bool)
+        is_giver[givers] = True
+        acc = np.flatnonzero(is_giver[owner])
+        acc = acc[inst.eligible[:, takers].any(axis=1)[inst.cls[acc]]]
+        moving = _shed_pick(inst, owner, tier, acc, amount)
+        _bulk_give(inst, owner, load, tier, moving, takers, (quarter, mean), tops)
+    # Books still below the band take from those above the mean.
+    takers = members[(load[members] < low - eps) & receives]
+    if not len(takers):
+        return
+    short = float((quarter - load[takers]).sum())
+    donors = members[load[members] > mean + eps]
+    if not len(donors):
+        return
+    surplus = load[donors] - mean
+    order = np.lexsort((donors, -surplus))
+    donors, surplus = donors[order], surplus[order]
+    amount = np.zeros(inst.n_reps)
+    amount[donors] = np.clip(short - (np.cumsum(surplus) - surplus), 0.0, surplus)
+    is_donor = np.zeros(inst.n_reps, dtype=bool)
+    is_donor[donors[amount[donors] > eps]] = True
+    acc = np.flatnonzero(is_donor[owner])
+    acc = acc[inst.eligible[:, takers].any(axis=1)[inst.cls[acc]]]
+    moving = _shed_pick(inst, owner, tier, acc, amount)
+    _bulk_give(inst, owner, load, tier, moving, takers, (quarter,), tops)
+
+
 def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int) -> None:
-    """Step 2, in place: moves inside each comparable group until every book is in its band."""
+    """Step 2, in place: moves inside each comparable group until every book
+    is in its band, after a bulk round (:func:`_bulk_balance`) in a group of
+    more than :data:`BULK_MIN_GROUP` books."""
     lo, hi = band(inst, load)
-    scale = inst.scale()
+    scale = _scale(inst)
+    for g in range(inst.n_groups):
+        members = np.flatnonzero(inst.rep_group == g)
+        if len(members) > BULK_MIN_GROUP:
+            _bulk_balance(inst, owner, load, lo, hi, members, BAND_EPS * scale[g])
     books = _Books(inst, owner)
     eligible = inst.eligible
+    group_of_owner = np.where(owner >= 0, inst.rep_group[np.maximum(owner, 0)], -1)
     for g in range(inst.n_groups):
         members = np.flatnonzero(inst.rep_group == g)
         eps = BAND_EPS * scale[g]
         # members no move helps until another move changes the group (positions in members)
         stuck = np.zeros(len(members), dtype=bool)
         n_stuck = 0
+        # in a large group, a stuck book waits for a peer with more room (or surplus) than the
+        # most it tried (``widest``): clearing every mark at each move made each move retry every
+        # book no move can help (junior books below an enterprise band, say)
+        large = len(members) > BULK_MIN_GROUP
+        passes = moved = 0
+        widest = np.zeros(len(members))
+        pos = {int(r): k for k, r in enumerate(members)} if large else {}
+        # the members that may take some class the group's books hold (the others never receive)
+        held = np.unique(inst.cls[group_of_owner == g])
+        takes = eligible[held][:, members].any(axis=0)
         for _ in range(max_moves):
             over = load[members] - hi[members]
             under = lo[members] - load[members]
@@ -327,17 +574,28 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
                 worst[stuck] = -np.inf
             i = int(np.argmax(worst))
             if worst[i] <= eps:
-                break
+                # every book left is stuck: in a large group, a new pass over them all when moves
+                # were made since the last one (up to BALANCE_PASSES passes)
+                if not (large and moved and passes < BALANCE_PASSES and n_stuck):
+                    break
+                passes += 1
+                moved = 0
+                stuck[:] = False
+                n_stuck = 0
+                continue
             rep = int(members[i])
             best = None
+            tried = eps
             if over[i] > eps:  # move one account out of rep
                 need, most = load[rep] - hi[rep], load[rep] - lo[rep]
+                mine = sorted(books.classes(rep))
                 partners = _widest(members, hi[members] - load[members])
-                for cls in sorted(books.classes[rep]):
+                for cls in mine:
                     for r in partners:
                         room = hi[r] - load[r]
                         if r == rep or room <= eps or not eligible[cls, r]:
                             continue
+                        tried = max(tried, room)
                         item, tier, key = books.best(rep, cls, min(most, room), need)
                         if item is not None and (best is None or key < best[0]):
                             best = (key, item, tier, rep, int(r), cls)
@@ -347,14 +605,16 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
                     surplus = load[r] - lo[r]
                     if r == rep or surplus <= eps:
                         continue
-                    for cls in sorted(books.classes[int(r)]):
+                    for cls in sorted(books.classes(int(r))):
                         if not eligible[cls, rep]:
                             continue
+                        tried = max(tried, surplus)
                         item, tier, key = books.best(int(r), cls, min(most, surplus), need)
                         if item is not None and (best is None or key < best[0]):
                             best = (key, item, tier, int(r), rep, cls)
             if best is None:
                 stuck[i] = True
+                widest[i] = tried if over[i] > eps or takes[i] else _INF
                 n_stuck += 1
                 continue
             _, item, tier, src, dst, cls = best
@@ -365,7 +625,16 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
             books.add(dst, cls, books.tier(a, now_free), item)
             load[src] -= x
             load[dst] += x
-            if n_stuck:
+            moved += 1
+            if n_stuck and large:
+                # the source gained room, the destination surplus; the two books themselves changed
+                free = stuck & (
+                    ((over > eps) & (hi[src] - load[src] > widest)) | ((over <= eps) & (load[dst] - lo[dst] > widest))
+                )
+                free[[pos[src], pos[dst]]] = True
+                stuck &= ~free
+                n_stuck = int(stuck.sum())
+            elif n_stuck:
                 stuck[:] = False
                 n_stuck = 0
 
@@ -386,29 +655,55 @@ def _receivable(inst: Instance, acc: np.ndarray, dst: int) -> np.ndarray:
     return inst.eligible[inst.cls[acc], dst] | ((inst.kind[acc] == ASSIGNED) & (inst.current[acc] == dst))
 
 
+def _side(inst: Instance, owner: np.ndarray, acc: np.ndarray) -> tuple:
+    """What :func:`_best_exchange` reads of the accounts ``acc`` a book holds,
+    gathered once per book: (accounts, potential, class, paid, owner of
+    today, move cost, 1.0 where already moved)."""
+    paid = inst.kind[acc] == ASSIGNED
+    cur = inst.current[acc]
+    return acc, inst.potential[acc], inst.cls[acc], paid, cur, inst.move_cost[acc], (paid & (owner[acc] != cur)) * 1.0
+
+
+def _offer(inst: Instance, side: tuple, dst: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The accounts of a book (:func:`_side`) that may go to ``dst``, after a
+    leading "no account" (−1): (potential, change in disruption, account);
+    the change as :func:`_move_cost` gives it."""
+    acc, x, cls, paid, cur, cost, was = side
+    ok = inst.eligible[cls, dst] | (paid & (cur == dst))
+    change = ((paid & (cur != dst)) * 1.0 - was) * cost
+    return np.concatenate([[0.0], x[ok]]), np.concatenate([[0.0], change[ok]]), np.concatenate([[-1], acc[ok]])
+
+
 def _best_exchange(
-    inst: Instance, owner: np.ndarray, held: dict[int, np.ndarray], rep: int, peer: int, t_lo: float, t_hi: float
+    inst: Instance,
+    owner: np.ndarray,
+    held: dict[int, np.ndarray],
+    rep: int,
+    peer: int,
+    t_lo: float,
+    t_hi: float,
+    sides: dict[int, tuple] | None = None,
 ) -> tuple | None:
     """The cheapest exchange between ``rep`` and ``peer`` (same group):
     account ``a`` (or none) from rep to peer and ``b`` (or none) back, so that
     the potential going from rep to peer, ``x_a − x_b``, lies in
     ``[t_lo, t_hi]``. Returns (moves added, potential moved, a, b) or None;
-    −1 stands for "no account"."""
+    −1 stands for "no account". ``sides``: the books' :func:`_side`, when
+    already gathered."""
     if t_lo > t_hi:
         return None
-    out = held[rep][_receivable(inst, held[rep], peer)]
-    back = held[peer][_receivable(inst, held[peer], rep)]
-    xa = np.concatenate([[0.0], inst.potential[out]])
-    ca = np.concatenate([[0.0], _move_cost(inst, owner, out, peer)])
-    ia = np.concatenate([[-1], out])
-    xb_all = np.concatenate([[0.0], inst.potential[back]])
-    cb_all = np.concatenate([[0.0], _move_cost(inst, owner, back, rep)])
-    ib_all = np.concatenate([[-1], back])
+    side_r = sides[rep] if sides is not None else _side(inst, owner, held[rep])
+    side_p = sides[peer] if sides is not None else _side(inst, owner, held[peer])
+    xa, ca, ia = _offer(inst, side_r, peer)
+    xb_all, cb_all, ib_all = _offer(inst, side_p, rep)
     best = None
+    least = float(ca.min())
     for tier in np.unique(cb_all):
+        # tiers come cheapest first: once the cheapest pair of a tier costs more than the best found,
+        # no later tier can do better
+        if best is not None and tier + least > best[0]:
+            break
         sel = cb_all == tier
-        if not sel.any():
-            continue
         order = np.lexsort((ib_all[sel], xb_all[sel]))
         xb, ib = xb_all[sel][order], ib_all[sel][order]
         # b with x_a − t_hi ≤ x_b ≤ x_a − t_lo; the smallest such b
@@ -436,6 +731,51 @@ def _best_exchange(
 #: below both (the demo company reads about 1% of the second).
 EXCHANGE_BUDGET = 200_000
 EXCHANGE_READS = 20_000_000
+#: Peers step 3 tries per book in a large group (the ones with the most room the
+#: way the book must go).
+EXCHANGE_PARTNERS = 20
+#: Of those candidates, the most step 5 examines (its trials re-examine the
+#: books they change, tens of peers each: on large instances they took most
+#: of the exchange work for a few moves saved). Small companies stay far below.
+CONSOLIDATE_BUDGET = 5_000
+
+
+class _Memo:
+    """The best exchange of each (book, peer, strict) found by steps 3 and 5
+    on one start, with the version of the two books it was found on: a
+    consolidation trial re-examines mostly books it did not change, and the
+    exchange found for two unchanged books is the same. A version is fresh
+    each time a book changes (:meth:`sync` finds the changes made between
+    calls), so entries of a trial that was dropped never match again."""
+
+    def __init__(self, inst: Instance, owner: np.ndarray) -> None:
+        self.cache: dict[tuple[int, int, bool], tuple[int, int, tuple | None]] = {}
+        self.version = np.zeros(inst.n_reps, np.int64)
+        self.owner = owner.copy()
+        self.counter = itertools.count(1)
+
+    def fork(self) -> _Memo:
+        """A memo for a trial: the same entries and version numbers, its own books."""
+        other = copy.copy(self)
+        other.version, other.owner = self.version.copy(), self.owner.copy()
+        return other
+
+    def adopt(self, other: _Memo) -> None:
+        """Take the books of a trial that was kept."""
+        self.version, self.owner = other.version, other.owner
+
+    def bump(self, reps: np.ndarray) -> None:
+        """Fresh versions for the books of ``reps``."""
+        for r in reps.tolist():
+            self.version[r] = next(self.counter)
+
+    def sync(self, owner: np.ndarray) -> None:
+        """Fresh versions for the books that changed since last seen."""
+        diff = np.flatnonzero(owner != self.owner)
+        if len(diff):
+            reps = np.unique(np.concatenate([self.owner[diff], owner[diff]]))
+            self.bump(reps[reps >= 0])
+            self.owner[diff] = owner[diff]
 
 
 def _exchange(
@@ -445,6 +785,8 @@ def _exchange(
     max_rounds: int,
     group: int | None = None,
     budget: list[int] | None = None,
+    stuck: set[int] | None = None,
+    memo: _Memo | None = None,
 ) -> None:
     """Step 3, in place: bring the books step 2 left outside their band
     inside, one exchange with a peer at a time (an account out, one back, or
@@ -455,22 +797,34 @@ def _exchange(
     ``group``, only that comparable group's books are worked on. ``budget``
     (``[candidates, reads]``, shared between calls: :data:`EXCHANGE_BUDGET`)
     counts the candidates examined and the accounts they read; the pass
-    stops where it is when either runs out."""
+    stops where it is when either runs out. ``stuck`` (updated in place)
+    holds the books no exchange fixed, to start from in a later call;
+    ``memo`` the exchanges found by earlier calls (:class:`_Memo`)."""
     budget = budget if budget is not None else [EXCHANGE_BUDGET, EXCHANGE_READS]
     lo, hi = band(inst, load)
-    scale = inst.scale()
+    scale = _scale(inst)
     member = (inst.rep_group >= 0) if group is None else (inst.rep_group == group)
     margin = 0.5 * BAND_EPS * scale[np.maximum(inst.rep_group, 0)]
     # only the books worked on (and their peers, of the same groups) are indexed: on a large
     # instance, sorting every account for each group's pass dominated the step
     sel = np.flatnonzero(member[owner])
-    by_rep = sel[np.argsort(owner[sel], kind="stable")]
+    by_rep = sel[np.argsort(_rep_keys(owner[sel], inst.n_reps), kind="stable")]
     cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
     held = {r: by_rep[cuts[r] : cuts[r + 1]] for r in range(inst.n_reps)}
-    stuck: set[int] = set()  # reps no exchange fixes until their group changes
+    stuck = set() if stuck is None else stuck  # reps no exchange fixes until their group changes
+    # a book below its band that may take no account its peers hold (a junior book among
+    # enterprise ones, none of its own accounts away) gains from no exchange: it starts stuck
+    if len(sel):
+        takes = inst.eligible[np.unique(inst.cls[sel])].any(axis=0)
+        away = sel[(inst.kind[sel] == ASSIGNED) & (owner[sel] != inst.current[sel])]
+        takes[inst.current[away]] = True
+        stuck.update(np.flatnonzero(member & ~takes & (load < lo)).tolist())
     # best exchange of each (rep, peer, strict), valid while neither book changes
-    version = np.zeros(inst.n_reps, np.int64)
-    cache: dict[tuple[int, int, bool], tuple[int, int, tuple | None]] = {}
+    memo = _Memo(inst, owner) if memo is None else memo
+    memo.sync(owner)
+    cache = memo.cache
+    # each book's :func:`_side`, with the version it was gathered at
+    sides: dict[int, tuple[int, tuple]] = {}
     for _ in range(max_rounds):
         viol = np.where(member, outside(load, lo, hi), 0.0)
         bad = np.flatnonzero(viol > 2 * margin)
@@ -486,6 +840,10 @@ def _exchange(
             # scanning every peer made one round cost a pass over the group
             room_toward = hi[peers] - load[peers] if load[rep] > hi[rep] else load[peers] - lo[peers]
             peers = _widest(peers, room_toward)
+            if len(peers) >= BALANCE_PARTNERS:
+                # in a large group the first :data:`EXCHANGE_PARTNERS`: a book no exchange fixes
+                # (most of those left outside at 1M accounts) cost a full scan in both modes
+                peers = peers[:EXCHANGE_PARTNERS]
             for strict in (True, False):
                 best = None
                 for peer in peers:
@@ -500,11 +858,23 @@ def _exchange(
                         p_lo, p_hi = lo[peer] - room - load[peer], hi[peer] + room - load[peer]
                     key = (int(rep), int(peer), strict)
                     hit = cache.get(key)
-                    if hit is not None and hit[0] == version[rep] and hit[1] == version[peer]:
+                    if hit is not None and hit[0] == memo.version[rep] and hit[1] == memo.version[peer]:
                         cand = hit[2]
                     else:
-                        cand = _best_exchange(inst, owner, held, int(rep), int(peer), max(r_lo, p_lo), min(r_hi, p_hi))
-                        cache[key] = (int(version[rep]), int(version[peer]), cand)
+                        for r in (int(rep), int(peer)):
+                            if r not in sides or sides[r][0] != memo.version[r]:
+                                sides[r] = (int(memo.version[r]), _side(inst, owner, held[r]))
+                        cand = _best_exchange(
+                            inst,
+                            owner,
+                            held,
+                            int(rep),
+                            int(peer),
+                            max(r_lo, p_lo),
+                            min(r_hi, p_hi),
+                            {int(rep): sides[int(rep)][1], int(peer): sides[int(peer)][1]},
+                        )
+                        cache[key] = (int(memo.version[rep]), int(memo.version[peer]), cand)
                         budget[1] -= len(held[int(rep)]) + len(held[int(peer)])
                     if cand is not None and (best is None or cand[:2] < best[0][:2]):
                         best = (cand, int(peer))
@@ -518,8 +888,16 @@ def _exchange(
             return
         rep, ((_, _, a, b), peer) = move
         _swap(inst, owner, load, held, a, b, rep, peer)
-        version[[rep, peer]] += 1
-        stuck -= set(np.flatnonzero(inst.rep_group == inst.rep_group[rep]).tolist())
+        memo.bump(np.array([rep, peer]))
+        swapped = [x for x in (a, b) if x >= 0]
+        memo.owner[swapped] = owner[swapped]
+        peers = np.flatnonzero(inst.rep_group == inst.rep_group[rep])
+        if len(peers) > BULK_MIN_GROUP:
+            # in a large group only the two books changed: retrying every stuck book of the group
+            # after each exchange spent the budget on books no exchange can fix
+            stuck -= {rep, peer}
+        else:
+            stuck -= set(peers.tolist())
 
 
 def _swap(
@@ -551,20 +929,37 @@ def _reassign(inst: Instance, owner: np.ndarray, load: np.ndarray, acc: np.ndarr
     owner[acc] = dst
 
 
-def _undo(inst: Instance, owner: np.ndarray, load: np.ndarray) -> None:
-    """Step 4, in place: send moved accounts home when both books stay in band."""
+def _undo(
+    inst: Instance, owner: np.ndarray, load: np.ndarray, group: int | None = None, books: np.ndarray | None = None
+) -> None:
+    """Step 4, in place: send moved accounts home when both books stay in band
+    (with ``group``, only the accounts held in that comparable group; with
+    ``books``, a mask of reps, only the accounts held by or owned today by one)."""
     lo, hi = band(inst, load)
-    member = inst.rep_group >= 0
     moved = np.flatnonzero((inst.kind == ASSIGNED) & (owner != inst.current))
-    for a in moved[np.lexsort((moved, -inst.potential[moved]))]:
-        src, dst, x = owner[a], inst.current[a], inst.potential[a]
-        ok_src = not member[src] or load[src] - x >= lo[src] - 1e-9 * abs(lo[src])
-        ok_dst = not member[dst] or load[dst] + x <= hi[dst] + 1e-9 * abs(hi[dst])
-        # only within a group, where the band does not move with the transfer
-        if ok_src and ok_dst and inst.rep_group[src] == inst.rep_group[dst]:
-            owner[a] = dst
-            load[src] -= x
-            load[dst] += x
+    if group is not None:
+        moved = moved[inst.rep_group[owner[moved]] == group]
+    if books is not None:
+        moved = moved[books[owner[moved]] | books[inst.current[moved]]]
+    order = moved[np.lexsort((moved, -inst.potential[moved]))]
+    # only within a group, where the band does not move with the transfer
+    order = order[inst.rep_group[owner[order]] == inst.rep_group[inst.current[order]]]
+    # plain lists: this loop visits every moved account and numpy's per-item access dominated it
+    member = (inst.rep_group >= 0).tolist()
+    lo_, hi_, book = lo.tolist(), hi.tolist(), load.tolist()
+    back = []
+    for a, src, dst, x in zip(
+        order.tolist(), owner[order].tolist(), inst.current[order].tolist(), inst.potential[order].tolist()
+    ):
+        ok_src = not member[src] or book[src] - x >= lo_[src] - 1e-9 * abs(lo_[src])
+        ok_dst = not member[dst] or book[dst] + x <= hi_[dst] + 1e-9 * abs(hi_[dst])
+        if ok_src and ok_dst:
+            back.append(a)
+            book[src] -= x
+            book[dst] += x
+    back = np.array(back, dtype=np.int64)
+    owner[back] = inst.current[back]
+    load[:] = book
 
 
 def undo_moves(inst: Instance, owner: np.ndarray) -> None:
@@ -576,13 +971,21 @@ def undo_moves(inst: Instance, owner: np.ndarray) -> None:
 
 
 def _consolidate(
-    inst: Instance, owner: np.ndarray, load: np.ndarray, max_trials: int = 64, budget: list[int] | None = None
+    inst: Instance,
+    owner: np.ndarray,
+    load: np.ndarray,
+    max_trials: int = 64,
+    budget: list[int] | None = None,
+    stuck: set[int] | None = None,
+    memo: _Memo | None = None,
 ) -> None:
     """Step 5, in place: where two or more accounts moved between the same
     two reps, or out of one rep, or into one, try sending them home and
     letting steps 3–4 find fewer moves (often one larger account, with new
     accounts shuffled for free); keep the trial when it is no worse on
-    balance and strictly fewer moves."""
+    balance and strictly fewer moves. ``stuck``: the books step 3 left
+    outside their band (:func:`_exchange`), kept up to date; ``memo``: the
+    exchanges found so far (:class:`_Memo`)."""
     moved = np.flatnonzero((inst.kind == ASSIGNED) & (owner != inst.current))
     if len(moved) < 2:
         return
@@ -594,7 +997,9 @@ def _consolidate(
         n * n + n + owner[moved],
     ]
     sets = [moved[lab == k] for lab in labels for k, c in zip(*np.unique(lab, return_counts=True)) if c >= 2]
-    before = score(inst, owner)
+    before = None
+    lo, hi = band(inst, load)
+    scale = _scale(inst)
     for back in sets[:max_trials]:
         trial, trial_load = owner.copy(), load.copy()
         back = back[owner[back] != inst.current[back]]  # an earlier trial may have sent some home
@@ -603,13 +1008,42 @@ def _consolidate(
         _reassign(inst, trial, trial_load, back, inst.current[back])
         if budget is not None and (budget[0] <= 0 or budget[1] <= 0):
             return
-        _exchange(inst, trial, trial_load, inst.n_accounts, int(inst.rep_group[inst.current[back[0]]]), budget)
-        _undo(inst, trial, trial_load)
-        after = score(inst, trial)
-        if after.violation <= before.violation + 1e-12 and after.disruption < before.disruption - 1e-9:
+        group = int(inst.rep_group[inst.current[back[0]]])
+        # in a large group the books step 3 could not fix, and the trial leaves as they were, stay
+        # stuck: retrying them in every trial spent the budget on books no exchange fixes
+        members = np.flatnonzero(inst.rep_group == group)
+        large = len(members) > BULK_MIN_GROUP
+        kept = None
+        if stuck is not None and large:
+            kept = stuck - set(np.flatnonzero(trial_load != load).tolist())
+        fork = memo.fork() if memo is not None else None
+        _exchange(inst, trial, trial_load, inst.n_accounts, group, budget, kept, fork)
+        # the other groups are as the last pass of step 4 left them
+        undone = trial_load.copy()
+        # in a large group, only the books the trial changed: the others are as the last pass left them
+        _undo(inst, trial, trial_load, group, (trial_load != load) if large else None)
+        if large:
+            # only this group's books changed: judged on them, not on a score of every account
+            changed = np.flatnonzero(trial != owner)
+            paid, cost = inst.kind[changed] == ASSIGNED, inst.move_cost[changed]
+            now = float(np.sort(cost[paid & (trial[changed] != inst.current[changed])]).sum())
+            was = float(np.sort(cost[paid & (owner[changed] != inst.current[changed])]).sum())
+            worse = outside(trial_load[members], lo[members], hi[members]).sum()
+            worse -= outside(load[members], lo[members], hi[members]).sum()
+            keep = worse / scale[group] <= 1e-12 and now < was - 1e-9
+        else:
+            before = score(inst, owner) if before is None else before
+            after = score(inst, trial)
+            keep = after.violation <= before.violation + 1e-12 and after.disruption < before.disruption - 1e-9
+        if keep:
+            if kept is not None:
+                stuck.clear()
+                stuck.update(kept - set(np.flatnonzero(trial_load != undone).tolist()))
+            if memo is not None:
+                memo.adopt(fork)
             owner[:] = trial
             load[:] = trial_load
-            before = after
+            before = None if large else after
 
 
 #: Largest pair problem :func:`_resplit` solves (accounts the two reps hold
@@ -620,15 +1054,23 @@ RESPLIT_NODE_LIMIT = 2_000
 
 
 def _resplit(
-    inst: Instance, owner: np.ndarray, load: np.ndarray, lo: np.ndarray, hi: np.ndarray, r: int, s: int
+    inst: Instance,
+    owner: np.ndarray,
+    load: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    r: int,
+    s: int,
+    held: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The best split of two books of one group: of the accounts ``r`` and
     ``s`` hold that either may have (eligible, or its owner of today), which
     go to ``r`` so that both books end inside their bands with the fewest
     moves (then the least potential moved). A knapsack with two sides, solved
     exactly by HiGHS; the band stays put because the two share a group.
-    Returns (accounts, new owners) or None when no split is in band."""
-    held = np.flatnonzero((owner == r) | (owner == s))
+    Returns (accounts, new owners) or None when no split is in band.
+    ``held``: the accounts the two hold (sorted), when known."""
+    held = np.flatnonzero((owner == r) | (owner == s)) if held is None else held
     both = _receivable(inst, held, r) & _receivable(inst, held, s)
     acc = held[both]
     if not len(acc) or len(acc) > RESPLIT_MAX_ACCOUNTS:
@@ -637,7 +1079,7 @@ def _resplit(
     p = inst.potential[acc] / unit
     base_r = (load[r] - inst.potential[acc][owner[acc] == r].sum()) / unit
     base_s = (load[s] - inst.potential[acc][owner[acc] == s].sum()) / unit
-    margin = 0.5 * BAND_EPS * inst.scale()[inst.rep_group[r]] / unit
+    margin = 0.5 * BAND_EPS * _scale(inst)[inst.rep_group[r]] / unit
     paid = inst.kind[acc] == ASSIGNED
     home_r = paid & (inst.current[acc] == r)
     home_s = paid & (inst.current[acc] == s)
@@ -660,14 +1102,33 @@ def _resplit(
     return acc, np.where(res.x > 0.5, r, s).astype(np.int64)
 
 
+class _PairBooks:
+    """The accounts two reps hold, without a pass over every account per
+    pair: an index by rep, plus the accounts reassigned since it was made."""
+
+    def __init__(self, inst: Instance, owner: np.ndarray) -> None:
+        keys = _rep_keys(owner, inst.n_reps)
+        self.order = np.argsort(keys, kind="stable")
+        self.cuts = np.searchsorted(keys[self.order], np.arange(inst.n_reps + 1))
+        self.owner = owner
+        self.since: list[int] = []
+
+    def held(self, r: int, s: int) -> np.ndarray:
+        """The accounts ``r`` or ``s`` holds, sorted."""
+        o, c = self.order, self.cuts
+        cand = np.concatenate([o[c[r] : c[r + 1]], o[c[s] : c[s + 1]], np.array(self.since, dtype=np.int64)])
+        return np.unique(cand[(self.owner[cand] == r) | (self.owner[cand] == s)])
+
+
 def _pair_repair(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs: int = 2 * BALANCE_PARTNERS) -> None:
     """Step 6, in place: a book still outside its band after steps 2–5 (a tight
     band with few, large accounts) is re-split exactly with one peer at a time
     (:func:`_resplit`), peers with the most slack first; the cheapest split
     that puts both books inside is kept."""
     lo, hi = band(inst, load)
-    scale = inst.scale()
+    scale = _scale(inst)
     tried = 0
+    pairs = _PairBooks(inst, owner)
     while tried < max_pairs:
         viol = outside(load, lo, hi)
         bad = np.flatnonzero(viol > BAND_EPS * scale[np.maximum(inst.rep_group, 0)])
@@ -681,7 +1142,7 @@ def _pair_repair(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs:
                 if tried >= max_pairs:
                     break
                 tried += 1
-                split = _resplit(inst, owner, load, lo, hi, int(rep), int(peer))
+                split = _resplit(inst, owner, load, lo, hi, int(rep), int(peer), pairs.held(int(rep), int(peer)))
                 if split is None:
                     continue
                 added = float(_move_cost(inst, owner, *split).sum())
@@ -689,6 +1150,7 @@ def _pair_repair(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs:
                     best = (added, split)
             if best is not None:
                 _reassign(inst, owner, load, *best[1])
+                pairs.since.extend(best[1][0].tolist())
                 fixed = True
                 break
         if not fixed:
@@ -701,15 +1163,17 @@ def _pair_improve(inst: Instance, owner: np.ndarray, load: np.ndarray, max_pairs
     lo, hi = band(inst, load)
     moved = np.flatnonzero((inst.kind == ASSIGNED) & (owner != inst.current))
     pairs = np.unique(np.stack([inst.current[moved], owner[moved]], axis=1), axis=0) if len(moved) else []
+    books = _PairBooks(inst, owner)
     for r, s_ in list(pairs)[:max_pairs]:
         r, s_ = int(r), int(s_)
         if inst.rep_group[r] != inst.rep_group[s_] or inst.rep_group[r] < 0:
             continue
-        split = _resplit(inst, owner, load, lo, hi, r, s_)
+        split = _resplit(inst, owner, load, lo, hi, r, s_, books.held(r, s_))
         if split is None:
             continue
         if _move_cost(inst, owner, *split).sum() < -1e-9:
             _reassign(inst, owner, load, *split)
+            books.since.extend(split[0].tolist())
 
 
 def _group_violation(inst: Instance, load: np.ndarray, members: np.ndarray, scale: float) -> float:
@@ -732,7 +1196,7 @@ def _rehome(inst: Instance, owner: np.ndarray, load: np.ndarray) -> bool:
     (raising a group's mean pushes the books that cannot grow, such as
     junior reps' among enterprise accounts, further below it). Returns
     whether any account moved."""
-    scale = inst.scale()
+    scale = _scale(inst)
     members = [np.flatnonzero(inst.rep_group == g) for g in range(inst.n_groups)]
     viol = np.array([_group_violation(inst, load, m, scale[g]) for g, m in enumerate(members)])
     placed = np.flatnonzero(inst.kind != ASSIGNED)
@@ -799,11 +1263,11 @@ def _fill(inst: Instance, owner: np.ndarray, load: np.ndarray, budget: int = FIL
     Total distance outside falls at every exchange; ``budget`` bounds the
     exchanges examined."""
     lo, hi = band(inst, load)
-    scale = inst.scale()
+    scale = _scale(inst)
     weight = slack_weight(inst)
     member = inst.rep_group >= 0
     sel = np.flatnonzero(member[owner])
-    by_rep = sel[np.argsort(owner[sel], kind="stable")]
+    by_rep = sel[np.argsort(_rep_keys(owner[sel], inst.n_reps), kind="stable")]
     cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
     held = {r: by_rep[cuts[r] : cuts[r + 1]] for r in range(inst.n_reps)}
     receives = np.zeros(inst.n_reps, dtype=bool)
@@ -866,9 +1330,13 @@ def _improve(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
     """Steps 2–7 on one start, in place."""
     _balance(inst, owner, load, max_moves)
     budget = [EXCHANGE_BUDGET, EXCHANGE_READS]
-    _exchange(inst, owner, load, max_moves, budget=budget)
+    stuck: set[int] = set()
+    memo = _Memo(inst, owner)
+    _exchange(inst, owner, load, max_moves, budget=budget, stuck=stuck, memo=memo)
+    before = load.copy()
     _undo(inst, owner, load)
-    _consolidate(inst, owner, load, budget=budget)
+    stuck -= set(np.flatnonzero(load != before).tolist())
+    _consolidate(inst, owner, load, budget=[min(budget[0], CONSOLIDATE_BUDGET), budget[1]], stuck=stuck, memo=memo)
     _pair_repair(inst, owner, load)
     _pair_improve(inst, owner, load)
 
@@ -947,6 +1415,15 @@ def _solve(inst: Instance, max_moves: int | None, start: np.ndarray | None) -> n
         owner = np.where(allowed(inst, start), start, owner).astype(np.int64)
     if inst.n_accounts == 0:
         return owner
+    _SCALE[:] = [inst, inst.scale()]
+    try:
+        return _solve_from(inst, owner, max_moves)
+    finally:
+        _SCALE[:] = [None, None]
+
+
+def _solve_from(inst: Instance, owner: np.ndarray, max_moves: int | None) -> np.ndarray:
+    """:func:`_solve` from the owners of today (or of the start) in ``owner``."""
     load = inst.base.copy()
     held = owner >= 0
     np.add.at(load, owner[held], inst.potential[held])
