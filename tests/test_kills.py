@@ -28,8 +28,14 @@ psutil = pytest.importorskip("psutil")
 KILLS = 20
 
 
+def _as_at_a_terminal() -> None:
+    # A command typed at a terminal takes Ctrl+C; one started from a shell's background job inherits
+    # SIGINT ignored (POSIX), and so would this one when the suite itself runs in the background.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args: list, tmp: Path) -> subprocess.Popen:
-    """The real command line in its own process group, its temp dir ``tmp``."""
+    """The real command line in its own process group, as typed at a terminal, its temp dir ``tmp``."""
     env = {**os.environ, "TMPDIR": str(tmp)}
     env.pop("DILIGENCE_TMPDIR", None)
     return subprocess.Popen(
@@ -39,6 +45,7 @@ def start(args: list, tmp: Path) -> subprocess.Popen:
         text=True,
         env=env,
         start_new_session=True,
+        preexec_fn=_as_at_a_terminal,
     )
 
 
