@@ -155,7 +155,7 @@ def test_a_long_step_starts_first_and_a_reading_step_waits_only_for_those_before
     stamp = "import time\nstart = time.time()\ntime.sleep({})\nprint(start, time.time())"
     first = _notebook(tmp_path / "01_step.ipynb", stamp.format(1))
     reader = _notebook(tmp_path / "02_summary.ipynb", "# run.metrics(before='02_summary')\n" + stamp.format(0))
-    long = _notebook(tmp_path / "03_long.ipynb", stamp.format(4))
+    long = _notebook(tmp_path / "03_long.ipynb", stamp.format(8))  # room for a slow kernel to take the next step
     nb = nbformat.read(long, as_version=4)
     nb.metadata["diligence"] = {"long_running": True}
     nbformat.write(nb, long)
