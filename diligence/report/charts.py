@@ -497,7 +497,7 @@ def tradeoff(curve: pd.DataFrame, recommended: float | None = None, *, title: st
                 "recommended",
                 (x[k], y[k]),
                 textcoords="offset points",
-                xytext=(7, -12),
+                xytext=(10, -14),  # clear of the ring around the point
                 fontsize=8.5,
                 color=PALETTE[1],
                 fontweight="bold",

@@ -16,7 +16,9 @@ Each plan is evaluated by :func:`evaluate_plan`:
    (:func:`~diligence.scenarios.capacity_plan.planned_hires`);
 2. the accounts are rebalanced under its settings by the heuristic (every
    plan the same solver, so plans differ only by their assumptions, and
-   twenty plans take seconds);
+   twenty plans take seconds), except that a plan posing the very problem
+   of a plan already solved (``known``: the scenario step's main plan and
+   plan with hires) shows that plan's answer, proof included;
 3. its metrics are those of :func:`diligence.scenarios.compare.scenario_metrics`
    on the plan's tables and its flags those of
    :func:`diligence.metrics.flags.evaluate`: the functions that measure today;
