@@ -17,9 +17,9 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from diligence.intake.checks import as_of_problem, parameter_columns
 from diligence.params import Params, parse_date
 from diligence.processes import release_memory
 from diligence.report.changes import change_section
-from diligence.report.pdf import HOW_TO_GET_IT, PdfError, PdfPrint, find_chromium, start_print
+from diligence.report.pdf import HOW_TO_GET_IT, PdfError, find_chromium, start_print
 from diligence.report.quality import data_period
 from diligence.resources import notebooks_dir
 
@@ -505,16 +505,6 @@ def execute_steps(
     return [futures[s].result() for s in notebooks], {s.stem: seconds[s.stem] for s in notebooks}
 
 
-@contextmanager
-def _printing(html: Path, pdf: Path, chromium: str) -> Iterator[PdfPrint]:
-    """A print of the report started now; stopped if the run fails before waiting for it."""
-    printing = start_print(html, pdf, chromium)
-    try:
-        yield printing
-    finally:
-        printing.cancel()
-
-
 def check_jobs(jobs: int | None) -> int:
     """The number of steps to run at once: ``jobs``, or the machine's cores."""
     if jobs is None:
@@ -674,7 +664,7 @@ def run_company(
             if chromium is not None:
                 # Chromium prints in its own process while this one writes the workbook and the deck
                 try:
-                    printing = stack.enter_context(_printing(build / "report.html", build / "report.pdf", chromium))
+                    printing = stack.enter_context(start_print(build / "report.html", build / "report.pdf", chromium))
                 except PdfError as exc:
                     notes.append(f"report.pdf was skipped: {exc}")
             if "xlsx" in wanted:

@@ -47,7 +47,8 @@ def find_chromium() -> str | None:
 class PdfPrint:
     """A print of the report under way (:func:`start_print`): Chromium runs in
     its own process while the caller writes the other deliverables;
-    :meth:`wait` finishes it."""
+    :meth:`wait` finishes it. As a context manager, leaving the block stops
+    a print not finished (:meth:`cancel`)."""
 
     def __init__(self, cmd: list[str], pdf: Path, profile: tempfile.TemporaryDirectory, timeout: float) -> None:
         self._pdf, self._profile, self._timeout = pdf, profile, timeout
@@ -89,6 +90,12 @@ class PdfPrint:
             self._proc.kill()
             self._proc.communicate()
         self._profile.cleanup()
+
+    def __enter__(self) -> PdfPrint:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancel()  # a print not waited for (the run failed meanwhile) is stopped
 
 
 def start_print(html: Path, pdf: Path, chromium: str, *, timeout: float = PRINT_TIMEOUT_S) -> PdfPrint:
