@@ -20,8 +20,9 @@ not run).
 - the main plan's answer: at its own tolerance with its proof, at the others
   with the moves their band no longer needs sent home (a start for the MILP);
 - when the problem has at most ``milp_max_accounts`` movable accounts, the
-  MILP bounded by ``curve_milp_node_limit`` branch-and-bound nodes (a count,
-  so the answer and the gap are the same on any machine; 0 skips it).
+  MILP bounded by ``curve_milp_node_limit`` branch-and-bound nodes in each
+  part of the programme (a count, so the answer and the gap are the same on
+  any machine; 0 skips it).
 
 The best answer by the MILP's objective is kept.
 

@@ -20,12 +20,20 @@ rep's band.
 
 Potentials are divided by their mean so that the coefficients are near 1.
 
+**Parts.** Groups that no account links (no account may go to reps of both)
+are independent programmes, and the objective is a sum over them: HiGHS
+solves each part on its own (:func:`_parts`), a far smaller search than the
+whole at once (on the demo company about 5× faster for the same optimum).
+The answer's objective and bound are the parts' sums; it is optimal when
+every part is, and ``node_limit`` counts nodes in each part.
+
 **Warm start and budget.** Given a ``start`` (an owner per movable account,
 the heuristic's plan), HiGHS begins from it as its incumbent: the answer is
 never worse than the start, and branch-and-bound prunes from the first node.
 HiGHS runs single-threaded with its fixed seed, so a solve that ends on the
 gap or on ``node_limit`` gives the same answer on any machine; ``time_limit``
-is the budget that stops a solve which would take longer, and the result then
+is the budget that stops a solve which would take longer (shared by the parts in
+order: a part reached with the budget spent keeps its start), and the result then
 says so (``stopped``) and carries the gap it reached.
 """
 
@@ -43,6 +51,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from diligence.scenarios.instance import ASSIGNED, FORCED, POTENTIAL_WEIGHT, Instance, loads, slack_weight
 
@@ -122,6 +131,78 @@ def solve(
         return MilpResult(np.zeros(0, np.int64), True, 0.0, 0.0, 0.0, "nothing to move", 0.0)
     model = _model(inst)
     pa, pr, n_var = model["pa"], model["pr"], len(model["cost"])
+    a_mat = model["a"].tocsr()
+    row_part, col_part = _parts(a_mat)
+    values = np.zeros(n_var)
+    start_values = None if start is None else _start_values(inst, model, start)
+    objective = bound = 0.0
+    optimal, stopped, messages = True, False, []
+    for part in np.unique(col_part):  # labels in a fixed order: the same answer on every run
+        cols, rows = np.flatnonzero(col_part == part), np.flatnonzero(row_part == part)
+        left = time_limit - (time.perf_counter() - t0)
+        if left <= 0:  # the budget is spent: the rest keeps its start, unproven
+            if start_values is None:
+                return MilpResult(None, False, None, None, None, "Time limit reached", time.perf_counter() - t0)
+            values[cols] = start_values[cols]
+            objective += float(model["cost"][cols] @ start_values[cols])
+            bound, optimal, stopped = None, False, True
+            continue
+        sub = _solve_part(
+            a_mat[rows][:, cols],
+            model,
+            rows,
+            cols,
+            n_binary=len(pa),
+            time_limit=left,
+            node_limit=node_limit,
+            start=None if start_values is None else start_values[cols],
+        )
+        if sub is None:  # no feasible solution in time
+            return MilpResult(None, False, None, None, None, "Time limit reached", time.perf_counter() - t0)
+        x, part_objective, part_bound, part_optimal, message = sub
+        values[cols] = x
+        objective += part_objective
+        bound = None if bound is None or part_bound is None else bound + part_bound
+        optimal &= part_optimal
+        stopped |= message == _TIME_LIMIT and not part_optimal
+        messages.append(message)
+    seconds = time.perf_counter() - t0
+    chosen = values[: len(pa)] > 0.5
+    owner = np.full(inst.n_accounts, -1, dtype=np.int64)
+    owner[pa[chosen]] = pr[chosen]
+    gap = 0.0 if optimal else (None if bound is None else max(0.0, objective - bound) / max(abs(objective), 1e-9))
+    message = next((m for m in messages if m != _OPTIMAL), _OPTIMAL) if messages else _OPTIMAL
+    return MilpResult(owner, bool(optimal), gap, bound, objective, message, seconds, bool(stopped and not optimal))
+
+
+_OPTIMAL, _TIME_LIMIT = "Optimal", "Time limit reached"
+
+
+def _parts(a_mat: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """A part label for each row and each column of the constraint matrix:
+    two columns share a part when a chain of rows links them. Parts share no
+    account and no comparable group, and the objective is a sum over columns,
+    so each part is a programme of its own."""
+    n_rows, n_cols = a_mat.shape
+    pattern = sparse.csr_matrix((np.ones(a_mat.nnz), a_mat.indices, a_mat.indptr), shape=a_mat.shape)
+    _, label = connected_components(sparse.bmat([[None, pattern], [pattern.T, None]], format="csr"), directed=False)
+    return label[:n_rows], label[n_rows:]
+
+
+def _solve_part(
+    a_part: sparse.csr_matrix,
+    model: dict,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    *,
+    n_binary: int,
+    time_limit: float,
+    node_limit: int | None,
+    start: np.ndarray | None,
+) -> tuple[np.ndarray, float, float | None, bool, str] | None:
+    """One part of the programme (its ``rows`` and ``cols``) solved by HiGHS:
+    ``(values, objective, bound, optimal, message)``, or None without a
+    feasible solution in time."""
     h = _highs()
     for name, value in (
         ("threads", 1),  # one thread: the search, hence the answer, is the same on every run
@@ -132,48 +213,41 @@ def solve(
         h.setOptionValue(name, value)
     if node_limit is not None:
         h.setOptionValue("mip_max_nodes", int(node_limit))
-    a_mat = model["a"].tocsc()
-    a_mat.sort_indices()
-    integral = np.zeros(n_var, np.int32)
-    integral[: len(pa)] = 1  # HighsVarType.kInteger
+    a_csc = a_part.tocsc()
+    a_csc.sort_indices()
     h.passModel(
-        n_var,
-        a_mat.shape[0],
-        a_mat.nnz,
+        len(cols),
+        len(rows),
+        a_csc.nnz,
         1,  # MatrixFormat.kColwise
         1,  # ObjSense.kMinimize
         0.0,
-        model["cost"],
-        np.zeros(n_var),
-        model["upper"],
-        model["lb"],
-        model["ub"],
-        a_mat.indptr.astype(np.int32),
-        a_mat.indices.astype(np.int32),
-        a_mat.data.astype(float),
-        integral,
+        model["cost"][cols],
+        np.zeros(len(cols)),
+        model["upper"][cols],
+        model["lb"][rows],
+        model["ub"][rows],
+        a_csc.indptr.astype(np.int32),
+        a_csc.indices.astype(np.int32),
+        a_csc.data.astype(float),
+        (cols < n_binary).astype(np.int32),  # HighsVarType.kInteger for the x columns
     )
     if start is not None:
-        h.setSolution(n_var, np.arange(n_var, dtype=np.int32), _start_values(inst, model, start))
+        h.setSolution(len(cols), np.arange(len(cols), dtype=np.int32), start)
     h.run()
-    seconds = time.perf_counter() - t0
     status = h.getModelStatus()
     info = h.getInfo()
-    message = h.modelStatusToString(status)
-    if info.primal_solution_status != 2:  # no feasible solution in time
-        return MilpResult(None, False, None, None, None, message, seconds)
-    x = np.asarray(h.getSolution().col_value)[: len(pa)]
-    chosen = x > 0.5
-    owner = np.full(inst.n_accounts, -1, dtype=np.int64)
-    owner[pa[chosen]] = pr[chosen]
+    if info.primal_solution_status != 2:
+        return None
     gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
     bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
     # Proven by the gap, not by HiGHS's status: a solve stopped by the clock with
     # the gap already closed is as optimal as one that stopped itself, and the
     # result must not depend on how busy the machine was.
     optimal = status == highspy.HighsModelStatus.kOptimal or (gap is not None and gap <= MIP_REL_GAP)
-    stopped = status == highspy.HighsModelStatus.kTimeLimit and not optimal
-    return MilpResult(owner, bool(optimal), gap, bound, float(info.objective_function_value), message, seconds, stopped)
+    message = _TIME_LIMIT if status == highspy.HighsModelStatus.kTimeLimit else h.modelStatusToString(status)
+    values = np.asarray(h.getSolution().col_value)
+    return values, float(info.objective_function_value), bound, bool(optimal), message
 
 
 def _model(inst: Instance) -> dict:
