@@ -50,6 +50,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "diligence.registry",
         "diligence.text",
         "diligence.errors",
+        "diligence.processes",  # worker processes die with the step's
     ),
     "diligence.report": (
         "diligence.report",

@@ -912,3 +912,80 @@ def test_the_milp_solves_unlinked_groups_apart_and_finds_the_best_answer():
     spent = milp.solve(inst, 0.0, start=start)
     assert spent.owner.tolist() == start.tolist() and spent.stopped and not spent.optimal and spent.bound is None
     assert milp.solve(inst, 0.0).owner is None
+
+
+def test_a_solve_handed_to_a_worker_process_gives_the_answer_found_here(monkeypatch):
+    # The curve's heuristic solves of a large company run in a worker process
+    # (SolveAhead); the answer taken from there is the one solved in place, and
+    # leaving the block leaves no worker running.
+    import dataclasses
+
+    import psutil
+
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    inst = instance.build_instance(_random_company(9), params, resolve_settings())
+    looser = dataclasses.replace(inst, tolerance=0.2)
+    here = heuristic._solve(looser, None, None)
+    monkeypatch.setattr(heuristic, "_RECENT", {})
+    with heuristic.SolveAhead() as ahead:
+        ahead.submit(looser)
+        (future,) = heuristic._AHEAD.values()
+        # the pool's workers (multiprocessing's resource tracker, a child too, lives with this process)
+        workers = [p for p in psutil.Process().children() if "resource_tracker" not in " ".join(p.cmdline())]
+        assert workers
+        answer = heuristic.solve(looser).owner
+        assert future.done() and not future.cancelled()
+    assert answer.tolist() == here.tolist()
+    assert not heuristic._AHEAD
+    assert not [p for p in workers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    # a problem not handed over is solved in place; a pool given up leaves it to be solved in place too
+    heuristic._RECENT.clear()
+    with heuristic.SolveAhead() as ahead:
+        ahead.submit(looser)
+        ahead._pool.shutdown(wait=False, cancel_futures=True)
+        assert heuristic.solve(looser).owner.tolist() == here.tolist()
+
+
+def test_the_scenario_step_gives_the_same_answers_with_its_curve_solved_ahead(monkeypatch):
+    from diligence.scenarios import compare
+
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    tables = _random_company(11)
+    settings = resolve_settings({"milp_max_accounts": 1})  # the heuristic alone, as on a large company
+    monkeypatch.setattr(heuristic, "_RECENT", {})
+    here = compare.run_scenarios(tables, params, settings)
+    monkeypatch.setattr(heuristic, "_RECENT", {})
+    monkeypatch.setattr(compare, "SOLVE_AHEAD_MIN_ACCOUNTS", 1)
+    ahead = compare.run_scenarios(tables, params, settings)
+    assert ahead["findings"] == here["findings"]
+    assert ahead["curve"].equals(here["curve"])
+
+
+def test_solver_output_below_python_is_kept_out_of_the_step_and_threads_restore_it(capfd):
+    # HiGHS writes to file descriptor 1 itself; in a kernel that would reach
+    # the report. Threads entering and leaving in any order leave the
+    # descriptor as it was.
+    import os
+    import threading
+
+    entered = threading.Barrier(2)
+
+    def solver_thread():
+        with milp.quiet_stdout():
+            entered.wait()
+            os.write(1, b"from a thread\n")
+            entered.wait()
+
+    worker = threading.Thread(target=solver_thread)
+    worker.start()
+    with milp.quiet_stdout():
+        entered.wait()
+        os.write(1, b"from HiGHS\n")
+    entered.wait()  # the thread leaves last
+    worker.join()
+    os.write(1, b"after\n")
+    assert capfd.readouterr().out == "after\n"

@@ -77,6 +77,9 @@ def compare(
 
 
 TODAY, REBALANCED, WITH_HIRES = "today", "rebalanced", "rebalanced + hires"
+#: Movable accounts from which the trade-off curve's heuristic solves run in a
+#: worker process beside the step (below, a solve takes less than starting one).
+SOLVE_AHEAD_MIN_ACCOUNTS = 50_000
 
 
 def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -99,7 +102,7 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     """
     from diligence.scenarios import capacity_plan as cp
     from diligence.scenarios import curve as tradeoff
-    from diligence.scenarios import disruption, sensitivity
+    from diligence.scenarios import disruption, heuristic, sensitivity
     from diligence.scenarios import plans as named
     from diligence.scenarios.backtest import backtest
     from diligence.scenarios.rebalance import apply_plan, book_changes, rebalance
@@ -113,8 +116,12 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     hired = cp.with_hires(tables, hires)
     # The plan with hires and the curve start from the main plan and spend their time in HiGHS, which
     # leaves Python's lock: each runs in a thread of its own beside the named plans and the
-    # sensitivity, so a second core works too. Each result depends only on its inputs.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scenarios") as pool:
+    # sensitivity, so a second core works too. Each result depends only on its inputs. On a large
+    # company the curve's points are pure-Python heuristic solves, which threads cannot run side by
+    # side: a worker process solves them ahead.
+    with heuristic.SolveAhead() as ahead, ThreadPoolExecutor(max_workers=2, thread_name_prefix="scenarios") as pool:
+        if plan.instance.n_accounts >= SOLVE_AHEAD_MIN_ACCOUNTS:
+            tradeoff.solve_ahead(ahead, plan, settings)
         hiring_plan = (
             pool.submit(rebalance, hired, params, settings, classes=classes, start=plan) if len(hires) else None
         )

@@ -147,6 +147,15 @@ def tradeoff_curve(
     return curve, owners, base
 
 
+def solve_ahead(ahead: heuristic.SolveAhead, known: Any, settings: dict) -> None:
+    """Hand the curve's heuristic solves (the main plan ``known``'s problem at
+    each other tolerance of ``settings``) to worker processes, so that
+    :func:`tradeoff_curve` finds them answered (:class:`~diligence.scenarios.heuristic.SolveAhead`)."""
+    for tol in settings["curve_tolerances"]:
+        if abs(known.instance.tolerance - tol) >= 1e-12:
+            ahead.submit(dataclasses.replace(known.instance, tolerance=float(tol)))
+
+
 def knee(curve: pd.DataFrame) -> int | None:
     """Row position of the curve's knee (module notes), None for an empty
     curve. A flat curve (every point the same disruption) has its knee at the

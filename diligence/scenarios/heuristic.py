@@ -72,14 +72,21 @@ import copy
 import hashlib
 import heapq
 import itertools
+import multiprocessing
+import os
+import signal
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from diligence.processes import die_with_parent
+from diligence.scenarios.milp import quiet_stdout
 from diligence.scenarios.instance import (
     ASSIGNED,
     BAND_EPS,
@@ -96,14 +103,15 @@ _INF = float("inf")
 
 
 #: The group scales of the instance being solved (:meth:`Instance.scale`), set
-#: for the length of one :func:`_solve`: each step asked for them again, a pass
-#: over every account each time.
-_SCALE: list = [None, None]
+#: for the length of one :func:`_solve` (per thread: the scenario step solves in
+#: threads): each step asked for them again, a pass over every account each time.
+_SCALE = threading.local()
 
 
 def _scale(inst: Instance) -> np.ndarray:
     """``inst.scale()``, computed once per solve."""
-    return _SCALE[1] if _SCALE[0] is inst else inst.scale()
+    known = getattr(_SCALE, "solving", None)
+    return known[1] if known is not None and known[0] is inst else inst.scale()
 
 
 @dataclass
@@ -1090,13 +1098,14 @@ def _resplit(
     rows = np.vstack([p, p])
     lower = np.array([lo[r] / unit - base_r + margin, base_s + total - hi[s] / unit + margin])
     upper = np.array([hi[r] / unit - base_r - margin, base_s + total - lo[s] / unit - margin])
-    res = milp(
-        cost,
-        constraints=LinearConstraint(rows, lower, upper),
-        integrality=np.ones(len(acc)),
-        bounds=Bounds(0, 1),
-        options={"node_limit": RESPLIT_NODE_LIMIT, "time_limit": 60.0, "disp": False},
-    )
+    with quiet_stdout():  # scipy's HiGHS prints a debugging line in some searches
+        res = milp(
+            cost,
+            constraints=LinearConstraint(rows, lower, upper),
+            integrality=np.ones(len(acc)),
+            bounds=Bounds(0, 1),
+            options={"node_limit": RESPLIT_NODE_LIMIT, "time_limit": 60.0, "disp": False},
+        )
     if res.x is None:
         return None
     return acc, np.where(res.x > 0.5, r, s).astype(np.int64)
@@ -1393,19 +1402,99 @@ def solve(inst: Instance, max_moves: int | None = None, start: np.ndarray | None
     the accounts it gives an allowed owner (:func:`allowed`) begin there
     instead of with today's owner, so that work already done is not redone.
     The same problem solved again returns the answer kept from the first
-    time (the solve is deterministic, so nothing but time differs)."""
+    time (the solve is deterministic, so nothing but time differs), and a
+    problem handed to a worker process (:class:`SolveAhead`) returns the
+    answer found there."""
     t0 = time.perf_counter()
     key = _fingerprint(inst, max_moves, start)
     with _RECENT_LOCK:  # the scenario step solves in threads
         known = _RECENT.get(key)
+        ahead = _AHEAD.get(key)
     if known is not None:
         return HeuristicResult(known.copy(), time.perf_counter() - t0)
-    result = _solve(inst, max_moves, start)
+    result = _answer_ahead(ahead) if ahead is not None else None
+    if result is None:
+        result = _solve(inst, max_moves, start)
     with _RECENT_LOCK:
         if len(_RECENT) >= _RECENT_SIZE:
             del _RECENT[next(iter(_RECENT))]
         _RECENT[key] = result.copy()
     return HeuristicResult(result, time.perf_counter() - t0)
+
+
+#: Solves started ahead in worker processes (:class:`SolveAhead`), by the
+#: fingerprint of their problem: :func:`solve` takes the answer from there.
+_AHEAD: dict[bytes, Future] = {}
+
+
+def _answer_ahead(ahead: Future) -> np.ndarray | None:
+    """The answer a worker process found, or None when it found none (its pool
+    was shut down or broken): the caller then solves the problem itself."""
+    try:
+        return ahead.result()
+    except (CancelledError, BrokenProcessPool):
+        return None
+
+
+def _worker_started() -> None:
+    """In each worker process: die with the scenario step's process, leave
+    Ctrl+C to it (it stops the pool), and write nothing to its standard output
+    (a kernel's, which would carry HiGHS's own prints into the report)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
+    hook = die_with_parent()
+    if hook is not None:
+        hook()
+
+
+class SolveAhead:
+    """Heuristic solves started before they are asked for, in worker processes.
+
+    On a large company each solve is seconds of pure Python, which holds
+    Python's lock: threads cannot run two at once, processes can. ``submit``
+    hands a problem to a worker; when :func:`solve` is later asked the same
+    problem (the same fingerprint) it waits for that answer instead of solving
+    again. The worker runs the same deterministic function, so the answer is
+    the one :func:`solve` would have found itself. Leaving the ``with`` block
+    stops the workers; a problem not yet answered is then solved where it is
+    asked.
+
+    Submit from the thread that lives longest (the workers die with the
+    thread that starts them).
+    """
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._keys: list[bytes] = []
+
+    def __enter__(self) -> SolveAhead:
+        return self
+
+    def submit(self, inst: Instance, max_moves: int | None = None, start: np.ndarray | None = None) -> None:
+        """Start solving ``inst`` (as :func:`solve` would) in a worker process."""
+        key = _fingerprint(inst, max_moves, start)
+        with _RECENT_LOCK:
+            if key in _RECENT or key in _AHEAD:
+                return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_started
+            )
+        future = self._pool.submit(_solve, inst, max_moves, start)
+        with _RECENT_LOCK:
+            _AHEAD[key] = future
+        self._keys.append(key)
+
+    def __exit__(self, *exc: object) -> None:
+        with _RECENT_LOCK:
+            for key in self._keys:
+                _AHEAD.pop(key, None)
+        if self._pool is not None:
+            # a normal exit has taken every answer; after an error, what is still running is not waited for
+            self._pool.shutdown(wait=exc[0] is None, cancel_futures=True)
 
 
 def _solve(inst: Instance, max_moves: int | None, start: np.ndarray | None) -> np.ndarray:
@@ -1415,11 +1504,11 @@ def _solve(inst: Instance, max_moves: int | None, start: np.ndarray | None) -> n
         owner = np.where(allowed(inst, start), start, owner).astype(np.int64)
     if inst.n_accounts == 0:
         return owner
-    _SCALE[:] = [inst, inst.scale()]
+    _SCALE.solving = (inst, inst.scale())
     try:
         return _solve_from(inst, owner, max_moves)
     finally:
-        _SCALE[:] = [None, None]
+        _SCALE.solving = None
 
 
 def _solve_from(inst: Instance, owner: np.ndarray, max_moves: int | None) -> np.ndarray:

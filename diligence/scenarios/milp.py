@@ -56,47 +56,43 @@ from scipy.sparse.csgraph import connected_components
 from diligence.scenarios.instance import ASSIGNED, FORCED, POTENTIAL_WEIGHT, Instance, loads, slack_weight
 
 MIP_REL_GAP = 1e-6  # HiGHS stops, and a solution counts as optimal, within this relative gap
-_BANNER = {"silenced": False}
-_FIRST = threading.Lock()  # two threads making the first instance would swap the saved descriptor
+_QUIET = {"depth": 0, "saved": -1}
+_QUIET_LOCK = threading.Lock()  # solver threads enter and leave at any time
 
 
 @contextlib.contextmanager
-def _first_instance_silenced() -> Iterator[None]:
-    """HiGHS writes its banner to the process's standard output (the C stream,
-    below Python) when a process makes its first instance, before any option
-    can turn logging off; in a step kernel it would land in the report. The
-    first instance is made with file descriptor 1 pointed at the null device
-    (by one thread at a time)."""
-    if _BANNER["silenced"]:
-        yield
-        return
-    with _FIRST:
-        if _BANNER["silenced"]:
-            yield
-            return
-        with _null_stdout():
-            yield
-        _BANNER["silenced"] = True
+def quiet_stdout() -> Iterator[None]:
+    """File descriptor 1 on the null device for the duration.
 
-
-@contextlib.contextmanager
-def _null_stdout() -> Iterator[None]:
-    """File descriptor 1 on the null device for the duration."""
-    sys.stdout.flush()
-    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    HiGHS writes to the process's standard output below Python (its banner
+    when a process makes its first instance, before any option can turn
+    logging off; a debugging line of scipy's copy in some searches): in a step
+    kernel those lines would land in the report. Solver threads nest: the
+    first to enter points the descriptor at the null device, the last to
+    leave points it back, so no thread can restore another's null device.
+    Python's own prints (``sys.stdout``) are not touched."""
+    with _QUIET_LOCK:
+        if _QUIET["depth"] == 0:
+            sys.stdout.flush()
+            _QUIET["saved"] = os.dup(1)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.close(null)
+        _QUIET["depth"] += 1
     try:
-        os.dup2(null, 1)
         yield
     finally:
-        ctypes.CDLL(None).fflush(None)  # what C buffered goes to the null device too
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
+        with _QUIET_LOCK:
+            _QUIET["depth"] -= 1
+            if _QUIET["depth"] == 0:
+                ctypes.CDLL(None).fflush(None)  # what C buffered goes to the null device too
+                os.dup2(_QUIET["saved"], 1)
+                os.close(_QUIET["saved"])
 
 
 def _highs() -> highspy.Highs:
     """A silent HiGHS instance."""
-    with _first_instance_silenced():
+    with quiet_stdout():
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
     return h
@@ -234,7 +230,8 @@ def _solve_part(
     )
     if start is not None:
         h.setSolution(len(cols), np.arange(len(cols), dtype=np.int32), start)
-    h.run()
+    with quiet_stdout():
+        h.run()
     status = h.getModelStatus()
     info = h.getInfo()
     if info.primal_solution_status != 2:
