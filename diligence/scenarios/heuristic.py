@@ -72,15 +72,17 @@ import copy
 import hashlib
 import heapq
 import itertools
-import multiprocessing
-import os
-import signal
+import contextlib
+import pickle
+import queue
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -1428,73 +1430,115 @@ _AHEAD: dict[bytes, Future] = {}
 
 
 def _answer_ahead(ahead: Future) -> np.ndarray | None:
-    """The answer a worker process found, or None when it found none (its pool
-    was shut down or broken): the caller then solves the problem itself."""
+    """The answer the worker process found, or None when it gave none (it was
+    stopped or failed): the caller then solves the problem itself."""
     try:
         return ahead.result()
-    except (CancelledError, BrokenProcessPool):
+    except _WorkerGone:
         return None
 
 
-def _worker_started() -> None:
-    """In each worker process: die with the scenario step's process, leave
-    Ctrl+C to it (it stops the pool), and write nothing to its standard output
-    (a kernel's, which would carry HiGHS's own prints into the report)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 1)
-    os.close(null)
-    hook = die_with_parent()
-    if hook is not None:
-        hook()
+class _WorkerGone(Exception):
+    """The worker process ended (or was stopped) before answering."""
 
 
 class SolveAhead:
-    """Heuristic solves started before they are asked for, in worker processes.
+    """Heuristic solves started before they are asked for, in a worker process.
 
     On a large company each solve is seconds of pure Python, which holds
     Python's lock: threads cannot run two at once, processes can. ``submit``
-    hands a problem to a worker; when :func:`solve` is later asked the same
-    problem (the same fingerprint) it waits for that answer instead of solving
-    again. The worker runs the same deterministic function, so the answer is
-    the one :func:`solve` would have found itself. Leaving the ``with`` block
-    stops the workers; a problem not yet answered is then solved where it is
-    asked.
+    hands a problem to the worker (``python -m diligence.scenarios.worker``,
+    problems and answers pickled over its standard input and output, so it
+    depends on nothing of the process that starts it); when :func:`solve` is
+    later asked the same problem (the same fingerprint) it waits for that
+    answer instead of solving again. The worker runs the same deterministic
+    function, so the answer is the one :func:`solve` would have found itself.
+    Leaving the ``with`` block stops the worker; a problem it has not answered
+    by then (or that it could not answer) is solved where it is asked.
 
-    Submit from the thread that lives longest (the workers die with the
-    thread that starts them).
+    Submit from the thread that lives longest: the worker dies with the
+    thread that starts it (:func:`diligence.processes.die_with_parent`).
     """
 
-    def __init__(self, workers: int = 1) -> None:
-        self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+        self._waiting: queue.Queue[Future | None] = queue.Queue()
+        self._reader: threading.Thread | None = None
         self._keys: list[bytes] = []
 
     def __enter__(self) -> SolveAhead:
         return self
 
     def submit(self, inst: Instance, max_moves: int | None = None, start: np.ndarray | None = None) -> None:
-        """Start solving ``inst`` (as :func:`solve` would) in a worker process."""
+        """Start solving ``inst`` (as :func:`solve` would) in the worker."""
         key = _fingerprint(inst, max_moves, start)
         with _RECENT_LOCK:
             if key in _RECENT or key in _AHEAD:
                 return
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_started
+        if self._proc is None:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "diligence.scenarios.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                preexec_fn=die_with_parent(),
             )
-        future = self._pool.submit(_solve, inst, max_moves, start)
+            self._reader = threading.Thread(target=self._read, name="solve-ahead", daemon=True)
+            self._reader.start()
+        future: Future = Future()
+        try:
+            pickle.dump((inst, max_moves, start), self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self._proc.stdin.flush()
+        except OSError:
+            return  # the worker is gone: the problem is solved where it is asked
+        self._waiting.put(future)
         with _RECENT_LOCK:
             _AHEAD[key] = future
         self._keys.append(key)
+
+    def _read(self) -> None:
+        """Hand each answer, in the order the problems went, to its future."""
+        while (future := self._waiting.get()) is not None:
+            try:
+                future.set_result(pickle.load(self._proc.stdout))
+            except (EOFError, OSError, pickle.UnpicklingError):
+                future.set_exception(_WorkerGone())
+                while (rest := self._waiting.get()) is not None:
+                    rest.set_exception(_WorkerGone())
+                return
+
+    def stop(self) -> None:
+        """Stop the worker now: what it has not answered is solved where it is asked."""
+        if self._proc is not None:
+            self._proc.kill()
 
     def __exit__(self, *exc: object) -> None:
         with _RECENT_LOCK:
             for key in self._keys:
                 _AHEAD.pop(key, None)
-        if self._pool is not None:
-            # a normal exit has taken every answer; after an error, what is still running is not waited for
-            self._pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+        if self._proc is None:
+            return
+        # every answer asked for has been taken (after an error, none is waited for): what the
+        # worker may still be solving is wanted by no one
+        self.stop()
+        with contextlib.suppress(OSError):
+            self._proc.stdin.close()
+        self._waiting.put(None)
+        self._reader.join()
+        self._proc.wait()
+        self._proc.stdout.close()
+
+
+def serve(source: BinaryIO, answers: BinaryIO) -> None:
+    """The worker's loop: solve each pickled ``(instance, max_moves, start)``
+    read from ``source`` and write its answer to ``answers``, until ``source`` ends."""
+    while True:
+        try:
+            inst, max_moves, start = pickle.load(source)
+        except EOFError:
+            return
+        pickle.dump(_solve(inst, max_moves, start), answers, protocol=pickle.HIGHEST_PROTOCOL)
+        answers.flush()
 
 
 def _solve(inst: Instance, max_moves: int | None, start: np.ndarray | None) -> np.ndarray:
