@@ -68,11 +68,11 @@ instances is bounded by counts, never by a clock.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import copy
 import hashlib
 import heapq
 import itertools
-import contextlib
 import pickle
 import queue
 import subprocess
@@ -88,7 +88,6 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from diligence.processes import die_with_parent
-from diligence.scenarios.milp import quiet_stdout
 from diligence.scenarios.instance import (
     ASSIGNED,
     BAND_EPS,
@@ -100,6 +99,7 @@ from diligence.scenarios.instance import (
     score,
     slack_weight,
 )
+from diligence.scenarios.milp import quiet_stdout
 
 _INF = float("inf")
 

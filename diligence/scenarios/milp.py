@@ -179,7 +179,7 @@ def _parts(a_mat: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     two columns share a part when a chain of rows links them. Parts share no
     account and no comparable group, and the objective is a sum over columns,
     so each part is a programme of its own."""
-    n_rows, n_cols = a_mat.shape
+    n_rows = a_mat.shape[0]
     pattern = sparse.csr_matrix((np.ones(a_mat.nnz), a_mat.indices, a_mat.indptr), shape=a_mat.shape)
     _, label = connected_components(sparse.bmat([[None, pattern], [pattern.T, None]], format="csr"), directed=False)
     return label[:n_rows], label[n_rows:]
