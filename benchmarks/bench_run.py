@@ -57,22 +57,40 @@ def emptied_notebooks(target: Path) -> Path:
     return target
 
 
-def timed(cmd: list[str], out: list[str] | None = None) -> tuple[float, float]:
+def _label(proc, root) -> str:
+    """What a process of the run's tree is: the run, a kernel, the scenario worker, Chromium."""
+    if proc.pid == root.pid:
+        return "run"
+    line = " ".join(proc.cmdline())
+    for needle, label in (("ipykernel", "kernel"), ("scenarios.worker", "worker"), ("chrom", "chromium")):
+        if needle in line:
+            return label
+    return proc.name()
+
+
+def timed(cmd: list[str], out: list[str] | None = None, at_peak: list[str] | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB, summed over the process tree) of ``cmd``;
-    its standard output is appended to ``out`` when given."""
+    its standard output is appended to ``out`` when given, and what made up the
+    peak (when, and each process's MiB) to ``at_peak``."""
     import psutil
 
     with tempfile.TemporaryFile("w+") as stdout:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, text=True)
-        root, peak = psutil.Process(proc.pid), 0.0
+        root, peak, parts = psutil.Process(proc.pid), 0.0, ""
         while proc.poll() is None:
             try:
-                tree = [root, *root.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()) / 2**20)
+                sizes = [(_label(p, root), p.memory_info().rss / 2**20) for p in [root, *root.children(recursive=True)]]
+                if sum(m for _, m in sizes) > peak:
+                    peak = sum(m for _, m in sizes)
+                    parts = f"peak at {time.perf_counter() - started:.0f} s: " + " · ".join(
+                        f"{label} {m:,.0f}" for label, m in sorted(sizes, key=lambda x: -x[1]) if m >= 50
+                    )
             except psutil.Error:
                 pass
             time.sleep(0.1)
+        if at_peak is not None:
+            at_peak.append(parts)
         seconds = time.perf_counter() - started
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(cmd[:4])} … failed: {proc.stderr.read()[-2000:]}")
@@ -116,7 +134,7 @@ def bench_shapes(shapes: list[str], n: int, formats: str | None, jobs: int | Non
             data = write_company(tables, root / "data")
             del tables, owners, books
             printed: list[str] = []
-            kit = timed(run_command(data, root / "out", formats, jobs), printed)
+            kit = timed(run_command(data, root / "out", formats, jobs), printed, printed)
         calc = subprocess.run(
             [sys.executable, str(ROOT / "benchmarks" / "bench_metrics.py"), "--one", str(n), "--shape", shape]
             + ["--scenarios"],
@@ -127,7 +145,7 @@ def bench_shapes(shapes: list[str], n: int, formats: str | None, jobs: int | Non
             raise SystemExit(calc.stderr[-2000:])
         alone = json.loads(calc.stdout.strip().splitlines()[-1])
         calcs = (alone["calculations_s"], alone["scenarios_s"], alone["peak_rss_mib"])
-        rows.append((shape, about, kit, calcs, step_seconds(printed[0])))
+        rows.append((shape, about, kit, calcs, step_seconds(printed[0]) + "\n" + " " * 9 + printed[1]))
         print(f"{shape}: kit {kit[0]:.1f} s, calculations {alone['calculations_s']:.1f} s", flush=True)
     print(f"\n{n:,} accounts, formats {formats or 'all'}")
     print("calc s: the metrics alone; + scen s: and the scenario step's calculations (ratio /all against both)")

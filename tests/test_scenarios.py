@@ -988,3 +988,22 @@ def test_solver_output_below_python_is_kept_out_of_the_step_and_threads_restore_
     worker.join()
     os.write(1, b"after\n")
     assert capfd.readouterr().out == "after\n"
+
+
+def test_a_scenario_already_measured_by_a_named_plan_is_not_measured_again(monkeypatch):
+    from diligence.scenarios import compare as comparing
+
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    tables = _random_company(5)
+    planned = apply_plan(tables, rebalance(tables, params, resolve_settings()))
+    fresh = compare({"today": tables, "rebalanced": planned}, params)
+    again = apply_plan(tables, rebalance(tables, params, resolve_settings()))  # equal frames, new objects
+    assert comparing.same_tables(planned, again) and not comparing.same_tables(planned, tables)
+    measured = [(again, comparing.scenario_metrics(again, params))]
+    calls, measure = [], comparing.scenario_metrics
+    monkeypatch.setattr(comparing, "scenario_metrics", lambda t, *a: calls.append(t) or measure(t, *a))
+    reused = compare({"today": tables, "rebalanced": planned}, params, measured=measured)
+    assert [t is tables for t in calls] == [True]  # only today was measured
+    assert reused[0].equals(fresh[0]) and reused[1].equals(fresh[1])

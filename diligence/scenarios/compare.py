@@ -9,6 +9,7 @@ so there is no second implementation to drift.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -48,10 +49,24 @@ def scenario_metrics(tables: dict, params: dict, recorded: dict[str, Any] | None
     }
 
 
+def same_tables(a: dict, b: dict) -> bool:
+    """Whether two sets of tables hold the same frames (the same names, each
+    frame the same object or equal in values, dtypes and labels)."""
+    return a.keys() == b.keys() and all(a[k] is b[k] or a[k].equals(b[k]) for k in a)
+
+
 def compare(
-    scenarios: dict[str, dict], params: dict, recorded: dict[str, Any] | None = None
+    scenarios: dict[str, dict],
+    params: dict,
+    recorded: dict[str, Any] | None = None,
+    measured: Sequence[tuple[dict, dict[str, Any]]] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, Any]]]:
     """Side-by-side metrics and flags of named scenarios (``name -> tables``).
+
+    ``measured``: tables already measured by :func:`scenario_metrics` over the
+    same ``recorded``, with their metrics (the named plans'); a scenario whose
+    tables are the same (:func:`same_tables`) takes those metrics rather than
+    measuring again.
 
     Returns ``(metrics, flag_status, all_metrics)``: ``metrics`` has a
     ``metric`` column and one column per scenario (rows :data:`KEY_METRICS`);
@@ -59,7 +74,11 @@ def compare(
     :data:`SCENARIO_FLAGS`); ``all_metrics`` maps each scenario to every
     metric computed.
     """
-    every = {name: scenario_metrics(t, params, recorded) for name, t in scenarios.items()}
+    every = {
+        name: next((dict(m) for seen, m in measured if same_tables(t, seen)), None)
+        or scenario_metrics(t, params, recorded)
+        for name, t in scenarios.items()
+    }
     judged = {name: {f["id"]: f for f in flags.evaluate(m, params, scenarios[name])} for name, m in every.items()}
     metrics = pd.DataFrame({"metric": pd.array(list(KEY_METRICS), dtype="string")})
     for name, m in every.items():
@@ -133,7 +152,9 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
         curve, _owners, _inst = curving.result()
     recommended, curve_sentence = tradeoff.recommendation(curve, settings["balance_tolerance"])
     scenarios = {TODAY: tables, REBALANCED: apply_plan(tables, plan), WITH_HIRES: apply_plan(hired, plan_hires)}
-    metrics, status, every = compare(scenarios, params, recorded)
+    # a named plan that took the main plan or the hiring plan as its answer has measured its tables
+    measured = [(e["tables"], e["metrics"]) for e in evaluated if any(e["rebalanced"] is p for p in (plan, plan_hires))]
+    metrics, status, every = compare(scenarios, params, recorded, measured)
     need = cp.headcount_need(tables, params, settings)
     hiring = cp.hiring_plan(tables, params, settings)
     solvers = pd.DataFrame(

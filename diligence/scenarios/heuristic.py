@@ -81,7 +81,7 @@ import threading
 import time
 from collections import defaultdict
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 import numpy as np
@@ -1486,8 +1486,17 @@ class SolveAhead:
             self._reader = threading.Thread(target=self._read, name="solve-ahead", daemon=True)
             self._reader.start()
         future: Future = Future()
+        # the solver reads no ids or labels: placeholders of the same lengths spare the worker
+        # a million strings to unpickle and hold
+        slim = replace(
+            inst,
+            rep_ids=np.zeros(inst.n_reps, np.int8),
+            account_ids=np.zeros(inst.n_accounts, np.int8),
+            group_labels=np.zeros(inst.n_groups, np.int8),
+            account_pos=np.zeros(0, np.int8),
+        )
         try:
-            pickle.dump((inst, max_moves, start), self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((slim, max_moves, start), self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             self._proc.stdin.flush()
         except OSError:
             return  # the worker is gone: the problem is solved where it is asked
