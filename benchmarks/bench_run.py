@@ -134,7 +134,8 @@ def bench_shapes(shapes: list[str], n: int, formats: str | None, jobs: int | Non
             data = write_company(tables, root / "data")
             del tables, owners, books
             printed: list[str] = []
-            kit = timed(run_command(data, root / "out", formats, jobs), printed, printed)
+            peak: list[str] = []
+            kit = timed(run_command(data, root / "out", formats, jobs), printed, peak)
         calc = subprocess.run(
             [sys.executable, str(ROOT / "benchmarks" / "bench_metrics.py"), "--one", str(n), "--shape", shape]
             + ["--scenarios"],
@@ -145,7 +146,7 @@ def bench_shapes(shapes: list[str], n: int, formats: str | None, jobs: int | Non
             raise SystemExit(calc.stderr[-2000:])
         alone = json.loads(calc.stdout.strip().splitlines()[-1])
         calcs = (alone["calculations_s"], alone["scenarios_s"], alone["peak_rss_mib"])
-        rows.append((shape, about, kit, calcs, step_seconds(printed[0]) + "\n" + " " * 9 + printed[1]))
+        rows.append((shape, about, kit, calcs, step_seconds(printed[0]) + "\n" + " " * 9 + peak[0]))
         print(f"{shape}: kit {kit[0]:.1f} s, calculations {alone['calculations_s']:.1f} s", flush=True)
     print(f"\n{n:,} accounts, formats {formats or 'all'}")
     print("calc s: the metrics alone; + scen s: and the scenario step's calculations (ratio /all against both)")

@@ -47,10 +47,12 @@ def release_memory() -> None:
     A large company's tables, once dropped, leave the process holding their
     pages in the C allocator's free lists, so a kernel that has run one step
     (or the run, once it has handed its tables to the steps) keeps the peak
-    of the process tree high; collecting cycles and trimming the allocator's
-    heap (glibc's ``malloc_trim``) returns them. Does nothing where there is
-    no such call.
+    of the process tree high; collecting cycles, asking Arrow's allocator for
+    its unused memory, and trimming C's heap (glibc's ``malloc_trim``) returns
+    them. Does nothing where there is no such call.
     """
     gc.collect()
+    if "pyarrow" in sys.modules:  # Arrow's buffers live in its own allocator (mimalloc), not in C's heap
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
     if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
         _LIBC.malloc_trim(0)

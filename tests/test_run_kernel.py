@@ -180,3 +180,34 @@ def test_a_step_reads_the_metrics_of_the_steps_before_it_only(tmp_path):
     earlier, every = run.metrics(before="02_summary"), run.metrics(before="04_next")
     assert earlier["a"] == 1 and "b" not in earlier
     assert every["a"] == 1 and every["b"] == 2
+
+
+def test_a_kernel_no_step_will_take_is_shut_down_while_the_long_step_runs_on(tmp_path):
+    # On a large company a warm kernel holds gigabytes: once the last step has
+    # taken its kernel, one given back is shut down rather than kept idle.
+    from diligence.execution.run import execute_steps
+
+    pid_file = tmp_path / "short.pid"
+    short = _notebook(tmp_path / "01_short.ipynb", f"import os\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))")
+    long = _notebook(
+        tmp_path / "02_long.ipynb",
+        "import os, time\n"
+        "def alive(pid):\n"
+        "    try:\n"
+        "        os.kill(pid, 0)\n"
+        "    except ProcessLookupError:\n"
+        "        return False\n"
+        "    return True\n"
+        "deadline = time.time() + 20\n"
+        f"while not os.path.exists({str(pid_file)!r}) and time.time() < deadline:\n"
+        "    time.sleep(0.2)\n"
+        f"pid = int(open({str(pid_file)!r}).read())\n"
+        "while alive(pid) and time.time() < deadline:\n"
+        "    time.sleep(0.2)\n"
+        "print('alive' if alive(pid) else 'gone')",
+    )
+    nb = nbformat.read(long, as_version=4)
+    nb.metadata["diligence"] = {"long_running": True}
+    nbformat.write(nb, long)
+    executed, _ = execute_steps([short, long], _steps_build(tmp_path), {"x": 1}, scratch_dir=tmp_path, jobs=2)
+    assert nbformat.read(executed[1], as_version=4).cells[-1].outputs[0]["text"].strip() == "gone"

@@ -192,6 +192,14 @@ class KernelPool:
         # A kernel dies with the thread that started it (die_with_parent): an early
         # kernel's thread waits for this, set when the pool closes.
         self._release = threading.Event()
+        self._wanted: int | None = None  # steps still to take a kernel, when told (expect)
+
+    def expect(self, steps: int) -> None:
+        """``steps`` steps will take a kernel: once the last has taken one, a
+        kernel given back is shut down rather than kept idle (on a large
+        company a warm kernel holds gigabytes while the longest step runs on)."""
+        with self._lock:
+            self._wanted = (self._wanted or 0) + steps
 
     def start_early(self, n: int) -> None:
         """Start ``n`` kernels now, in the background, each with the kit imported
@@ -244,6 +252,8 @@ class KernelPool:
             while not self._idle and self._pending > 0 and not self._kernels.stopping:
                 self._ready.wait(timeout=1.0)
             km = self._idle.pop() if self._idle else None
+            if self._wanted:
+                self._wanted -= 1
         if km is None:
             km = self._start()
         try:
@@ -289,6 +299,9 @@ class KernelPool:
     def give_back(self, km: KernelManager) -> None:
         """Keep ``km`` warm for the next step, its namespace cleared (shut down if that fails)."""
         self._kernels.discard(km)
+        if self._wanted == 0:  # no step will take it
+            self._shut(km)
+            return
         kc, sock_dir = self._open.get(km, (None, None))
         clean = False
         if self._reuse and kc is None and sock_dir is not None and not self._kernels.stopping:
@@ -472,6 +485,7 @@ def execute_steps(
                 notebooks, build, parameters, scratch_dir=scratch_dir, jobs=jobs, on_step=on_step, pool=own
             )
     warm, kernels = pool, pool.kernels
+    warm.expect(len(notebooks))
     seconds: dict[str, float] = {}
 
     def one(source: Path) -> Path:
