@@ -387,6 +387,22 @@ def test_disruption_classes_and_what_a_move_costs():
     assert moved["open_pipeline_moved"] == 500.0 and moved["customers_moved"] == 1
 
 
+def test_worked_by_its_owner_matches_account_and_rep_together():
+    # Crossed pairs (A1 worked by R2, A2 by R1) are not their owners' work;
+    # a missing owner, account or rep matches nothing; a pair logged twice counts once.
+    from diligence.scenarios.disruption import _pair_in
+
+    s = lambda *v: pd.Series(v, dtype="string")  # noqa: E731
+    got = _pair_in(
+        s("A1", "A2", "A3", "A4", None, "A6"),
+        s("R1", "R2", "R3", None, "R5", "R6"),
+        s("A1", "A2", "A3", "A3", None, "A6", "A4"),
+        s("R2", "R1", "R3", "R3", "R5", None, None),
+    )
+    assert got.tolist() == [False, False, True, False, False, False]
+    assert _pair_in(s("A1"), s("R1"), s(), s()).tolist() == [False]
+
+
 @pytest.mark.parametrize("solver", ["milp", "heuristic"])
 def test_an_idle_account_moves_before_an_active_one(solver):
     # R1 holds four accounts of 10 and R2 two: one move balances them, and
@@ -945,6 +961,39 @@ def test_a_solve_handed_to_a_worker_process_gives_the_answer_found_here(monkeypa
         ahead.submit(looser)
         ahead.stop()
         assert heuristic.solve(looser).owner.tolist() == here.tolist()
+
+
+def test_handing_problems_to_a_busy_worker_does_not_wait_for_its_answers(monkeypatch):
+    # A large problem fills the pipe to the worker, which reads the next
+    # problem only once it has answered the one before: submit hands it to a
+    # sending thread, so the step goes on while the worker solves.
+    import dataclasses
+    import os
+    import pickle
+    import signal
+    import threading
+
+    from diligence.synth import DEMO_AS_OF, make_company
+
+    params = resolve_params({"as_of": DEMO_AS_OF})
+    inst = instance.build_instance(make_company(n_accounts=20_000, seed=3), params, resolve_settings())
+    assert len(pickle.dumps(inst)) > 4 << 16  # several pipe buffers
+    problems = [dataclasses.replace(inst, tolerance=t) for t in (0.15, 0.25)]
+    monkeypatch.setattr(heuristic, "_RECENT", {})
+    with heuristic.SolveAhead() as ahead:
+        ahead.submit(problems[0])
+        os.kill(ahead._proc.pid, signal.SIGSTOP)  # a worker busy for as long as it takes
+        try:
+            sending = threading.Thread(target=ahead.submit, args=(problems[1],), daemon=True)
+            sending.start()
+            sending.join(10)
+            assert not sending.is_alive()
+        finally:
+            os.kill(ahead._proc.pid, signal.SIGCONT)
+        answers = [heuristic.solve(p).owner for p in problems]
+        assert all(f.done() and f.exception() is None for f in heuristic._AHEAD.values())
+    for p, answer in zip(problems, answers):
+        assert answer.tolist() == heuristic._solve(p, None, None).tolist()
 
 
 def test_the_scenario_step_gives_the_same_answers_with_its_curve_solved_ahead(monkeypatch):

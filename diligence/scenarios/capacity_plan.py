@@ -176,12 +176,13 @@ def ramped_productivity(att: pd.DataFrame) -> tuple[float, str, int | None]:
     return 1.0, ASSUMED, None
 
 
-def with_inputs(tables: dict, params: dict, settings: dict) -> dict:
+def with_inputs(tables: dict, params: dict, settings: dict, inputs: pd.DataFrame | None = None) -> dict:
     """``settings`` with ramp and attrition filled in from :func:`plan_inputs` where not set
-    (the ramp: the observed company-wide figure, else the assumed ramp by segment)."""
+    (the ramp: the observed company-wide figure, else the assumed ramp by segment).
+    ``inputs``: :func:`plan_inputs` of the same arguments, when the caller has them."""
     if all(settings.get(k) is not None for k in ASSUMED_INPUTS):
         return settings
-    inputs = plan_inputs(tables, params, settings)
+    inputs = plan_inputs(tables, params, settings) if inputs is None else inputs
     attrition = settings.get("annual_attrition")
     if attrition is None:
         attrition = float(inputs.set_index("setting").loc["annual_attrition", "value"])

@@ -124,23 +124,25 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     from diligence.scenarios import disruption, heuristic, sensitivity
     from diligence.scenarios import plans as named
     from diligence.scenarios.backtest import backtest
+    from diligence.scenarios.instance import build_instance
     from diligence.scenarios.rebalance import apply_plan, book_changes, rebalance
 
     inputs = cp.plan_inputs(tables, params, settings)
     tested = backtest(tables, params, settings)
-    settings = cp.with_inputs(tables, params, settings)
+    settings = cp.with_inputs(tables, params, settings, inputs)
     classes = disruption.account_classes(tables, params)  # hires own nothing: the same for the hired tables
-    plan = rebalance(tables, params, settings, classes=classes)
+    problem = build_instance(tables, params, settings, classes)
     hires = cp.planned_hires(tables, params, settings)
     hired = cp.with_hires(tables, hires)
     # The plan with hires and the curve start from the main plan and spend their time in HiGHS, which
     # leaves Python's lock: each runs in a thread of its own beside the named plans and the
     # sensitivity, so a second core works too. Each result depends only on its inputs. On a large
     # company the curve's points are pure-Python heuristic solves, which threads cannot run side by
-    # side: a worker process solves them ahead.
+    # side: a worker process solves them, starting while the main plan is solved.
     with heuristic.SolveAhead() as ahead, ThreadPoolExecutor(max_workers=2, thread_name_prefix="scenarios") as pool:
-        if plan.instance.n_accounts >= SOLVE_AHEAD_MIN_ACCOUNTS:
-            tradeoff.solve_ahead(ahead, plan, settings)
+        if problem.n_accounts >= SOLVE_AHEAD_MIN_ACCOUNTS:
+            tradeoff.solve_ahead(ahead, problem, settings)
+        plan = rebalance(tables, params, settings, classes=classes, instance=problem)
         hiring_plan = (
             pool.submit(rebalance, hired, params, settings, classes=classes, start=plan) if len(hires) else None
         )

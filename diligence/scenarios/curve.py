@@ -147,13 +147,14 @@ def tradeoff_curve(
     return curve, owners, base
 
 
-def solve_ahead(ahead: heuristic.SolveAhead, known: Any, settings: dict) -> None:
-    """Hand the curve's heuristic solves (the main plan ``known``'s problem at
-    each other tolerance of ``settings``) to worker processes, so that
-    :func:`tradeoff_curve` finds them answered (:class:`~diligence.scenarios.heuristic.SolveAhead`)."""
+def solve_ahead(ahead: heuristic.SolveAhead, problem: Instance, settings: dict) -> None:
+    """Hand the curve's heuristic solves (the main plan's ``problem`` at each
+    other tolerance of ``settings``) to a worker process, so that
+    :func:`tradeoff_curve` finds them answered (:class:`~diligence.scenarios.heuristic.SolveAhead`).
+    Nothing here needs the main plan's answer: they can start before it."""
     for tol in settings["curve_tolerances"]:
-        if abs(known.instance.tolerance - tol) >= 1e-12:
-            ahead.submit(dataclasses.replace(known.instance, tolerance=float(tol)))
+        if abs(problem.tolerance - tol) >= 1e-12:
+            ahead.submit(dataclasses.replace(problem, tolerance=float(tol)))
 
 
 def knee(curve: pd.DataFrame) -> int | None:

@@ -684,6 +684,20 @@ def _offer(inst: Instance, side: tuple, dst: int) -> tuple[np.ndarray, np.ndarra
     return np.concatenate([[0.0], x[ok]]), np.concatenate([[0.0], change[ok]]), np.concatenate([[-1], acc[ok]])
 
 
+class _Held(dict):
+    """The accounts each book holds (``held[rep]``), cut on first use from the
+    accounts sorted by owner (``by_rep``, book ``r`` from ``cuts[r]`` to
+    ``cuts[r + 1]``): an exchange pass reads tens of the thousands of books."""
+
+    def __init__(self, by_rep: np.ndarray, cuts: np.ndarray) -> None:
+        super().__init__()
+        self._by_rep, self._cuts = by_rep, cuts
+
+    def __missing__(self, rep: int) -> np.ndarray:
+        self[rep] = books = self._by_rep[self._cuts[rep] : self._cuts[rep + 1]]
+        return books
+
+
 def _best_exchange(
     inst: Instance,
     owner: np.ndarray,
@@ -708,7 +722,7 @@ def _best_exchange(
     xb_all, cb_all, ib_all = _offer(inst, side_p, rep)
     best = None
     least = float(ca.min())
-    for tier in np.unique(cb_all):
+    for tier in sorted(set(cb_all.tolist())):  # a book's few tiers: np.unique cost more than the search
         # tiers come cheapest first: once the cheapest pair of a tier costs more than the best found,
         # no later tier can do better
         if best is not None and tier + least > best[0]:
@@ -820,7 +834,7 @@ def _exchange(
     sel = np.flatnonzero(member[owner])
     by_rep = sel[np.argsort(_rep_keys(owner[sel], inst.n_reps), kind="stable")]
     cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
-    held = {r: by_rep[cuts[r] : cuts[r + 1]] for r in range(inst.n_reps)}
+    held = _Held(by_rep, cuts)
     stuck = set() if stuck is None else stuck  # reps no exchange fixes until their group changes
     # a book below its band that may take no account its peers hold (a junior book among
     # enterprise ones, none of its own accounts away) gains from no exchange: it starts stuck
@@ -1280,7 +1294,7 @@ def _fill(inst: Instance, owner: np.ndarray, load: np.ndarray, budget: int = FIL
     sel = np.flatnonzero(member[owner])
     by_rep = sel[np.argsort(_rep_keys(owner[sel], inst.n_reps), kind="stable")]
     cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
-    held = {r: by_rep[cuts[r] : cuts[r + 1]] for r in range(inst.n_reps)}
+    held = _Held(by_rep, cuts)
     receives = np.zeros(inst.n_reps, dtype=bool)
     if inst.n_accounts:
         receives = inst.eligible[np.unique(inst.cls)].any(axis=0)
@@ -1463,7 +1477,9 @@ class SolveAhead:
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
         self._waiting: queue.Queue[Future | None] = queue.Queue()
+        self._sending: queue.Queue[tuple | None] = queue.Queue()
         self._reader: threading.Thread | None = None
+        self._writer: threading.Thread | None = None
         self._keys: list[bytes] = []
 
     def __enter__(self) -> SolveAhead:
@@ -1485,6 +1501,8 @@ class SolveAhead:
             )
             self._reader = threading.Thread(target=self._read, name="solve-ahead", daemon=True)
             self._reader.start()
+            self._writer = threading.Thread(target=self._write, name="solve-ahead-send", daemon=True)
+            self._writer.start()
         future: Future = Future()
         # the solver reads no ids or labels: placeholders of the same lengths spare the worker
         # a million strings to unpickle and hold
@@ -1495,15 +1513,22 @@ class SolveAhead:
             group_labels=np.zeros(inst.n_groups, np.int8),
             account_pos=np.zeros(0, np.int8),
         )
-        try:
-            pickle.dump((slim, max_moves, start), self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self._proc.stdin.flush()
-        except OSError:
-            return  # the worker is gone: the problem is solved where it is asked
+        # sent by a thread of its own: the worker reads a problem only once it has answered the one
+        # before, and a large problem fills the pipe, so writing here would wait for those answers
         self._waiting.put(future)
         with _RECENT_LOCK:
             _AHEAD[key] = future
         self._keys.append(key)
+        self._sending.put((slim, max_moves, start))
+
+    def _write(self) -> None:
+        """Send each problem submitted to the worker, in order."""
+        while (problem := self._sending.get()) is not None:
+            try:
+                pickle.dump(problem, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                self._proc.stdin.flush()
+            except OSError:
+                return  # the worker is gone: the reader fails what it has not answered
 
     def _read(self) -> None:
         """Hand each answer, in the order the problems went, to its future."""
@@ -1530,6 +1555,8 @@ class SolveAhead:
         # every answer asked for has been taken (after an error, none is waited for): what the
         # worker may still be solving is wanted by no one
         self.stop()
+        self._sending.put(None)
+        self._writer.join()
         with contextlib.suppress(OSError):
             self._proc.stdin.close()
         self._waiting.put(None)

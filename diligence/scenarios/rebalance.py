@@ -166,6 +166,7 @@ def rebalance(
     classes: pd.DataFrame | None = None,
     start: Plan | None = None,
     known: Sequence[Plan] = (),
+    instance: Instance | None = None,
 ) -> Plan:
     """Propose a rebalanced assignment of ``tables``.
 
@@ -191,13 +192,16 @@ def rebalance(
         (:func:`same_problem`) it is returned as it is, with its proof, rather
         than solved again, so that a named plan equal to one of them shows
         the same answer.
+    instance
+        The problem of these tables, settings and classes, when already built
+        (:func:`~diligence.scenarios.instance.build_instance`).
 
     Returns
     -------
     Plan
     """
     classes = disruption.account_classes(tables, params) if classes is None else classes
-    inst = build_instance(tables, params, settings, classes)
+    inst = build_instance(tables, params, settings, classes) if instance is None else instance
     for plan in known:
         if same_problem(plan.instance, inst):
             return plan
