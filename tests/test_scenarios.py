@@ -1011,6 +1011,7 @@ def test_the_scenario_step_gives_the_same_answers_with_its_curve_solved_ahead(mo
     ahead = compare.run_scenarios(tables, params, settings)
     assert ahead["findings"] == here["findings"]
     assert ahead["curve"].equals(here["curve"])
+    assert ahead["plans_table"].equals(here["plans_table"])
 
 
 def test_solver_output_below_python_is_kept_out_of_the_step_and_threads_restore_it(capfd):
