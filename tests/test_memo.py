@@ -124,3 +124,28 @@ def test_clear_all_forgets_every_kept_frame():
     memo.clear_all()
     build(tables, params)
     assert len(calls) == 2
+
+
+def test_latest_activity_is_grouped_once_for_accounts_that_only_change_owner(monkeypatch):
+    # The scenario step measures plans whose accounts change owner: the
+    # activities are grouped once, and each plan's accounts read the same dates.
+    accounts = frame("accounts", account_id=["a1", "a2"], owner_rep_id=["r1", "r1"])
+    activities = frame(
+        "activities",
+        activity_id=["x1", "x2", "x3"],
+        account_id=["a1", "a1", "a2"],
+        rep_id=["r1", "r1", "r1"],
+        activity_date=pd.to_datetime([days(-10), days(-3), days(5)]),  # x3 after T
+    )
+    grouped = []
+    real = pd.Series.groupby
+    monkeypatch.setattr(pd.Series, "groupby", lambda self, *a, **k: grouped.append(1) or real(self, *a, **k))
+    coverage._latest_activity.cache_clear()
+    today = coverage.last_activity_dates(accounts, activities, pd.Timestamp(T))
+    moved = coverage.last_activity_dates(accounts.assign(owner_rep_id="r2"), activities, pd.Timestamp(T))
+    assert len(grouped) == 1
+    assert today.tolist() == moved.tolist() == [pd.Timestamp(days(-3)), pd.NaT]
+    # another as-of date (the backtest's) groups again
+    earlier = coverage.last_activity_dates(accounts, activities, pd.Timestamp(days(-5)))
+    assert earlier.tolist() == [pd.Timestamp(days(-10)), pd.NaT]
+    assert len(grouped) == 2

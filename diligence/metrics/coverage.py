@@ -280,11 +280,20 @@ def last_activity_dates(accounts: pd.DataFrame, activities: pd.DataFrame | None,
     """
     if activities is None:
         return pd.Series(pd.NaT, index=accounts.index, dtype="datetime64[ns]", name="last_activity_date")
-    dates = activities["activity_date"]
-    dated = (dates <= pd.Timestamp(as_of)).fillna(False).to_numpy(bool)
-    # group the two needed columns only: copying 5M rows of text would dominate
-    last = dates[dated].groupby(activities["account_id"][dated], sort=False).max()
+    last = _latest_activity({"activities": activities}, {"as_of": pd.Timestamp(as_of)})
     return lookup(accounts["account_id"], last).astype("datetime64[ns]").rename("last_activity_date")
+
+
+@once_per_tables(("activities",), ("as_of",))
+def _latest_activity(tables: dict, params: dict) -> pd.Series:
+    """Latest activity date on or before T per ``account_id`` of the activities;
+    built once per activities table: the scenario step measures several plans
+    whose accounts change owner, never their activities."""
+    activities = tables["activities"]
+    dates = activities["activity_date"]
+    dated = (dates <= params["as_of"]).fillna(False).to_numpy(bool)
+    # group the two needed columns only: copying 5M rows of text would dominate
+    return dates[dated].groupby(activities["account_id"][dated], sort=False).max()
 
 
 def worked_from_last_activity(last_activity: pd.Series, as_of: pd.Timestamp, window_days: int) -> pd.Series:
