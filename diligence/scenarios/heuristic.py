@@ -685,13 +685,14 @@ def _offer(inst: Instance, side: tuple, dst: int) -> tuple[np.ndarray, np.ndarra
 
 
 class _Held(dict):
-    """The accounts each book holds (``held[rep]``), cut on first use from the
-    accounts sorted by owner (``by_rep``, book ``r`` from ``cuts[r]`` to
-    ``cuts[r + 1]``): an exchange pass reads tens of the thousands of books."""
+    """The accounts of ``sel`` each book holds under ``owner`` (``held[rep]``),
+    sorted by owner once and cut on first use: an exchange pass reads tens of
+    the thousands of books."""
 
-    def __init__(self, by_rep: np.ndarray, cuts: np.ndarray) -> None:
+    def __init__(self, owner: np.ndarray, sel: np.ndarray, n_reps: int) -> None:
         super().__init__()
-        self._by_rep, self._cuts = by_rep, cuts
+        self._by_rep = sel[np.argsort(_rep_keys(owner[sel], n_reps), kind="stable")]
+        self._cuts = np.searchsorted(owner[self._by_rep], np.arange(n_reps + 1))
 
     def __missing__(self, rep: int) -> np.ndarray:
         self[rep] = books = self._by_rep[self._cuts[rep] : self._cuts[rep + 1]]
@@ -832,9 +833,7 @@ def _exchange(
     # only the books worked on (and their peers, of the same groups) are indexed: on a large
     # instance, sorting every account for each group's pass dominated the step
     sel = np.flatnonzero(member[owner])
-    by_rep = sel[np.argsort(_rep_keys(owner[sel], inst.n_reps), kind="stable")]
-    cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
-    held = _Held(by_rep, cuts)
+    held = _Held(owner, sel, inst.n_reps)
     stuck = set() if stuck is None else stuck  # reps no exchange fixes until their group changes
     # a book below its band that may take no account its peers hold (a junior book among
     # enterprise ones, none of its own accounts away) gains from no exchange: it starts stuck
@@ -1292,9 +1291,7 @@ def _fill(inst: Instance, owner: np.ndarray, load: np.ndarray, budget: int = FIL
     weight = slack_weight(inst)
     member = inst.rep_group >= 0
     sel = np.flatnonzero(member[owner])
-    by_rep = sel[np.argsort(_rep_keys(owner[sel], inst.n_reps), kind="stable")]
-    cuts = np.searchsorted(owner[by_rep], np.arange(inst.n_reps + 1))
-    held = _Held(by_rep, cuts)
+    held = _Held(owner, sel, inst.n_reps)
     receives = np.zeros(inst.n_reps, dtype=bool)
     if inst.n_accounts:
         receives = inst.eligible[np.unique(inst.cls)].any(axis=0)
