@@ -380,7 +380,8 @@ def _write_summary(ws: Worksheet, findings: Mapping[str, Any], parameters: Mappi
         else:
             put(ws, row, 5, threshold, number_format=EXCEL_NUMBER_FORMATS.get(kind))
         detail = put(ws, row, 6, flag.get("detail"))
-        detail.alignment = _WRAP
+        # indented: the threshold before it is right-aligned, and would touch its text
+        detail.alignment = Alignment(wrap_text=True, vertical="top", indent=1)
         # Excel does not grow a row for wrapped text written by a library: size it.
         lines = max(1, math.ceil(len(str(detail.value or "")) / _DETAIL_CHARS_PER_LINE))
         ws.row_dimensions[row].height = 15 * lines
@@ -401,7 +402,8 @@ def _write_summary(ws: Worksheet, findings: Mapping[str, Any], parameters: Mappi
         put(ws, row, 2, value, number_format=EXCEL_NUMBER_FORMATS.get(value_kind(name, value)))
         put(ws, row, 3, name)
         row += 1
-    for col, width in zip("ABCDEF", (36, 14, 16, 14, 16, 90)):
+    # C holds the status and, below, the metric names of findings.json (the longest about 40 characters)
+    for col, width in zip("ABCDEF", (36, 14, 40, 14, 16, 90)):
         ws.column_dimensions[col].width = width
 
 

@@ -601,12 +601,16 @@ def _balance(inst: Instance, owner: np.ndarray, load: np.ndarray, max_moves: int
                 mine = sorted(books.classes(rep))
                 partners = _widest(members, hi[members] - load[members])
                 for cls in mine:
+                    found: dict[float, tuple] = {}  # by cap: the partners with room for the most ask the same
                     for r in partners:
                         room = hi[r] - load[r]
                         if r == rep or room <= eps or not eligible[cls, r]:
                             continue
                         tried = max(tried, room)
-                        item, tier, key = books.best(rep, cls, min(most, room), need)
+                        cap = min(most, room)
+                        if cap not in found:
+                            found[cap] = books.best(rep, cls, cap, need)
+                        item, tier, key = found[cap]
                         if item is not None and (best is None or key < best[0]):
                             best = (key, item, tier, rep, int(r), cls)
             else:  # move one account into rep
@@ -699,6 +703,34 @@ class _Held(dict):
         return books
 
 
+class _Pair:
+    """What :func:`_best_exchange` searches between ``rep`` and a ``peer``
+    of its group, gathered once for every window asked of the two books
+    unchanged (step 3 asks a strict then a loose window, step 9 several): the
+    accounts rep may give the peer (:func:`_offer`), the cheapest change
+    among them, and the accounts the peer may give back, by cost tier,
+    each tier sorted by potential on first use."""
+
+    __slots__ = ("give", "least", "tiers", "_back", "_sorted")
+
+    def __init__(self, inst: Instance, side_r: tuple, side_p: tuple, rep: int, peer: int) -> None:
+        self.give = _offer(inst, side_r, peer)
+        self.least = float(self.give[1].min())
+        self._back = _offer(inst, side_p, rep)
+        self.tiers = sorted(set(self._back[1].tolist()))  # a book's few tiers: np.unique cost more
+        self._sorted: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+
+    def tier(self, tier: float) -> tuple[np.ndarray, np.ndarray]:
+        """The potential and account of the peer's offers of one tier, by potential then account."""
+        got = self._sorted.get(tier)
+        if got is None:
+            xb_all, cb_all, ib_all = self._back
+            sel = cb_all == tier
+            order = np.lexsort((ib_all[sel], xb_all[sel]))
+            got = self._sorted[tier] = (xb_all[sel][order], ib_all[sel][order])
+        return got
+
+
 def _best_exchange(
     inst: Instance,
     owner: np.ndarray,
@@ -708,29 +740,29 @@ def _best_exchange(
     t_lo: float,
     t_hi: float,
     sides: dict[int, tuple] | None = None,
+    pair: _Pair | None = None,
 ) -> tuple | None:
     """The cheapest exchange between ``rep`` and ``peer`` (same group):
     account ``a`` (or none) from rep to peer and ``b`` (or none) back, so that
     the potential going from rep to peer, ``x_a − x_b``, lies in
     ``[t_lo, t_hi]``. Returns (moves added, potential moved, a, b) or None;
     −1 stands for "no account". ``sides``: the books' :func:`_side`, when
-    already gathered."""
+    already gathered; ``pair``: the two books' :class:`_Pair`, when already
+    gathered (it is then all that is read)."""
     if t_lo > t_hi:
         return None
-    side_r = sides[rep] if sides is not None else _side(inst, owner, held[rep])
-    side_p = sides[peer] if sides is not None else _side(inst, owner, held[peer])
-    xa, ca, ia = _offer(inst, side_r, peer)
-    xb_all, cb_all, ib_all = _offer(inst, side_p, rep)
+    if pair is None:
+        side_r = sides[rep] if sides is not None else _side(inst, owner, held[rep])
+        side_p = sides[peer] if sides is not None else _side(inst, owner, held[peer])
+        pair = _Pair(inst, side_r, side_p, rep, peer)
+    xa, ca, ia = pair.give
     best = None
-    least = float(ca.min())
-    for tier in sorted(set(cb_all.tolist())):  # a book's few tiers: np.unique cost more than the search
+    for tier in pair.tiers:
         # tiers come cheapest first: once the cheapest pair of a tier costs more than the best found,
         # no later tier can do better
-        if best is not None and tier + least > best[0]:
+        if best is not None and tier + pair.least > best[0]:
             break
-        sel = cb_all == tier
-        order = np.lexsort((ib_all[sel], xb_all[sel]))
-        xb, ib = xb_all[sel][order], ib_all[sel][order]
+        xb, ib = pair.tier(tier)
         # b with x_a − t_hi ≤ x_b ≤ x_a − t_lo; the smallest such b
         first = np.searchsorted(xb, xa - t_hi, side="left")
         last = np.searchsorted(xb, xa - t_lo, side="right")
@@ -838,7 +870,7 @@ def _exchange(
     # a book below its band that may take no account its peers hold (a junior book among
     # enterprise ones, none of its own accounts away) gains from no exchange: it starts stuck
     if len(sel):
-        takes = inst.eligible[np.unique(inst.cls[sel])].any(axis=0)
+        takes = inst.eligible[np.bincount(inst.cls[sel], minlength=len(inst.eligible)) > 0].any(axis=0)
         away = sel[(inst.kind[sel] == ASSIGNED) & (owner[sel] != inst.current[sel])]
         takes[inst.current[away]] = True
         stuck.update(np.flatnonzero(member & ~takes & (load < lo)).tolist())
@@ -867,6 +899,7 @@ def _exchange(
                 # in a large group the first :data:`EXCHANGE_PARTNERS`: a book no exchange fixes
                 # (most of those left outside at 1M accounts) cost a full scan in both modes
                 peers = peers[:EXCHANGE_PARTNERS]
+            pairs: dict[int, _Pair] = {}  # the two windows read the same books
             for strict in (True, False):
                 best = None
                 for peer in peers:
@@ -884,18 +917,16 @@ def _exchange(
                     if hit is not None and hit[0] == memo.version[rep] and hit[1] == memo.version[peer]:
                         cand = hit[2]
                     else:
-                        for r in (int(rep), int(peer)):
-                            if r not in sides or sides[r][0] != memo.version[r]:
-                                sides[r] = (int(memo.version[r]), _side(inst, owner, held[r]))
+                        pair = pairs.get(int(peer))
+                        if pair is None:
+                            for r in (int(rep), int(peer)):
+                                if r not in sides or sides[r][0] != memo.version[r]:
+                                    sides[r] = (int(memo.version[r]), _side(inst, owner, held[r]))
+                            pair = pairs[int(peer)] = _Pair(
+                                inst, sides[int(rep)][1], sides[int(peer)][1], int(rep), int(peer)
+                            )
                         cand = _best_exchange(
-                            inst,
-                            owner,
-                            held,
-                            int(rep),
-                            int(peer),
-                            max(r_lo, p_lo),
-                            min(r_hi, p_hi),
-                            {int(rep): sides[int(rep)][1], int(peer): sides[int(peer)][1]},
+                            inst, owner, held, int(rep), int(peer), max(r_lo, p_lo), min(r_hi, p_hi), pair=pair
                         )
                         cache[key] = (int(memo.version[rep]), int(memo.version[peer]), cand)
                         budget[1] -= len(held[int(rep)]) + len(held[int(peer)])
@@ -1326,9 +1357,14 @@ def _fill(inst: Instance, owner: np.ndarray, load: np.ndarray, budget: int = FIL
                     continue
                 tried.add((src, dst))
                 cand = None
+                pair = None  # gathered once for the windows
                 for share in FILL_WINDOWS:
                     budget -= 1
-                    cand = _best_exchange(inst, owner, held, src, dst, max(aim * (1 - share), eps), float(most))
+                    if pair is None and max(aim * (1 - share), eps) <= float(most):
+                        pair = _Pair(inst, _side(inst, owner, held[src]), _side(inst, owner, held[dst]), src, dst)
+                    cand = _best_exchange(
+                        inst, owner, held, src, dst, max(aim * (1 - share), eps), float(most), pair=pair
+                    )
                     if cand is not None:
                         break
                 # the balance gained (≥ the window's bottom) must outweigh the moves added
