@@ -711,7 +711,7 @@ class _Pair:
     among them, and the accounts the peer may give back, by cost tier,
     each tier sorted by potential on first use."""
 
-    __slots__ = ("give", "least", "tiers", "_back", "_sorted")
+    __slots__ = ("_back", "_sorted", "give", "least", "tiers")
 
     def __init__(self, inst: Instance, side_r: tuple, side_p: tuple, rep: int, peer: int) -> None:
         self.give = _offer(inst, side_r, peer)
