@@ -708,14 +708,16 @@ class _Pair:
     of its group, gathered once for every window asked of the two books
     unchanged (step 3 asks a strict then a loose window, step 9 several): the
     accounts rep may give the peer (:func:`_offer`), the cheapest change
-    among them, and the accounts the peer may give back, by cost tier,
-    each tier sorted by potential on first use."""
+    and the smallest and largest potential among them (``span``), and the
+    accounts the peer may give back, by cost tier, each tier sorted by
+    potential on first use."""
 
-    __slots__ = ("_back", "_sorted", "give", "least", "tiers")
+    __slots__ = ("_back", "_sorted", "give", "least", "span", "tiers")
 
     def __init__(self, inst: Instance, side_r: tuple, side_p: tuple, rep: int, peer: int) -> None:
         self.give = _offer(inst, side_r, peer)
         self.least = float(self.give[1].min())
+        self.span = float(self.give[0].min()), float(self.give[0].max())
         self._back = _offer(inst, side_p, rep)
         self.tiers = sorted(set(self._back[1].tolist()))  # a book's few tiers: np.unique cost more
         self._sorted: dict[float, tuple[np.ndarray, np.ndarray]] = {}
@@ -763,6 +765,8 @@ def _best_exchange(
         if best is not None and tier + pair.least > best[0]:
             break
         xb, ib = pair.tier(tier)
+        if xb[0] > pair.span[1] - t_lo or xb[-1] < pair.span[0] - t_hi:
+            continue  # no b of the tier fits any a (most tiers, most windows): the search would find none
         # b with x_a − t_hi ≤ x_b ≤ x_a − t_lo; the smallest such b
         first = np.searchsorted(xb, xa - t_hi, side="left")
         last = np.searchsorted(xb, xa - t_lo, side="right")
