@@ -707,30 +707,27 @@ class _Pair:
     """What :func:`_best_exchange` searches between ``rep`` and a ``peer``
     of its group, gathered once for every window asked of the two books
     unchanged (step 3 asks a strict then a loose window, step 9 several): the
-    accounts rep may give the peer (:func:`_offer`), the cheapest change
-    and the smallest and largest potential among them (``span``), and the
-    accounts the peer may give back, by cost tier, each tier sorted by
-    potential on first use."""
+    accounts rep may give the peer (``give``, :func:`_offer`), the cheapest
+    change and the smallest and largest potential among them (``least``,
+    ``span``), and the accounts the peer may give back by cost tier,
+    cheapest first (``tiers``: the tier, then its accounts' potential and
+    index sorted by potential then account, then their smallest and largest
+    potential)."""
 
-    __slots__ = ("_back", "_sorted", "give", "least", "span", "tiers")
+    __slots__ = ("give", "least", "span", "tiers")
 
     def __init__(self, inst: Instance, side_r: tuple, side_p: tuple, rep: int, peer: int) -> None:
         self.give = _offer(inst, side_r, peer)
         self.least = float(self.give[1].min())
         self.span = float(self.give[0].min()), float(self.give[0].max())
-        self._back = _offer(inst, side_p, rep)
-        self.tiers = sorted(set(self._back[1].tolist()))  # a book's few tiers: np.unique cost more
-        self._sorted: dict[float, tuple[np.ndarray, np.ndarray]] = {}
-
-    def tier(self, tier: float) -> tuple[np.ndarray, np.ndarray]:
-        """The potential and account of the peer's offers of one tier, by potential then account."""
-        got = self._sorted.get(tier)
-        if got is None:
-            xb_all, cb_all, ib_all = self._back
-            sel = cb_all == tier
-            order = np.lexsort((ib_all[sel], xb_all[sel]))
-            got = self._sorted[tier] = (xb_all[sel][order], ib_all[sel][order])
-        return got
+        xb, cb, ib = _offer(inst, side_p, rep)
+        order = np.lexsort((ib, xb, cb))  # one sort: each tier is then a slice
+        xb, cb, ib = xb[order], cb[order], ib[order]
+        cuts = [0, *(np.flatnonzero(cb[1:] != cb[:-1]) + 1).tolist(), len(cb)]
+        self.tiers = [
+            (tier, xb[i:j], ib[i:j], float(xb[i]), float(xb[j - 1]))
+            for tier, i, j in zip(cb[cuts[:-1]].tolist(), cuts[:-1], cuts[1:])
+        ]
 
 
 def _best_exchange(
@@ -759,13 +756,12 @@ def _best_exchange(
         pair = _Pair(inst, side_r, side_p, rep, peer)
     xa, ca, ia = pair.give
     best = None
-    for tier in pair.tiers:
+    for tier, xb, ib, xb_lo, xb_hi in pair.tiers:
         # tiers come cheapest first: once the cheapest pair of a tier costs more than the best found,
         # no later tier can do better
         if best is not None and tier + pair.least > best[0]:
             break
-        xb, ib = pair.tier(tier)
-        if xb[0] > pair.span[1] - t_lo or xb[-1] < pair.span[0] - t_hi:
+        if xb_lo > pair.span[1] - t_lo or xb_hi < pair.span[0] - t_hi:
             continue  # no b of the tier fits any a (most tiers, most windows): the search would find none
         # b with x_a − t_hi ≤ x_b ≤ x_a − t_lo; the smallest such b
         first = np.searchsorted(xb, xa - t_hi, side="left")
