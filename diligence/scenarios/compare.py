@@ -125,7 +125,7 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     from diligence.scenarios import plans as named
     from diligence.scenarios.backtest import backtest
     from diligence.scenarios.instance import build_instance
-    from diligence.scenarios.rebalance import apply_plan, book_changes, rebalance
+    from diligence.scenarios.rebalance import apply_plan, book_changes, rebalance, same_problem
 
     inputs = cp.plan_inputs(tables, params, settings)
     tested = backtest(tables, params, settings)
@@ -134,23 +134,33 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     problem = build_instance(tables, params, settings, classes)
     hires = cp.planned_hires(tables, params, settings)
     hired = cp.with_hires(tables, hires)
+    problem_hires = build_instance(hired, params, settings, classes) if len(hires) else None
+    posed = None
     # The plan with hires and the curve start from the main plan and spend their time in HiGHS, which
     # leaves Python's lock: each runs in a thread of its own beside the named plans and the
     # sensitivity, so a second core works too. Each result depends only on its inputs. On a large
-    # company the curve's points are pure-Python heuristic solves, which threads cannot run side by
-    # side: a worker process solves them, starting while the main plan is solved.
+    # company the named plans' and the curve's problems are pure-Python heuristic solves, which
+    # threads cannot run side by side: a worker process solves them, starting while the main plan is
+    # solved (the curve's first: they need only the main problem, so the worker starts at once).
     with heuristic.SolveAhead() as ahead, ThreadPoolExecutor(max_workers=2, thread_name_prefix="scenarios") as pool:
         if problem.n_accounts >= SOLVE_AHEAD_MIN_ACCOUNTS:
             tradeoff.solve_ahead(ahead, problem, settings)
+            posed = [named.pose(tables, params, settings, p) for p in named.plans_of(settings)]
+            for p in posed:
+                # a plan posing the main plan's or the hiring plan's problem takes that plan's answer
+                if not any(k is not None and same_problem(k, p["instance"]) for k in (problem, problem_hires)):
+                    ahead.submit(p["instance"])
         plan = rebalance(tables, params, settings, classes=classes, instance=problem)
         hiring_plan = (
-            pool.submit(rebalance, hired, params, settings, classes=classes, start=plan) if len(hires) else None
+            pool.submit(rebalance, hired, params, settings, classes=classes, start=plan, instance=problem_hires)
+            if len(hires)
+            else None
         )
         curving = pool.submit(tradeoff.tradeoff_curve, tables, params, settings, classes=classes, known=plan)
         sens = sensitivity.sensitivity(tables, params, settings)
         plan_hires = plan if hiring_plan is None else hiring_plan.result()
         # a named plan that poses the main plan's or the hiring plan's problem shows that answer
-        evaluated = named.evaluate_plans(tables, params, settings, recorded, known=(plan, plan_hires))
+        evaluated = named.evaluate_plans(tables, params, settings, recorded, known=(plan, plan_hires), posed=posed)
         curve, _owners, _inst = curving.result()
     recommended, curve_sentence = tradeoff.recommendation(curve, settings["balance_tolerance"])
     scenarios = {TODAY: tables, REBALANCED: apply_plan(tables, plan), WITH_HIRES: apply_plan(hired, plan_hires)}

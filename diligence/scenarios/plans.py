@@ -42,8 +42,9 @@ import pandas as pd
 
 from diligence.metrics import flags
 from diligence.scenarios import capacity_plan as cp
-from diligence.scenarios import sensitivity
+from diligence.scenarios import disruption, sensitivity
 from diligence.scenarios.compare import KEY_METRICS, SCENARIO_FLAGS, scenario_metrics
+from diligence.scenarios.instance import build_instance
 from diligence.scenarios.rebalance import Plan, apply_plan, rebalance
 from diligence.text import fmt_money
 
@@ -77,6 +78,20 @@ def plans_of(settings: dict) -> list[dict]:
     return [dict(p) for p in (settings["plans"] if settings.get("plans") is not None else DEFAULT_PLANS)]
 
 
+def pose(tables: dict, params: dict, settings: dict, plan: dict) -> dict[str, Any]:
+    """A named plan's problem, before it is solved: ``settings`` (the plan's,
+    observed inputs filled in), ``hires`` (its planned hires), ``hired`` (the
+    tables with them) and ``instance`` (the rebalancing problem of those:
+    :func:`~diligence.scenarios.instance.build_instance`). The scenario step
+    poses the plans first on a large company, so that a worker process can
+    solve them while the step solves its own plans."""
+    s = cp.with_inputs(tables, params, plan_settings(settings, plan))
+    hires = cp.planned_hires(tables, params, s)
+    hired = cp.with_hires(tables, hires) if len(hires) else tables
+    problem = build_instance(hired, params, s, disruption.account_classes(hired, params))
+    return {"settings": s, "hires": hires, "hired": hired, "instance": problem}
+
+
 def evaluate_plan(
     tables: dict,
     params: dict,
@@ -84,10 +99,12 @@ def evaluate_plan(
     plan: dict,
     recorded: dict[str, Any] | None = None,
     known: Sequence[Plan] = (),
+    posed: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One named plan, evaluated (module notes). ``known``: plans already
     found on these tables; one that solved the named plan's very problem is
-    its answer (:func:`~diligence.scenarios.rebalance.rebalance`).
+    its answer (:func:`~diligence.scenarios.rebalance.rebalance`). ``posed``:
+    the plan's :func:`pose`, when already made.
 
     Returns ``name, tables`` (the plan's accounts and reps), ``rebalanced``
     (the :class:`~diligence.scenarios.rebalance.Plan`), ``metrics`` (every
@@ -101,10 +118,9 @@ def evaluate_plan(
     today is above their need) and ``settings`` (the plan's, with observed
     inputs filled in).
     """
-    s = cp.with_inputs(tables, params, plan_settings(settings, plan))
-    hires = cp.planned_hires(tables, params, s)
-    hired = cp.with_hires(tables, hires) if len(hires) else tables
-    moved = rebalance(hired, params, s, solver="heuristic", known=known)
+    posed = pose(tables, params, settings, plan) if posed is None else posed
+    s, hires, hired = posed["settings"], posed["hires"], posed["hired"]
+    moved = rebalance(hired, params, s, solver="heuristic", known=known, instance=posed["instance"])
     planned = apply_plan(hired, moved)
     metrics = scenario_metrics(planned, params, recorded)
     judged = flags.evaluate(metrics, params, planned)
@@ -145,9 +161,13 @@ def evaluate_plans(
     settings: dict,
     recorded: dict[str, Any] | None = None,
     known: Sequence[Plan] = (),
+    posed: Sequence[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every plan of :func:`plans_of`, in order (:func:`evaluate_plan`)."""
-    return [evaluate_plan(tables, params, settings, plan, recorded, known) for plan in plans_of(settings)]
+    """Every plan of :func:`plans_of`, in order (:func:`evaluate_plan`).
+    ``posed``: their :func:`pose`, in the same order, when already made."""
+    plans = plans_of(settings)
+    posed = [None] * len(plans) if posed is None else posed
+    return [evaluate_plan(tables, params, settings, plan, recorded, known, p) for plan, p in zip(plans, posed)]
 
 
 def side_by_side(evaluated: list[dict[str, Any]]) -> pd.DataFrame:
