@@ -15,7 +15,7 @@ from diligence.metrics import balance, coverage
 from diligence.params import resolve_params
 from diligence.report.display import table_parts
 from diligence.scenarios import capacity_plan as cp
-from diligence.scenarios import heuristic, instance, milp, rebalance, resolve_settings
+from diligence.scenarios import heuristic, instance, milp, plans, rebalance, resolve_settings
 from diligence.scenarios.compare import compare
 from diligence.scenarios.rebalance import apply_plan, crm_load
 
@@ -1012,6 +1012,30 @@ def test_the_scenario_step_gives_the_same_answers_with_its_curve_solved_ahead(mo
     assert ahead["findings"] == here["findings"]
     assert ahead["curve"].equals(here["curve"])
     assert ahead["plans_table"].equals(here["plans_table"])
+
+
+def test_at_scale_the_step_solves_only_its_two_plans_itself_the_worker_the_rest(monkeypatch):
+    # The curve's other points and a named plan no other plan answers go to the worker process; a problem posed differently there would be solved here again, silently.
+    from diligence.scenarios import compare
+
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    tables = _random_company(11)
+    # a band no point of the curve has: only the named plan poses that problem
+    narrow = {"name": "Narrow band", "hires_by_segment": {}, "balance_tolerance": 0.07}
+    settings = resolve_settings({"milp_max_accounts": 1, "plans": [plans.DEFAULT_PLANS[0], narrow]})
+    solved_here = []
+    solve = heuristic._solve
+    monkeypatch.setattr(heuristic, "_solve", lambda inst, *a: solved_here.append(inst.tolerance) or solve(inst, *a))
+    monkeypatch.setattr(heuristic, "_RECENT", {})
+    monkeypatch.setattr(compare, "SOLVE_AHEAD_MIN_ACCOUNTS", 1)
+    result = compare.run_scenarios(tables, params, settings)
+    # the main plan, then the plan with hires (when the company hires)
+    assert solved_here == [settings["balance_tolerance"]] * (1 + (len(result["hires"]) > 0))
+    assert len(result["curve"]) == len(settings["curve_tolerances"])
+    assert [e["name"] for e in result["plans"]] == [plans.DEFAULT_PLANS[0]["name"], "Narrow band"]
+    assert result["plans"][1]["settings"]["balance_tolerance"] == 0.07
 
 
 def test_solver_output_below_python_is_kept_out_of_the_step_and_threads_restore_it(capfd):
