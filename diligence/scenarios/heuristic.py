@@ -703,6 +703,30 @@ class _Held(dict):
         return books
 
 
+class _HeldSince(dict):
+    """``held[rep]`` as :class:`_Held` gives it, for a trial ``owner`` that
+    differs from the owners ``base`` was built on only at ``changed``: each
+    book is the base's, less what left it, plus what came (in no particular
+    order: nothing that reads a book depends on its order). A consolidation
+    trial changes a few books of a million accounts; sorting them all again
+    for each trial was most of its cost."""
+
+    def __init__(self, base: _Held, owner: np.ndarray, changed: np.ndarray) -> None:
+        super().__init__()
+        self._base, self._owner, self._changed = base, owner, changed
+
+    def __missing__(self, rep: int) -> np.ndarray:
+        base, owner = self._base, self._owner
+        books = base._by_rep[base._cuts[rep] : base._cuts[rep + 1]]
+        if len(self._changed):
+            came = self._changed[owner[self._changed] == rep]
+            books = books[owner[books] == rep]
+            if len(came):
+                books = np.concatenate([books, came])
+        self[rep] = books
+        return books
+
+
 class _Pair:
     """What :func:`_best_exchange` searches between ``rep`` and a ``peer``
     of its group, gathered once for every window asked of the two books
@@ -844,6 +868,7 @@ def _exchange(
     budget: list[int] | None = None,
     stuck: set[int] | None = None,
     memo: _Memo | None = None,
+    held: dict[int, np.ndarray] | None = None,
 ) -> None:
     """Step 3, in place: bring the books step 2 left outside their band
     inside, one exchange with a peer at a time (an account out, one back, or
@@ -856,7 +881,9 @@ def _exchange(
     counts the candidates examined and the accounts they read; the pass
     stops where it is when either runs out. ``stuck`` (updated in place)
     holds the books no exchange fixed, to start from in a later call;
-    ``memo`` the exchanges found by earlier calls (:class:`_Memo`)."""
+    ``memo`` the exchanges found by earlier calls (:class:`_Memo`);
+    ``held`` the accounts each book holds under ``owner``, when already
+    gathered (:class:`_HeldSince`)."""
     budget = budget if budget is not None else [EXCHANGE_BUDGET, EXCHANGE_READS]
     lo, hi = band(inst, load)
     scale = _scale(inst)
@@ -865,7 +892,7 @@ def _exchange(
     # only the books worked on (and their peers, of the same groups) are indexed: on a large
     # instance, sorting every account for each group's pass dominated the step
     sel = np.flatnonzero(member[owner])
-    held = _Held(owner, sel, inst.n_reps)
+    held = _Held(owner, sel, inst.n_reps) if held is None else held
     stuck = set() if stuck is None else stuck  # reps no exchange fixes until their group changes
     # a book below its band that may take no account its peers hold (a junior book among
     # enterprise ones, none of its own accounts away) gains from no exchange: it starts stuck
@@ -1054,6 +1081,9 @@ def _consolidate(
     before = None
     lo, hi = band(inst, load)
     scale = _scale(inst)
+    # the books before any trial, sorted once; a trial's books are these with its changes
+    home = owner.copy()
+    books = _Held(home, np.flatnonzero((inst.rep_group >= 0)[home]), inst.n_reps)
     for back in sets[:max_trials]:
         trial, trial_load = owner.copy(), load.copy()
         back = back[owner[back] != inst.current[back]]  # an earlier trial may have sent some home
@@ -1071,7 +1101,8 @@ def _consolidate(
         if stuck is not None and large:
             kept = stuck - set(np.flatnonzero(trial_load != load).tolist())
         fork = memo.fork() if memo is not None else None
-        _exchange(inst, trial, trial_load, inst.n_accounts, group, budget, kept, fork)
+        held = _HeldSince(books, trial, np.flatnonzero(trial != home))
+        _exchange(inst, trial, trial_load, inst.n_accounts, group, budget, kept, fork, held)
         # the other groups are as the last pass of step 4 left them
         undone = trial_load.copy()
         # in a large group, only the books the trial changed: the others are as the last pass left them
