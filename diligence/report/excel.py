@@ -63,6 +63,9 @@ _SUBTITLE = Font(bold=True, size=12, color=NAVY)
 _HEADER = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor=NAVY)
 _WRAP = Alignment(wrap_text=True, vertical="top")
+#: A figure beside text: right-aligned, kept off the column's right edge.
+_FIGURE = Alignment(horizontal="right", indent=1)
+_FIGURE_TOP = Alignment(horizontal="right", vertical="top", indent=1)
 _DETAIL_CHARS_PER_LINE = 95  # characters of the 90-wide detail column per printed line
 
 
@@ -358,6 +361,8 @@ def _write_summary(ws: Worksheet, findings: Mapping[str, Any], parameters: Mappi
     heads = ["Flag", "ID", "Status", "Value", "Threshold", "Detail"]
     for j, text in enumerate(heads, start=1):
         put(ws, 6, j, text, font=_HEADER).fill = _HEADER_FILL
+    for j in (4, 5):  # over figures, which stand right
+        ws.cell(6, j).alignment = _FIGURE
     row = 7
     for flag in findings.get("flags") or []:
         entry = BY_ID.get(str(flag.get("id", "")))
@@ -380,13 +385,12 @@ def _write_summary(ws: Worksheet, findings: Mapping[str, Any], parameters: Mappi
         else:
             put(ws, row, 5, threshold, number_format=EXCEL_NUMBER_FORMATS.get(kind))
         detail = put(ws, row, 6, flag.get("detail"))
-        # indented: the threshold before it is right-aligned, and would touch its text
-        detail.alignment = Alignment(wrap_text=True, vertical="top", indent=1)
+        detail.alignment = Alignment(wrap_text=True, vertical="top", indent=1)  # a gap after the threshold
         # Excel does not grow a row for wrapped text written by a library: size it.
         lines = max(1, math.ceil(len(str(detail.value or "")) / _DETAIL_CHARS_PER_LINE))
         ws.row_dimensions[row].height = 15 * lines
         for col in range(1, 6):
-            ws.cell(row, col).alignment = Alignment(vertical="top")
+            ws.cell(row, col).alignment = _FIGURE_TOP if col in (4, 5) else Alignment(vertical="top")
         row += 1
     if row == 7:
         put(ws, row, 1, "(no flags evaluated)")
@@ -396,14 +400,18 @@ def _write_summary(ws: Worksheet, findings: Mapping[str, Any], parameters: Mappi
     put(ws, row, 1, "Key metrics", font=_SUBTITLE)
     for j, text in enumerate(["Metric", "Value", "Name in findings.json"], start=1):
         put(ws, row + 1, j, text, font=_HEADER).fill = _HEADER_FILL
+    ws.cell(row + 1, 2).alignment = _FIGURE
+    ws.cell(row + 1, 3).alignment = Alignment(indent=1)
+    # a name of findings.json (up to about 45 characters) spans the columns under Status, Value and Threshold
+    ws.merge_cells(start_row=row + 1, start_column=3, end_row=row + 1, end_column=5)
     row += 2
     for name, value in (findings.get("metrics") or {}).items():
         put(ws, row, 1, metric_label(name, parameters))
-        put(ws, row, 2, value, number_format=EXCEL_NUMBER_FORMATS.get(value_kind(name, value)))
-        put(ws, row, 3, name)
+        put(ws, row, 2, value, number_format=EXCEL_NUMBER_FORMATS.get(value_kind(name, value))).alignment = _FIGURE
+        put(ws, row, 3, name).alignment = Alignment(indent=1)  # a gap after the figure before it
+        ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=5)
         row += 1
-    # C holds the status and, below, the metric names of findings.json (the longest about 40 characters)
-    for col, width in zip("ABCDEF", (36, 14, 40, 14, 16, 90)):
+    for col, width in zip("ABCDEF", (36, 14, 16, 14, 18, 90)):
         ws.column_dimensions[col].width = width
 
 
