@@ -128,7 +128,7 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     from diligence.scenarios.rebalance import apply_plan, book_changes, rebalance, same_problem
 
     inputs = cp.plan_inputs(tables, params, settings)
-    tested = backtest(tables, params, settings)
+    asked = settings  # as given: what the backtest judges
     settings = cp.with_inputs(tables, params, settings, inputs)
     classes = disruption.account_classes(tables, params)  # hires own nothing: the same for the hired tables
     problem = build_instance(tables, params, settings, classes)
@@ -142,6 +142,8 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     # company the named plans' and the curve's problems are pure-Python heuristic solves, which
     # threads cannot run side by side: a worker process solves them, starting while the main plan is
     # solved (the curve's first: they need only the main problem, so the worker starts at once).
+    # The named plans are posed before the main plan is solved: posed beside the plan with hires,
+    # they slowed it by more than they took.
     with heuristic.SolveAhead() as ahead, ThreadPoolExecutor(max_workers=2, thread_name_prefix="scenarios") as pool:
         if problem.n_accounts >= SOLVE_AHEAD_MIN_ACCOUNTS:
             tradeoff.solve_ahead(ahead, problem, settings)
@@ -157,6 +159,7 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
             else None
         )
         curving = pool.submit(tradeoff.tradeoff_curve, tables, params, settings, classes=classes, known=plan)
+        tested = backtest(tables, params, asked)  # after the main plan: nothing waits for it
         sens = sensitivity.sensitivity(tables, params, settings)
         plan_hires = plan if hiring_plan is None else hiring_plan.result()
         # a named plan that poses the main plan's or the hiring plan's problem shows that answer
