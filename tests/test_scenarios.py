@@ -1081,3 +1081,76 @@ def test_a_scenario_already_measured_by_a_named_plan_is_not_measured_again(monke
     reused = compare({"today": tables, "rebalanced": planned}, params, measured=measured)
     assert [t is tables for t in calls] == [True]  # only today was measured
     assert reused[0].equals(fresh[0]) and reused[1].equals(fresh[1])
+
+
+def _moved_owners(inst: instance.Instance, seed: int) -> np.ndarray:
+    """Owners of ``inst`` with its new accounts placed and a twentieth of the others moved, all to allowed reps."""
+    rng = np.random.default_rng(seed)
+    owner = inst.current.copy()
+    for a in np.flatnonzero((owner < 0) | (rng.random(inst.n_accounts) < 0.05)):
+        owner[a] = rng.choice(np.flatnonzero(inst.eligible[inst.cls[a]]))
+    return owner
+
+
+def _every_exchange(inst, owner, held, rep, peer, t_lo, t_hi):
+    """(moves added, potential moved) of the cheapest exchange between two books, by trying every pair."""
+    sides = []
+    for book, dst in ((held[rep], peer), (held[peer], rep)):
+        acc = np.concatenate([[-1], book]).astype(np.int64)
+        real = acc >= 0
+        x = np.where(real, inst.potential[np.maximum(acc, 0)], 0.0)
+        ok = ~real | heuristic._receivable(inst, np.maximum(acc, 0), dst)
+        cost = np.where(real, heuristic._move_cost(inst, owner, np.maximum(acc, 0), dst), 0.0)
+        sides.append((real, x, ok, cost))
+    (ra, xa, oka, ca), (rb, xb, okb, cb) = sides
+    diff = xa[:, None] - xb[None, :]
+    valid = oka[:, None] & okb[None, :] & (ra[:, None] | rb[None, :]) & (diff >= t_lo) & (diff <= t_hi)
+    if not valid.any():
+        return None
+    cost = (ca[:, None] + cb[None, :])[valid]
+    moved = (np.where(ca > 0, xa, 0.0)[:, None] + np.where(cb > 0, xb, 0.0)[None, :])[valid]
+    i = np.lexsort((moved, cost))[0]
+    return cost[i], moved[i]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_best_exchange_is_the_cheapest_a_search_of_every_pair_finds(seed):
+    # Against a search of every (account out or none, account back or none) pair: the exchange
+    # returned fits the window and is the cheapest in moves, then in potential moved.
+    inst = _large_group_instance(seed, n_reps=12, n_accounts=600)
+    owner = _moved_owners(inst, seed)
+    held = heuristic._Held(owner, np.flatnonzero(owner >= 0), inst.n_reps)
+    rng = np.random.default_rng(seed)
+    checked = 0
+    for _ in range(3000):
+        rep, peer = (int(r) for r in rng.choice(inst.n_reps, 2, replace=False))
+        t_lo = float(rng.uniform(-80, 60))
+        t_hi = t_lo + float(rng.choice([0.05, 0.5, 5.0, 40.0]))
+        if t_lo <= 0 <= t_hi:
+            continue  # a window holding 0 asks for nothing: a book outside its band asks for more or less
+        found = heuristic._best_exchange(inst, owner, held, rep, peer, t_lo, t_hi)
+        best = _every_exchange(inst, owner, held, rep, peer, t_lo, t_hi)
+        assert (found is None) == (best is None), (rep, peer, t_lo, t_hi)
+        if found is not None:
+            checked += 1
+            cost, moved, a, b = found
+            assert cost == pytest.approx(best[0]) and moved == pytest.approx(best[1])
+            xa, xb = (inst.potential[a] if a >= 0 else 0.0), (inst.potential[b] if b >= 0 else 0.0)
+            assert t_lo - 1e-9 <= xa - xb <= t_hi + 1e-9
+            assert (a < 0 or owner[a] == rep) and (b < 0 or owner[b] == peer)
+    assert checked >= 300  # the windows found exchanges, not only none
+
+
+def test_a_consolidation_trials_books_are_the_books_gathered_afresh():
+    inst = _large_group_instance(4)
+    home = _moved_owners(inst, 4)
+    books = heuristic._Held(home, np.flatnonzero(home >= 0), inst.n_reps)
+    trial = home.copy()
+    moved = np.flatnonzero(trial != np.where(inst.kind == instance.ASSIGNED, inst.current, trial))[:25]
+    trial[moved] = inst.current[moved]  # sent home, as a trial sends them
+    trial[:7] = (trial[:7] + 1) % inst.n_reps  # and a few others moved on
+    since = heuristic._HeldSince(books, trial, np.flatnonzero(trial != home))
+    afresh = heuristic._Held(trial, np.flatnonzero(trial >= 0), inst.n_reps)
+    assert len(moved) == 25
+    for rep in range(inst.n_reps):
+        assert sorted(since[rep].tolist()) == afresh[rep].tolist() == np.flatnonzero(trial == rep).tolist()
