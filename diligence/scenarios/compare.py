@@ -151,7 +151,9 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
             for p in posed:
                 # a plan posing the main plan's or the hiring plan's problem takes that plan's answer
                 if not any(k is not None and same_problem(k, p["instance"]) for k in (problem, problem_hires)):
-                    ahead.submit(p["instance"])
+                    # the step takes it back if the worker, still on the curve, has not started it
+                    # when the step reaches it (on a shape where the curve's solves are slow)
+                    ahead.submit(p["instance"], take_back=True)
         plan = rebalance(tables, params, settings, classes=classes, instance=problem)
         hiring_plan = (
             pool.submit(rebalance, hired, params, settings, classes=classes, start=plan, instance=problem_hires)

@@ -80,7 +80,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError, wait
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
@@ -1495,6 +1495,8 @@ def solve(inst: Instance, max_moves: int | None = None, start: np.ndarray | None
     result = _answer_ahead(ahead) if ahead is not None else None
     if result is None:
         result = _solve(inst, max_moves, start)
+        if ahead is not None:
+            ahead.answer(result)  # taken back from the worker: whoever else waits for it has it
     with _RECENT_LOCK:
         if len(_RECENT) >= _RECENT_SIZE:
             del _RECENT[next(iter(_RECENT))]
@@ -1504,12 +1506,30 @@ def solve(inst: Instance, max_moves: int | None = None, start: np.ndarray | None
 
 #: Solves started ahead in worker processes (:class:`SolveAhead`), by the
 #: fingerprint of their problem: :func:`solve` takes the answer from there.
-_AHEAD: dict[bytes, Future] = {}
+_AHEAD: dict[bytes, _Ahead] = {}
 
 
-def _answer_ahead(ahead: Future) -> np.ndarray | None:
-    """The answer the worker process found, or None when it gave none (it was
-    stopped or failed): the caller then solves the problem itself."""
+class _Ahead(Future):
+    """The answer to a problem handed to the worker (:class:`SolveAhead`).
+    ``take_back`` says whether it may be taken back while the worker has not
+    started it (:meth:`SolveAhead.take_back`)."""
+
+    def __init__(self, owner: SolveAhead, key: bytes, take_back: bool) -> None:
+        super().__init__()
+        self.owner, self.key, self.may_take_back = owner, key, take_back
+
+    def answer(self, result: np.ndarray) -> None:
+        """Give the answer found elsewhere (the problem was taken back), unless it has one."""
+        with contextlib.suppress(InvalidStateError):
+            self.set_result(result.copy())
+
+
+def _answer_ahead(ahead: _Ahead) -> np.ndarray | None:
+    """The answer the worker process found, or None when the caller is to
+    solve the problem itself: the worker gave none (it was stopped or
+    failed), or it has not started on a problem that may be taken back."""
+    if ahead.may_take_back and ahead.owner.take_back(ahead.key):
+        return None
     try:
         return ahead.result()
     except _WorkerGone:
@@ -1531,8 +1551,13 @@ class SolveAhead:
     later asked the same problem (the same fingerprint) it waits for that
     answer instead of solving again. The worker runs the same deterministic
     function, so the answer is the one :func:`solve` would have found itself.
-    Leaving the ``with`` block stops the worker; a problem it has not answered
-    by then (or that it could not answer) is solved where it is asked.
+    Problems go to the worker one at a time, in the order submitted, each once
+    it has answered the one before; a problem submitted with ``take_back``
+    that the worker has not started when it is asked for is solved where it
+    is asked instead (the asking process has nothing else to do; the worker
+    goes on with the rest). Leaving the ``with`` block stops the worker; a
+    problem it has not answered by then (or that it could not answer) is
+    solved where it is asked.
 
     Submit from the thread that lives longest: the worker dies with the
     thread that starts it (:func:`diligence.processes.die_with_parent`).
@@ -1541,7 +1566,9 @@ class SolveAhead:
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
         self._waiting: queue.Queue[Future | None] = queue.Queue()
-        self._sending: queue.Queue[tuple | None] = queue.Queue()
+        self._lock = threading.Condition()
+        self._unsent: list[tuple[_Ahead, tuple]] = []  # submitted, not yet sent: (answer, problem)
+        self._closing = False
         self._reader: threading.Thread | None = None
         self._writer: threading.Thread | None = None
         self._keys: list[bytes] = []
@@ -1549,8 +1576,11 @@ class SolveAhead:
     def __enter__(self) -> SolveAhead:
         return self
 
-    def submit(self, inst: Instance, max_moves: int | None = None, start: np.ndarray | None = None) -> None:
-        """Start solving ``inst`` (as :func:`solve` would) in the worker."""
+    def submit(
+        self, inst: Instance, max_moves: int | None = None, start: np.ndarray | None = None, take_back: bool = False
+    ) -> None:
+        """Start solving ``inst`` (as :func:`solve` would) in the worker;
+        ``take_back``: solved where it is asked if the worker has not started it by then."""
         key = _fingerprint(inst, max_moves, start)
         with _RECENT_LOCK:
             if key in _RECENT or key in _AHEAD:
@@ -1567,7 +1597,7 @@ class SolveAhead:
             self._reader.start()
             self._writer = threading.Thread(target=self._write, name="solve-ahead-send", daemon=True)
             self._writer.start()
-        future: Future = Future()
+        future = _Ahead(self, key, take_back)
         # the solver reads no ids or labels: placeholders of the same lengths spare the worker
         # a million strings to unpickle and hold
         slim = replace(
@@ -1577,38 +1607,71 @@ class SolveAhead:
             group_labels=np.zeros(inst.n_groups, np.int8),
             account_pos=np.zeros(0, np.int8),
         )
-        # sent by a thread of its own: the worker reads a problem only once it has answered the one
-        # before, and a large problem fills the pipe, so writing here would wait for those answers
-        self._waiting.put(future)
         with _RECENT_LOCK:
             _AHEAD[key] = future
         self._keys.append(key)
-        self._sending.put((slim, max_moves, start))
+        # sent by a thread of its own, when the worker is free: writing here would wait for the
+        # answers before it (a large problem fills the pipe), and a problem not sent yet can be
+        # taken back
+        with self._lock:
+            self._unsent.append((future, (slim, max_moves, start)))
+            self._lock.notify_all()
+
+    def take_back(self, key: bytes) -> bool:
+        """Take the problem ``key`` back if the worker has not started it; True when taken."""
+        with self._lock:
+            for i, (future, _) in enumerate(self._unsent):
+                if future.key == key:
+                    del self._unsent[i]
+                    return True
+        return False
 
     def _write(self) -> None:
-        """Send each problem submitted to the worker, in order."""
-        while (problem := self._sending.get()) is not None:
+        """Send the problems submitted to the worker, in order, each once it has answered the one before."""
+        while True:
+            with self._lock:
+                while not self._unsent and not self._closing:
+                    self._lock.wait()
+                if self._closing:
+                    return
+                future, problem = self._unsent.pop(0)
+            self._waiting.put(future)  # before sending: the reader hands out answers in this order
             try:
                 pickle.dump(problem, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
                 self._proc.stdin.flush()
             except OSError:
-                return  # the worker is gone: the reader fails what it has not answered
+                self._give_up()  # the worker is gone: the reader fails what was sent
+                return
+            wait([future])  # its answer, or the worker gone (the reader fails it)
+            if future.exception() is not None:
+                self._give_up()
+                return
+
+    def _give_up(self) -> None:
+        """Fail the problems not sent: each is solved where it is asked."""
+        with self._lock:
+            unsent, self._unsent = self._unsent, []
+        for future, _ in unsent:
+            with contextlib.suppress(InvalidStateError):
+                future.set_exception(_WorkerGone())
 
     def _read(self) -> None:
         """Hand each answer, in the order the problems went, to its future."""
         while (future := self._waiting.get()) is not None:
             try:
-                future.set_result(pickle.load(self._proc.stdout))
+                answer = pickle.load(self._proc.stdout)
             except (EOFError, OSError, pickle.UnpicklingError):
                 future.set_exception(_WorkerGone())
                 while (rest := self._waiting.get()) is not None:
                     rest.set_exception(_WorkerGone())
                 return
+            future.set_result(answer)
 
     def stop(self) -> None:
         """Stop the worker now: what it has not answered is solved where it is asked."""
         if self._proc is not None:
             self._proc.kill()
+        self._give_up()
 
     def __exit__(self, *exc: object) -> None:
         with _RECENT_LOCK:
@@ -1619,7 +1682,9 @@ class SolveAhead:
         # every answer asked for has been taken (after an error, none is waited for): what the
         # worker may still be solving is wanted by no one
         self.stop()
-        self._sending.put(None)
+        with self._lock:
+            self._closing = True
+            self._lock.notify_all()
         self._writer.join()
         with contextlib.suppress(OSError):
             self._proc.stdin.close()
