@@ -698,8 +698,12 @@ class _Held(dict):
         self._by_rep = sel[np.argsort(_rep_keys(owner[sel], n_reps), kind="stable")]
         self._cuts = np.searchsorted(owner[self._by_rep], np.arange(n_reps + 1))
 
+    def book(self, rep: int) -> np.ndarray:
+        """The accounts ``rep`` held under ``owner`` when this was built."""
+        return self._by_rep[self._cuts[rep] : self._cuts[rep + 1]]
+
     def __missing__(self, rep: int) -> np.ndarray:
-        self[rep] = books = self._by_rep[self._cuts[rep] : self._cuts[rep + 1]]
+        self[rep] = books = self.book(rep)
         return books
 
 
@@ -716,8 +720,8 @@ class _HeldSince(dict):
         self._base, self._owner, self._changed = base, owner, changed
 
     def __missing__(self, rep: int) -> np.ndarray:
-        base, owner = self._base, self._owner
-        books = base._by_rep[base._cuts[rep] : base._cuts[rep + 1]]
+        owner = self._owner
+        books = self._base.book(rep)
         if len(self._changed):
             came = self._changed[owner[self._changed] == rep]
             books = books[owner[books] == rep]
@@ -762,22 +766,18 @@ def _best_exchange(
     peer: int,
     t_lo: float,
     t_hi: float,
-    sides: dict[int, tuple] | None = None,
     pair: _Pair | None = None,
 ) -> tuple | None:
     """The cheapest exchange between ``rep`` and ``peer`` (same group):
     account ``a`` (or none) from rep to peer and ``b`` (or none) back, so that
     the potential going from rep to peer, ``x_a − x_b``, lies in
     ``[t_lo, t_hi]``. Returns (moves added, potential moved, a, b) or None;
-    −1 stands for "no account". ``sides``: the books' :func:`_side`, when
-    already gathered; ``pair``: the two books' :class:`_Pair`, when already
-    gathered (it is then all that is read)."""
+    −1 stands for "no account". ``pair``: the two books' :class:`_Pair`,
+    when already gathered (it is then all that is read)."""
     if t_lo > t_hi:
         return None
     if pair is None:
-        side_r = sides[rep] if sides is not None else _side(inst, owner, held[rep])
-        side_p = sides[peer] if sides is not None else _side(inst, owner, held[peer])
-        pair = _Pair(inst, side_r, side_p, rep, peer)
+        pair = _Pair(inst, _side(inst, owner, held[rep]), _side(inst, owner, held[peer]), rep, peer)
     xa, ca, ia = pair.give
     best = None
     for tier, xb, ib, xb_lo, xb_hi in pair.tiers:
@@ -1387,19 +1387,19 @@ def _fill(inst: Instance, owner: np.ndarray, load: np.ndarray, budget: int = FIL
                 if (src, dst) in tried or src == dst:
                     continue
                 tried.add((src, dst))
-                cand = None
-                pair = None  # gathered once for the windows
+                cand = pair = None  # the two books gathered once for the windows
                 for share in FILL_WINDOWS:
                     budget -= 1
-                    if pair is None and max(aim * (1 - share), eps) <= float(most):
+                    bottom = max(aim * (1 - share), eps)
+                    if bottom > most:
+                        continue  # an empty window
+                    if pair is None:
                         pair = _Pair(inst, _side(inst, owner, held[src]), _side(inst, owner, held[dst]), src, dst)
-                    cand = _best_exchange(
-                        inst, owner, held, src, dst, max(aim * (1 - share), eps), float(most), pair=pair
-                    )
+                    cand = _best_exchange(inst, owner, held, src, dst, bottom, float(most), pair=pair)
                     if cand is not None:
                         break
                 # the balance gained (≥ the window's bottom) must outweigh the moves added
-                if cand is None or cand[0] >= weight * max(aim * (1 - share), eps) / scale[g]:
+                if cand is None or cand[0] >= weight * bottom / scale[g]:
                     if budget <= 0:
                         return
                     continue
