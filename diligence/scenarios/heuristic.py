@@ -320,14 +320,22 @@ class _Books:
     def _build(self, rep: int) -> None:
         self._built[rep] = True
         acc = self._order[self._cuts[rep] : self._cuts[rep + 1]]
-        inst, lists, classes, tiers = self.inst, self.lists, self._classes[rep], self.tiers
-        for a, cls, t, x in zip(
-            acc.tolist(), inst.cls[acc].tolist(), self._tier[acc].tolist(), inst.potential[acc].tolist()
+        if not len(acc):
+            return
+        # by class and tier, each run keeping the book's order (potential, then account): sorted lists
+        cls, tier = self.inst.cls[acc], self._tier[acc]
+        order = np.lexsort((np.arange(len(acc)), tier, cls))
+        acc, cls, tier = acc[order], cls[order], tier[order]
+        cuts = np.flatnonzero((cls[1:] != cls[:-1]) | (tier[1:] != tier[:-1])) + 1
+        items = list(zip(self.inst.potential[acc].tolist(), acc.tolist()))
+        classes = self._classes[rep]
+        for start, end, c, t in zip(
+            [0, *cuts.tolist()], [*cuts.tolist(), len(acc)], cls[np.r_[0, cuts]].tolist(), tier[np.r_[0, cuts]].tolist()
         ):
-            lists[(rep, cls, t)].append((x, a))
-            classes.add(cls)
+            self.lists[(rep, c, t)].extend(items[start:end])
+            classes.add(c)
             if t != FREE:
-                tiers[(rep, cls)].add(t)
+                self.tiers[(rep, c)].add(t)
 
     def classes(self, rep: int) -> set[int]:
         """The classes of the accounts ``rep`` holds."""
@@ -1051,6 +1059,18 @@ def undo_moves(inst: Instance, owner: np.ndarray) -> None:
     _undo(inst, owner, load)
 
 
+def _trial_sets(moved: np.ndarray, labels: list[np.ndarray]):
+    """The moves of each label value held by two or more of ``moved`` (which is
+    ascending), label by label, values ascending: each set in ``moved``'s order.
+    A generator: :func:`_consolidate` tries the first few of tens of thousands."""
+    for lab in labels:
+        order = np.argsort(lab, kind="stable")
+        _, starts, counts = np.unique(lab[order], return_index=True, return_counts=True)
+        for s, c in zip(starts.tolist(), counts.tolist()):
+            if c >= 2:
+                yield moved[order[s : s + c]]
+
+
 def _consolidate(
     inst: Instance,
     owner: np.ndarray,
@@ -1077,14 +1097,13 @@ def _consolidate(
         n * n + inst.current[moved],
         n * n + n + owner[moved],
     ]
-    sets = [moved[lab == k] for lab in labels for k, c in zip(*np.unique(lab, return_counts=True)) if c >= 2]
     before = None
     lo, hi = band(inst, load)
     scale = _scale(inst)
     # the books before any trial, sorted once; a trial's books are these with its changes
     home = owner.copy()
     books = _Held(home, np.flatnonzero((inst.rep_group >= 0)[home]), inst.n_reps)
-    for back in sets[:max_trials]:
+    for back in itertools.islice(_trial_sets(moved, labels), max_trials):
         trial, trial_load = owner.copy(), load.copy()
         back = back[owner[back] != inst.current[back]]  # an earlier trial may have sent some home
         if len(back) < 2:
@@ -1287,21 +1306,25 @@ def _rehome(inst: Instance, owner: np.ndarray, load: np.ndarray) -> bool:
     viol = np.array([_group_violation(inst, load, m, scale[g]) for g, m in enumerate(members)])
     placed = np.flatnonzero(inst.kind != ASSIGNED)
     changed = False
+    # (class, group) -> the other groups' eligible reps, by group: the same for every account alike
+    elsewhere: dict[tuple[int, int], list[tuple[int, np.ndarray]]] = {}
     for a in placed[np.lexsort((placed, -inst.potential[placed]))][:REHOME_BUDGET]:
         src = int(owner[a])
         g = int(inst.rep_group[src])
         if g < 0 or viol[g] <= BAND_EPS:
             continue
-        cand = np.flatnonzero(inst.eligible[inst.cls[a]] & (inst.rep_group != g))
-        if not len(cand):
+        key = (int(inst.cls[a]), g)
+        if key not in elsewhere:
+            cand = np.flatnonzero(inst.eligible[key[0]] & (inst.rep_group != g))
+            elsewhere[key] = [(int(h), cand[inst.rep_group[cand] == h]) for h in np.unique(inst.rep_group[cand])]
+        if not elsewhere[key]:
             continue
         x = inst.potential[a]
         load[src] -= x
         v_src = _group_violation(inst, load, members[g], scale[g])
         best = None
-        for h in np.unique(inst.rep_group[cand]):
-            reps = cand[inst.rep_group[cand] == h]
-            dst = int(reps[np.lexsort((reps, load[reps]))[0]])
+        for h, reps in elsewhere[key]:
+            dst = int(reps[np.argmin(load[reps])])  # the least-filled, the first of equals (reps ascend)
             if h < 0:
                 delta = v_src - viol[g]
             else:
