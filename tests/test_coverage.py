@@ -271,3 +271,19 @@ def test_member_of_and_lookup_in_on_text_keys():
     got = lookup_in(pd.Series(["c", "z", "a", None], dtype="string", index=[10, 11, 12, 13]), frame, "k", "v")
     assert got.index.tolist() == [10, 11, 12, 13] and got.tolist()[2] == "A"
     assert got.isna().tolist() == [True, True, False, True]
+
+
+@pytest.mark.parametrize("dtype", ["string", "string[python]", "str", object])
+def test_positions_in_is_get_indexer(dtype):
+    from diligence.metrics.coverage import positions_in
+
+    index = pd.Index(pd.Series(["b", "a", "d", "c"], dtype=dtype))
+    keys = pd.Series(["a", "zz", "c", None, "d", "a", "B"], dtype=dtype)
+    got = positions_in(keys, index)
+    assert got.tolist() == [1, -1, 3, -1, 2, 1, -1]
+    assert got.tolist() == index.get_indexer(keys).tolist()
+    # a blank key finds a blank in the index, as pandas finds it
+    with_blank = pd.Index(pd.Series(["a", None], dtype=dtype))
+    assert positions_in(keys, with_blank).tolist() == with_blank.get_indexer(keys).tolist()
+    # text against numbers: nothing found, not an error
+    assert positions_in(pd.Series([1, 2]), index).tolist() == [-1, -1]

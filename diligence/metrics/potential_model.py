@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diligence.metrics.coverage import MODELLED_POTENTIAL
+from diligence.metrics.coverage import MODELLED_POTENTIAL, positions_in
 
 YEAR = pd.Timedelta(days=365)
 BASE_FEATURES: tuple[str, ...] = ("segment", "region", "industry", "employees", "annual_revenue", "partner_covered")
@@ -137,7 +137,7 @@ class _History:
             return (
                 np.zeros(0, np.int64)
                 if frame is None or not len(frame)
-                else account_ids.get_indexer(frame["account_id"])
+                else positions_in(frame["account_id"], account_ids)
             )
 
         def dates(frame: pd.DataFrame | None, column: str) -> np.ndarray:
@@ -360,9 +360,14 @@ def model_potential(
     lift = top_decile_lift(score, won)
     validated = auc is not None and auc >= min_auc
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="potential") as pool:
-        # On a large company the refit (native code, outside Python's lock) and the bootstrap take
-        # seconds each and depend on nothing of each other: they run side by side.
-        latest = pool.submit(_fit, features[test["worked"].to_numpy()], te["bookings"]) if validated else None
+        # On a large company the refit and its scoring of every account (native code, outside
+        # Python's lock) and the bootstrap take seconds each and depend on nothing of each other:
+        # they run side by side.
+        latest = (
+            pool.submit(lambda: _fit(features[test["worked"].to_numpy()], te["bookings"]).predict(features))
+            if validated
+            else None
+        )
         (auc_lo, auc_hi), _ = bootstrap(score, won, rounds)
         figures = dict(
             auc=auc, auc_low=auc_lo, auc_high=auc_hi, top_decile_lift=lift,
@@ -372,7 +377,7 @@ def model_potential(
             return PotentialModel(
                 False, f"the holdout AUC is {auc:.2f}, below the {min_auc:.2f} it must reach", **base, **figures
             )
-        potential = pd.Series(latest.result().predict(features), index=features.index, name="potential")
+        potential = pd.Series(latest.result(), index=features.index, name="potential")
     return PotentialModel(
         True,
         f"validated on the year before the as-of date: AUC {auc:.2f}, top-decile lift {lift:.1f}×",
