@@ -52,7 +52,9 @@ from diligence.metrics.coverage import (
     as_of_date,
     classify_accounts,
     column_or_blank,
+    positions_in,
 )
+from diligence.metrics.memo import once_per_tables
 from diligence.scenarios import disruption
 
 ASSIGNED, FORCED, NEW = 0, 1, 2
@@ -147,6 +149,36 @@ def _norm(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip().str.casefold().fillna("")
 
 
+@once_per_tables(("accounts",), ("enterprise_segments", "region_affinity", "segmented"))
+def _account_keys(tables: dict, keys: dict) -> pd.DataFrame:
+    """What :func:`build_instance` reads of each account alone, the same for
+    every plan of one company (the scenario step builds five problems or more):
+    ``seg`` and ``reg`` (normalised; ``reg`` blank without region affinity),
+    ``ent`` (an enterprise segment), ``cls`` (the class: distinct (seg, reg,
+    ent), numbered in that order), ``id`` (the account_id as text) and
+    ``id_rank`` (its place among the sorted ids). ``keys`` holds
+    ``enterprise_segments``, ``region_affinity`` and ``segmented``."""
+    accounts = tables["accounts"]
+    seg = _norm(accounts["segment"]) if keys["segmented"] else pd.Series(ALL_SEGMENTS, index=accounts.index)
+    reg = _norm(column_or_blank(accounts, "region")) if keys["region_affinity"] else pd.Series("", index=accounts.index)
+    out = pd.DataFrame(
+        {
+            "seg": seg.to_numpy(),
+            "reg": reg.to_numpy(),
+            "ent": seg.isin({s.strip().casefold() for s in keys["enterprise_segments"]}).to_numpy(bool),
+        }
+    )
+    classes = out.drop_duplicates().sort_values(["seg", "reg", "ent"], kind="stable").reset_index(drop=True)
+    out["cls"] = out.merge(classes.reset_index(names="cls"), on=["seg", "reg", "ent"], how="left")["cls"].to_numpy(
+        np.int64
+    )
+    out["id"] = accounts["account_id"].to_numpy(dtype=object)
+    rank = np.empty(len(out), dtype=np.int64)
+    rank[np.argsort(out["id"].to_numpy().astype(str), kind="stable")] = np.arange(len(out))
+    out["id_rank"] = rank
+    return out
+
+
 def build_instance(tables: dict, params: dict, settings: dict, classes: pd.DataFrame | None = None) -> Instance:
     """The rebalancing problem of ``tables`` (see the module docstring).
 
@@ -165,28 +197,28 @@ def build_instance(tables: dict, params: dict, settings: dict, classes: pd.DataF
     rep_rows = by_id.reindex(pd.Index(rep_ids, dtype="string"))
 
     segmented = "segment" in accounts and "segment" in reps
-    acc_seg = _norm(accounts["segment"]) if segmented else pd.Series(ALL_SEGMENTS, index=accounts.index)
-    rep_seg = _norm(rep_rows["segment"]) if segmented else pd.Series(ALL_SEGMENTS, index=rep_rows.index)
-    acc_reg = (
-        _norm(column_or_blank(accounts, "region"))
-        if settings["region_affinity"]
-        else pd.Series("", index=accounts.index)
+    keys = _account_keys(
+        tables,
+        {
+            "enterprise_segments": sorted(params["enterprise_segments"]),
+            "region_affinity": bool(settings["region_affinity"]),
+            "segmented": segmented,
+        },
     )
+    acc_seg = pd.Series(keys["seg"].to_numpy(), index=accounts.index)
+    rep_seg = _norm(rep_rows["segment"]) if segmented else pd.Series(ALL_SEGMENTS, index=rep_rows.index)
     rep_reg = (
         _norm(column_or_blank(rep_rows, "region"))
         if settings["region_affinity"]
         else pd.Series("", index=rep_rows.index)
     )
-    enterprise = acc_seg.isin({s.strip().casefold() for s in params["enterprise_segments"]}).to_numpy(bool)
+    enterprise = keys["ent"].to_numpy(bool)
     junior_levels = {s.strip().casefold() for s in params["junior_levels"]}
     rep_junior = _norm(column_or_blank(rep_rows, "level")).isin(junior_levels).to_numpy(bool)
 
     # Account classes: (segment, region, enterprise); eligibility is a class x rep matrix.
-    keys = pd.DataFrame({"seg": acc_seg.to_numpy(), "reg": acc_reg.to_numpy(), "ent": enterprise})
-    classes = keys.drop_duplicates().sort_values(["seg", "reg", "ent"], kind="stable").reset_index(drop=True)
-    cls_all = keys.merge(classes.reset_index(names="cls"), on=["seg", "reg", "ent"], how="left")["cls"].to_numpy(
-        np.int64
-    )
+    cls_all = keys["cls"].to_numpy(np.int64)
+    classes = keys.drop_duplicates("cls").sort_values("cls")[["seg", "reg", "ent"]]
     c_seg = classes["seg"].to_numpy(dtype=object)[:, None]
     c_reg = classes["reg"].to_numpy(dtype=object)[:, None]
     r_seg = rep_seg.to_numpy(dtype=object)[None, :]
@@ -201,7 +233,7 @@ def build_instance(tables: dict, params: dict, settings: dict, classes: pd.DataF
 
     potential = disruption.balance_measure(tables, params, settings).to_numpy(float)
     owner = column_or_blank(accounts, "owner_rep_id")
-    current = pd.Index(rep_ids).get_indexer(owner.astype(object).where(owner.notna(), None))
+    current = positions_in(owner, pd.Index(rep_ids, dtype=owner.dtype))
     locked = accounts["account_id"].isin(settings["locked_accounts"]).to_numpy(bool)
     locked = locked | disruption.protected(disrupt, settings["protect"])
     cost = disruption.move_cost(disrupt, settings["disruption_weights"])
@@ -217,9 +249,7 @@ def build_instance(tables: dict, params: dict, settings: dict, classes: pd.DataF
     # New: unassigned accounts, highest potential first, within each segment's capacity room.
     unassigned = np.isin(cls_state, [ORPHANED, UNOWNED]) & has_candidate & ~locked
     room = _segment_room(tables, params, acc_seg, cls_state == REP_ASSIGNED, segmented, len(rep_ids))
-    order = pd.DataFrame(
-        {"seg": acc_seg.to_numpy(), "p": potential, "id": accounts["account_id"].to_numpy(dtype=object)}
-    )
+    order = pd.DataFrame({"seg": acc_seg.to_numpy(), "p": potential, "id": keys["id_rank"].to_numpy()})
     order = order.loc[unassigned].sort_values(["p", "id"], ascending=[False, True], kind="stable")
     rank = order.groupby("seg", sort=False).cumcount()
     limit = order["seg"].map(room).astype(float).fillna(0.0).to_numpy(float)
@@ -233,9 +263,9 @@ def build_instance(tables: dict, params: dict, settings: dict, classes: pd.DataF
     base = np.bincount(current[fixed_owned], potential[fixed_owned], len(rep_ids)) if len(rep_ids) else np.zeros(0)
     cur = np.where(kind == ASSIGNED, current[scope], -1)
     pos = np.flatnonzero(scope)
-    ids = accounts["account_id"].to_numpy(dtype=object)[pos]
+    ids = keys["id"].to_numpy()[pos]
     # Sort by account_id so that solvers see the same problem whatever the input's row order.
-    sort = np.argsort(ids.astype(str), kind="stable")
+    sort = np.argsort(keys["id_rank"].to_numpy()[pos], kind="stable")
     return Instance(
         rep_ids=rep_ids,
         rep_group=rep_group,
