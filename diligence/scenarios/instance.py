@@ -163,8 +163,8 @@ def _account_keys(tables: dict, keys: dict) -> pd.DataFrame:
     reg = _norm(column_or_blank(accounts, "region")) if keys["region_affinity"] else pd.Series("", index=accounts.index)
     out = pd.DataFrame(
         {
-            "seg": seg.to_numpy(),
-            "reg": reg.to_numpy(),
+            "seg": seg.array,
+            "reg": reg.array,
             "ent": seg.isin({s.strip().casefold() for s in keys["enterprise_segments"]}).to_numpy(bool),
         }
     )
@@ -172,9 +172,10 @@ def _account_keys(tables: dict, keys: dict) -> pd.DataFrame:
     out["cls"] = out.merge(classes.reset_index(names="cls"), on=["seg", "reg", "ent"], how="left")["cls"].to_numpy(
         np.int64
     )
-    out["id"] = accounts["account_id"].to_numpy(dtype=object)
+    ids = accounts["account_id"].to_numpy(dtype=object)
+    out["id"] = pd.Series(ids, dtype=object)  # as the problem holds them: converted once, not per problem
     rank = np.empty(len(out), dtype=np.int64)
-    rank[np.argsort(out["id"].to_numpy().astype(str), kind="stable")] = np.arange(len(out))
+    rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(out))
     out["id_rank"] = rank
     return out
 
@@ -205,7 +206,7 @@ def build_instance(tables: dict, params: dict, settings: dict, classes: pd.DataF
             "segmented": segmented,
         },
     )
-    acc_seg = pd.Series(keys["seg"].to_numpy(), index=accounts.index)
+    acc_seg = pd.Series(keys["seg"].array, index=accounts.index)
     rep_seg = _norm(rep_rows["segment"]) if segmented else pd.Series(ALL_SEGMENTS, index=rep_rows.index)
     rep_reg = (
         _norm(column_or_blank(rep_rows, "region"))
@@ -237,19 +238,20 @@ def build_instance(tables: dict, params: dict, settings: dict, classes: pd.DataF
     locked = accounts["account_id"].isin(settings["locked_accounts"]).to_numpy(bool)
     locked = locked | disruption.protected(disrupt, settings["protect"])
     cost = disruption.move_cost(disrupt, settings["disruption_weights"])
-    cls_state = classify_accounts(accounts, reps, as_of).to_numpy(dtype=object)
+    state = classify_accounts(accounts, reps, as_of)
+    rep_assigned = state.isin([REP_ASSIGNED]).to_numpy(bool)
 
     # Forced: an active owner (quota-carrying or not) who is junior on an enterprise account.
     active = reps.loc[active_rep_mask(reps, as_of)]
     junior_ids = active.loc[_norm(column_or_blank(active, "level")).isin(junior_levels).to_numpy(bool), "rep_id"]
-    breaks_rule = enterprise & owner.isin(junior_ids).to_numpy(bool) & (cls_state == REP_ASSIGNED)
+    breaks_rule = enterprise & owner.isin(junior_ids).to_numpy(bool) & rep_assigned
     forced = breaks_rule & has_candidate & ~locked & bool(settings["reassign_junior_enterprise"])
     assigned = (current >= 0) & ~forced & ~locked
 
     # New: unassigned accounts, highest potential first, within each segment's capacity room.
-    unassigned = np.isin(cls_state, [ORPHANED, UNOWNED]) & has_candidate & ~locked
-    room = _segment_room(tables, params, acc_seg, cls_state == REP_ASSIGNED, segmented, len(rep_ids))
-    order = pd.DataFrame({"seg": acc_seg.to_numpy(), "p": potential, "id": keys["id_rank"].to_numpy()})
+    unassigned = state.isin([ORPHANED, UNOWNED]).to_numpy(bool) & has_candidate & ~locked
+    room = _segment_room(tables, params, acc_seg, rep_assigned, segmented, len(rep_ids))
+    order = pd.DataFrame({"seg": acc_seg.array, "p": potential, "id": keys["id_rank"].to_numpy()})
     order = order.loc[unassigned].sort_values(["p", "id"], ascending=[False, True], kind="stable")
     rank = order.groupby("seg", sort=False).cumcount()
     limit = order["seg"].map(room).astype(float).fillna(0.0).to_numpy(float)
