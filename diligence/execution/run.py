@@ -634,8 +634,16 @@ def run_company(
             pool = stack.enter_context(KernelPool(tmp, log, build))
             pool.start_early(min(jobs, len(notebooks)))  # kernels start and import the kit while the model fits
             preparing = time.perf_counter()
-            prepared = potential.prepare(intake.tables, resolved, work)
-            store.save_tables(prepared, work)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="save") as saver:
+                # the tables the potential leaves as they are are written while the model fits
+                kept = saver.submit(
+                    store.save_tables, {k: v for k, v in intake.tables.items() if k != "accounts"}, work
+                )
+                prepared = potential.prepare(intake.tables, resolved, work)
+                kept.result()  # before a table the potential changed is written over
+                store.save_tables(
+                    {k: v for k, v in prepared.items() if k == "accounts" or v is not intake.tables[k]}, work
+                )
             data_quality = intake.data_quality()
             store.write_json(data_quality, work / store.DATA_QUALITY_FILE)
             resolved.save(work / store.PARAMS_FILE)  # what every notebook reads

@@ -15,8 +15,11 @@ import fnmatch
 import os
 import re
 import tempfile
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -1084,6 +1087,32 @@ def _build_table(
     return typed, prov, removed, stats
 
 
+#: Tables built side by side (their typing and checks are mostly pyarrow and
+#: numpy, outside Python's lock: a large company's activities and accounts
+#: together take about the time of the activities alone).
+BUILD_THREADS = 2
+
+
+def _build_tables(
+    raws_by_table: dict[str, list[RawFile]], cmap: ColumnMapping, as_of: pd.Timestamp | None
+) -> dict[str, tuple[Any, _Issues, dict[str, dict]]]:
+    """:func:`_build_table` of each table, in threads: table -> (what it
+    returns, the issues it found, what it noted on each of its files). Each
+    table keeps its issues and notes apart, so that the caller adds them in
+    the order of the tables, as if they had been built one after the other."""
+
+    def build(table: str) -> tuple[Any, _Issues, dict[str, dict]]:
+        own_issues, own_log = _Issues(), defaultdict(dict)
+        built = _build_table(TABLES[table], raws_by_table[table], cmap, own_issues, as_of, own_log)
+        return built, own_issues, dict(own_log)
+
+    # the largest first, so that the longest build starts at once
+    todo = sorted(raws_by_table, key=lambda t: -sum(len(r.frame) for r in raws_by_table[t]))
+    with ThreadPoolExecutor(max_workers=BUILD_THREADS, thread_name_prefix="intake") as pool:
+        futures = {table: pool.submit(build, table) for table in todo}
+        return {table: future.result() for table, future in futures.items()}
+
+
 # --------------------------------------------------------------------------- the company
 
 
@@ -1239,6 +1268,7 @@ def _load(
         }
     result = Intake(files=[file_log[k] for k in sorted(file_log, key=lambda k: (k.casefold(), k))])
     provenance: dict[str, _Provenance] = {}
+    built_tables = _build_tables(raws_by_table, cmap, as_of_ts)
     for table in TABLE_ORDER:
         spec = TABLES[table]
         if table not in raws_by_table:
@@ -1259,7 +1289,11 @@ def _load(
                     ),
                 )
             continue
-        built = _build_table(spec, raws_by_table[table], cmap, issues, as_of_ts, entry_of)
+        built, own_issues, own_log = built_tables[table]
+        # what the table's build found and noted, in the order of the tables as if built one by one
+        issues.items.extend(own_issues.items)
+        for name, noted in own_log.items():
+            entry_of[name].update(noted)
         if built is None:
             continue
         frame, prov, removed, stats = built
