@@ -1120,6 +1120,46 @@ def test_a_problem_the_busy_worker_has_not_started_is_taken_back_when_asked(monk
         assert answer.tolist() == solve(p, None, None).tolist()
 
 
+def test_a_problem_submitted_first_goes_to_the_worker_before_those_waiting(monkeypatch):
+    # The step asks for the named plans before the curve: their problems jump the queue.
+    import dataclasses
+    import os
+    import signal
+    import time
+
+    params = resolve_params(
+        {"as_of": AS_OF, "accounts_per_rep": dict.fromkeys(("Enterprise", "Mid-Market", "SMB"), 40)}
+    )
+    inst = instance.build_instance(_random_company(9), params, resolve_settings())
+    problems = {t: dataclasses.replace(inst, tolerance=t) for t in (0.12, 0.15, 0.2, 0.25, 0.3)}
+    monkeypatch.setattr(heuristic, "_RECENT", {})
+    answered = []
+    with heuristic.SolveAhead() as ahead:
+
+        def submit(t, **how):
+            ahead.submit(problems[t], **how)
+            future = heuristic._AHEAD[heuristic._fingerprint(problems[t], None, None)]
+            future.add_done_callback(lambda f: answered.append(t))
+
+        submit(0.12)
+        os.kill(ahead._proc.pid, signal.SIGSTOP)  # busy on it for as long as it takes
+        try:
+            deadline = time.monotonic() + 10
+            while ahead._unsent and time.monotonic() < deadline:  # the first one is on its way
+                time.sleep(0.01)
+            submit(0.15)
+            submit(0.2)
+            submit(0.25, first=True)
+            submit(0.3, take_back=True, first=True)
+        finally:
+            os.kill(ahead._proc.pid, signal.SIGCONT)
+        answers = {t: heuristic.solve(p).owner for t, p in problems.items()}
+    assert answered[0] == 0.12 and answered.index(0.25) < answered.index(0.15) < answered.index(0.2)
+    assert 0.3 not in answered or answered.index(0.3) < answered.index(0.15)
+    for t, p in problems.items():
+        assert answers[t].tolist() == heuristic._solve(p, None, None).tolist()
+
+
 def test_solver_output_below_python_is_kept_out_of_the_step_and_threads_restore_it(capfd):
     # HiGHS writes to file descriptor 1 itself; in a kernel that would reach
     # the report. Threads entering and leaving in any order leave the

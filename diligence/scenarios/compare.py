@@ -141,7 +141,8 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
     # sensitivity, so a second core works too. Each result depends only on its inputs. On a large
     # company the named plans' and the curve's problems are pure-Python heuristic solves, which
     # threads cannot run side by side: a worker process solves them, starting while the main plan is
-    # solved (the curve's first: they need only the main problem, so the worker starts at once).
+    # solved (the curve's first point: it needs only the main problem, so the worker starts at once;
+    # the named plans, posed meanwhile, go before the curve's other points).
     # The named plans are posed before the main plan is solved: posed beside the plan with hires,
     # they slowed it by more than they took.
     with heuristic.SolveAhead() as ahead, ThreadPoolExecutor(max_workers=2, thread_name_prefix="scenarios") as pool:
@@ -151,9 +152,10 @@ def run_scenarios(tables: dict, params: dict, settings: dict, recorded: dict[str
             for p in posed:
                 # a plan posing the main plan's or the hiring plan's problem takes that plan's answer
                 if not any(k is not None and same_problem(k, p["instance"]) for k in (problem, problem_hires)):
-                    # the step takes it back if the worker, still on the curve, has not started it
-                    # when the step reaches it (on a shape where the curve's solves are slow)
-                    ahead.submit(p["instance"], take_back=True)
+                    # before the curve's points not yet sent: the step asks for the plans first, the
+                    # curve last; taken back if the worker, on a slow point, has not started it when
+                    # the step reaches it
+                    ahead.submit(p["instance"], take_back=True, first=True)
         plan = rebalance(tables, params, settings, classes=classes, instance=problem)
         hiring_plan = (
             pool.submit(rebalance, hired, params, settings, classes=classes, start=plan, instance=problem_hires)

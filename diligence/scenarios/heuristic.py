@@ -1574,8 +1574,9 @@ class SolveAhead:
     later asked the same problem (the same fingerprint) it waits for that
     answer instead of solving again. The worker runs the same deterministic
     function, so the answer is the one :func:`solve` would have found itself.
-    Problems go to the worker one at a time, in the order submitted, each once
-    it has answered the one before; a problem submitted with ``take_back``
+    Problems go to the worker one at a time, in the order submitted (those
+    submitted ``first`` before the others not yet sent), each once it has
+    answered the one before; a problem submitted with ``take_back``
     that the worker has not started when it is asked for is solved where it
     is asked instead (the asking process has nothing else to do; the worker
     goes on with the rest). Leaving the ``with`` block stops the worker; a
@@ -1590,7 +1591,7 @@ class SolveAhead:
         self._proc: subprocess.Popen | None = None
         self._waiting: queue.Queue[Future | None] = queue.Queue()
         self._lock = threading.Condition()
-        self._unsent: list[tuple[_Ahead, tuple]] = []  # submitted, not yet sent: (answer, problem)
+        self._unsent: list[tuple[_Ahead, tuple, bool]] = []  # submitted, not yet sent: (answer, problem, first)
         self._closing = False
         self._reader: threading.Thread | None = None
         self._writer: threading.Thread | None = None
@@ -1600,10 +1601,16 @@ class SolveAhead:
         return self
 
     def submit(
-        self, inst: Instance, max_moves: int | None = None, start: np.ndarray | None = None, take_back: bool = False
+        self,
+        inst: Instance,
+        max_moves: int | None = None,
+        start: np.ndarray | None = None,
+        take_back: bool = False,
+        first: bool = False,
     ) -> None:
         """Start solving ``inst`` (as :func:`solve` would) in the worker;
-        ``take_back``: solved where it is asked if the worker has not started it by then."""
+        ``take_back``: solved where it is asked if the worker has not started it by then;
+        ``first``: sent before the problems not submitted ``first`` that wait to be sent."""
         key = _fingerprint(inst, max_moves, start)
         with _RECENT_LOCK:
             if key in _RECENT or key in _AHEAD:
@@ -1637,13 +1644,13 @@ class SolveAhead:
         # answers before it (a large problem fills the pipe), and a problem not sent yet can be
         # taken back
         with self._lock:
-            self._unsent.append((future, (slim, max_moves, start)))
+            self._unsent.append((future, (slim, max_moves, start), first))
             self._lock.notify_all()
 
     def take_back(self, key: bytes) -> bool:
         """Take the problem ``key`` back if the worker has not started it; True when taken."""
         with self._lock:
-            for i, (future, _) in enumerate(self._unsent):
+            for i, (future, _, _) in enumerate(self._unsent):
                 if future.key == key:
                     del self._unsent[i]
                     return True
@@ -1657,7 +1664,8 @@ class SolveAhead:
                     self._lock.wait()
                 if self._closing:
                     return
-                future, problem = self._unsent.pop(0)
+                at = next((i for i, (_, _, first) in enumerate(self._unsent) if first), 0)
+                future, problem, _ = self._unsent.pop(at)
             self._waiting.put(future)  # before sending: the reader hands out answers in this order
             try:
                 pickle.dump(problem, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
@@ -1674,7 +1682,7 @@ class SolveAhead:
         """Fail the problems not sent: each is solved where it is asked."""
         with self._lock:
             unsent, self._unsent = self._unsent, []
-        for future, _ in unsent:
+        for future, _, _ in unsent:
             with contextlib.suppress(InvalidStateError):
                 future.set_exception(_WorkerGone())
 
