@@ -211,6 +211,38 @@ def test_more_bars_than_can_be_named_are_all_drawn_unlabelled_and_quickly():
     assert [t.get_text() for t in split.get_legend().get_texts()] == ["raw", "quality"]
 
 
+def test_more_lines_than_can_be_named_are_drawn_faint_under_their_median():
+    n = charts.MAX_NAMED_LINES * 50
+    rng = np.random.default_rng(4)
+    months = rng.integers(1, 13, n)  # reps hired at different times: shorter and longer lines
+    df = pd.DataFrame(
+        {
+            "rep_name": np.repeat([f"Rep {i}" for i in range(n)], months),
+            "month": np.concatenate([np.arange(1, k + 1) for k in months]),
+        }
+    )
+    df["booked"] = df["month"] * rng.uniform(0.5, 1.5, len(df))
+    started = time.perf_counter()
+    fig = charts.lines(df.assign(ref=df["month"]), "month", "booked", hue="rep_name", reference="ref", fmt_y="num")
+    DisplayFormatter().format(fig)
+    assert time.perf_counter() - started < 20  # a line and a legend entry per rep took seconds
+    ax = fig.axes[0]
+    (crowd,) = ax.collections
+    assert len(crowd.get_segments()) == n
+    assert [len(s) for s in crowd.get_segments()] == months.tolist()  # each rep's whole line, in order
+    median, reference = ax.get_lines()
+    assert reference.get_linestyle() == "--"
+    expected = df.groupby("month")["booked"].median()
+    assert median.get_xdata().tolist() == expected.index.tolist()
+    assert np.allclose(median.get_ydata(), expected.to_numpy())
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["each rep", f"median of the {n:,}", "Ref"]
+    # as many as can be named: a line each, named
+    few = df.loc[df["rep_name"].isin([f"Rep {i}" for i in range(charts.MAX_NAMED_LINES)])]
+    ax = charts.lines(few, "month", "booked", hue="rep_name", fmt_y="num").axes[0]
+    assert len(ax.get_lines()) == charts.MAX_NAMED_LINES and not ax.collections
+    assert len(ax.get_legend().get_texts()) == charts.MAX_NAMED_LINES
+
+
 def test_chart_displays_itself_as_png_deterministically():
     df = pd.DataFrame({"rep": ["Ann", "Bob"], "accounts": [10, 5]})
     data, _ = DisplayFormatter().format(charts.bar(df, "rep", "accounts", title="Accounts"))

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from cycler import cycler
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
@@ -67,6 +68,9 @@ HOUSE_RC: dict[str, Any] = {
 
 WIDTH = 7.5  # inches: fits the report's text column at 100 dpi
 MAX_HEIGHT = 11.0
+#: Lines a line chart names one by one, in its legend; with more (a large
+#: company's hundreds of ramping reps) each is drawn faint, and their median over them.
+MAX_NAMED_LINES = 12
 #: Horizontal bars that can still carry a readable name and value each (about 8
 #: points of the tallest figure per bar); more are drawn as one shape, unlabelled.
 MAX_LABELLED_BARS = 100
@@ -435,6 +439,8 @@ def lines(
     ``reference`` names a column drawn as one dashed line (e.g. where a fully
     productive rep would stand), ``diagonal`` adds the line y = x (the equal
     share of a Lorenz curve). Lines keep the frame's order within each level.
+    With more than :data:`MAX_NAMED_LINES` levels the lines are drawn faint,
+    in one colour, and the median of ``y`` at each ``x`` over them stands out.
     """
     hue = hue if hue is not None and hue in df.columns else None
     with mpl.rc_context(HOUSE_RC):
@@ -445,10 +451,33 @@ def lines(
             return _no_data(fig, ax, title)
         data = df if hue is None else df.assign(**{hue: _labels(df[hue])})
         levels = list(pd.unique(data[hue])) if hue else [None]
-        colors = _colors(len(levels))
-        for level, color in zip(levels, colors):
-            part = data if level is None else data.loc[data[hue] == level]
-            ax.plot(part[x].to_numpy(float), part[y].to_numpy(float), color=color, linewidth=1.6, label=level)
+        if len(levels) > MAX_NAMED_LINES:
+            # too many to tell apart: the crowd, and its middle
+            origin = [np.zeros((1, 2))] if diagonal else []
+            crowd = [np.concatenate([*origin, g[[x, y]].to_numpy(float)]) for _, g in data.groupby(hue, sort=False)]
+            ax.add_collection(
+                LineCollection(
+                    crowd,
+                    colors=MUTED,
+                    linewidths=0.6,
+                    alpha=0.3,
+                    label=f"each {humanize(hue.removesuffix('_name')).lower()}",
+                )
+            )
+            middle = data[[x, y]].dropna().groupby(x)[y].median()
+            ax.plot(
+                middle.index.to_numpy(float),
+                middle.to_numpy(float),
+                color=PALETTE[0],
+                linewidth=2.2,
+                label=f"median of the {len(levels):,}",
+            )
+            ax.autoscale_view()
+            levels = ["each", "median"]  # what the legend names
+        else:
+            for level, color in zip(levels, _colors(len(levels))):
+                part = data if level is None else data.loc[data[hue] == level]
+                ax.plot(part[x].to_numpy(float), part[y].to_numpy(float), color=color, linewidth=1.6, label=level)
         if reference is not None and reference in data:
             ref = data[[x, reference]].dropna().drop_duplicates(x).sort_values(x)
             ax.plot(
