@@ -151,10 +151,13 @@ def solve_ahead(ahead: heuristic.SolveAhead, problem: Instance, settings: dict) 
     """Hand the curve's heuristic solves (the main plan's ``problem`` at each
     other tolerance of ``settings``) to a worker process, so that
     :func:`tradeoff_curve` finds them answered (:class:`~diligence.scenarios.heuristic.SolveAhead`).
-    Nothing here needs the main plan's answer: they can start before it."""
+    Nothing here needs the main plan's answer: they can start before it. A
+    point the worker has not started when the curve asks for it is solved by
+    the curve itself (the worker, busy with other points and the named plans,
+    would leave the step waiting while it works through them one by one)."""
     for tol in settings["curve_tolerances"]:
         if abs(problem.tolerance - tol) >= 1e-12:
-            ahead.submit(dataclasses.replace(problem, tolerance=float(tol)))
+            ahead.submit(dataclasses.replace(problem, tolerance=float(tol)), take_back=True)
 
 
 def knee(curve: pd.DataFrame) -> int | None:
