@@ -451,6 +451,7 @@ def lines(
             return _no_data(fig, ax, title)
         data = df if hue is None else df.assign(**{hue: _labels(df[hue])})
         levels = list(pd.unique(data[hue])) if hue else [None]
+        named = len(levels)  # lines the legend would name
         if len(levels) > MAX_NAMED_LINES:
             # too many to tell apart: the crowd, and its middle
             origin = [np.zeros((1, 2))] if diagonal else []
@@ -473,7 +474,7 @@ def lines(
                 label=f"median of the {len(levels):,}",
             )
             ax.autoscale_view()
-            levels = ["each", "median"]  # what the legend names
+            named = 2  # the crowd and its median
         else:
             for level, color in zip(levels, _colors(len(levels))):
                 part = data if level is None else data.loc[data[hue] == level]
@@ -497,7 +498,7 @@ def lines(
         ax.set_xlabel(humanize(x))
         ax.set_ylabel(humanize(y))
         if hue or reference is not None or diagonal:
-            n_labels = len(levels) + (reference is not None) + diagonal
+            n_labels = named + (reference is not None) + diagonal
             if n_labels <= 12:
                 ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
         if title:
